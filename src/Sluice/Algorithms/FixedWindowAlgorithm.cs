@@ -1,0 +1,49 @@
+namespace Sluice.Algorithms;
+
+/// <summary>
+/// Clock-aligned fixed windows. One slot: the window number (low 32 bits of now / period) in the high half and the
+/// count in the low half. Window numbers are compared by wrapping difference, so a clock that steps back does not
+/// reset a window, and a number repeats only after 2^31 windows.
+/// </summary>
+internal sealed class FixedWindowAlgorithm : WindowAlgorithm
+{
+    public static readonly FixedWindowAlgorithm Instance = new();
+
+    public override int SlotsPerRate => 1;
+
+    public override RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost)
+    {
+        var period = rate.PeriodMicros;
+        var window = now / period;
+        var count = CurrentCount(state[0], window);
+        var windowEnd = (window + 1) * period;
+        if (cost > rate.Limit)
+        {
+            return new RateCheck(false, rate.Limit - count, windowEnd, Microseconds.Never);
+        }
+
+        return count + cost <= rate.Limit
+            ? new RateCheck(true, rate.Limit - count - cost, windowEnd, 0)
+            : new RateCheck(false, rate.Limit - count, windowEnd, windowEnd - now);
+    }
+
+    public override long Apply(Span<long> state, Rate rate, long now, long cost)
+    {
+        var period = rate.PeriodMicros;
+        var window = now / period;
+        var count = CurrentCount(state[0], window);
+        var storedWindow = (uint)(state[0] >>> 32);
+        var keep = count > 0 ? storedWindow : (uint)window;
+        state[0] = ((long)keep << 32) | (count + cost);
+        return (window + 1) * period;
+    }
+
+    private static long CurrentCount(long slot, long window)
+    {
+        var storedWindow = (uint)(slot >>> 32);
+        var count = slot & 0xFFFF_FFFF;
+        // Wrapping difference: positive means the stored window has passed; zero or negative (a clock stepped back)
+        // keeps counting in the stored window rather than forgetting usage.
+        return (int)((uint)window - storedWindow) > 0 ? 0 : count;
+    }
+}

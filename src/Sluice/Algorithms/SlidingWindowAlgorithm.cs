@@ -1,0 +1,105 @@
+namespace Sluice.Algorithms;
+
+/// <summary>
+/// A sliding window counted in S segments of width w = ⌈period / S⌉. The window at time t counts the S + 1 segments
+/// from ⌊t/w⌋ − S to ⌊t/w⌋, which cover at least one whole period before t: the oldest is counted whole even when it
+/// lies partly outside. So it never admits more than the limit in any interval of one period, and it denies at most
+/// one segment longer than an exact sliding log would.
+/// </summary>
+/// <remarks>
+/// Slots: [0] the newest segment written; then S + 1 32-bit counts packed two per slot, in a ring indexed by segment
+/// number modulo S + 1.
+/// </remarks>
+internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
+{
+    private readonly int _segments;
+    private readonly int _ring;
+
+    public SlidingWindowAlgorithm(int segments)
+    {
+        _segments = segments;
+        _ring = segments + 1;
+        SlotsPerRate = 1 + ((_ring + 1) / 2);
+    }
+
+    public override int SlotsPerRate { get; }
+
+    public long SegmentWidth(Rate rate) => (rate.PeriodMicros + _segments - 1) / _segments;
+
+    public override RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost)
+    {
+        var width = SegmentWidth(rate);
+        var newest = state[0];
+        var current = Math.Max(now / width, newest);
+        var oldest = current - _segments;
+        long sum = 0;
+        for (var segment = Math.Max(oldest, newest - _segments); segment <= newest; segment++)
+        {
+            sum += Count(state, segment);
+        }
+
+        if (cost > rate.Limit)
+        {
+            return new RateCheck(false, Math.Max(0, rate.Limit - sum), DrainedAt(sum, newest, width, now), Microseconds.Never);
+        }
+
+        if (sum + cost <= rate.Limit)
+        {
+            return new RateCheck(true, rate.Limit - sum - cost, (current + _segments + 1) * width, 0);
+        }
+
+        // The earliest time the oldest segments have left the window and enough room is free.
+        var needed = sum + cost - rate.Limit;
+        long freed = 0;
+        var retryAt = (newest + _segments + 1) * width;
+        for (var segment = oldest; segment <= newest; segment++)
+        {
+            freed += Count(state, segment);
+            if (freed >= needed)
+            {
+                retryAt = (segment + _segments + 1) * width;
+                break;
+            }
+        }
+
+        return new RateCheck(false, Math.Max(0, rate.Limit - sum), DrainedAt(sum, newest, width, now), retryAt - now);
+    }
+
+    public override long Apply(Span<long> state, Rate rate, long now, long cost)
+    {
+        var width = SegmentWidth(rate);
+        var newest = state[0];
+        var current = Math.Max(now / width, newest);
+        if (current > newest)
+        {
+            var clearFrom = Math.Max(newest + 1, current - _segments);
+            for (var segment = clearFrom; segment <= current; segment++)
+            {
+                SetCount(state, segment, 0);
+            }
+
+            state[0] = current;
+        }
+
+        SetCount(state, current, Count(state, current) + cost);
+        return (current + _segments + 1) * width;
+    }
+
+    private long DrainedAt(long sum, long newest, long width, long now) => sum > 0 ? (newest + _segments + 1) * width : now;
+
+    private long Count(ReadOnlySpan<long> state, long segment)
+    {
+        var position = (int)(segment % _ring);
+        var slot = state[1 + (position >> 1)];
+        return (position & 1) == 0 ? slot & 0xFFFF_FFFF : slot >>> 32;
+    }
+
+    private void SetCount(Span<long> state, long segment, long count)
+    {
+        var position = (int)(segment % _ring);
+        ref var slot = ref state[1 + (position >> 1)];
+        slot = (position & 1) == 0
+            ? (slot & unchecked((long)0xFFFF_FFFF_0000_0000)) | count
+            : (slot & 0xFFFF_FFFF) | (count << 32);
+    }
+}

@@ -1,0 +1,45 @@
+namespace Sluice.Algorithms;
+
+/// <summary>
+/// The arithmetic of one algorithm over the state of one rate of one key: a few <see cref="long"/> slots, all zero
+/// for a key never seen. Stores own the slots and the locking; every store shares this arithmetic.
+/// </summary>
+internal abstract class WindowAlgorithm
+{
+    private static readonly Dictionary<int, SlidingWindowAlgorithm> s_sliding = [];
+
+    /// <summary>How many <see cref="long"/> slots one rate uses.</summary>
+    public abstract int SlotsPerRate { get; }
+
+    /// <summary>Decides whether <paramref name="cost"/> fits, without changing the state.</summary>
+    public abstract RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost);
+
+    /// <summary>Charges <paramref name="cost"/> (already checked) and returns when the state becomes empty again.</summary>
+    public abstract long Apply(Span<long> state, Rate rate, long now, long cost);
+
+    /// <summary>Returns one permit (concurrency only) and returns when the state becomes empty again.</summary>
+    public virtual long Release(Span<long> state, Rate rate, long now) => now;
+
+    public static WindowAlgorithm For(RateLimitAlgorithm algorithm, int segments) => algorithm switch
+    {
+        RateLimitAlgorithm.FixedWindow => FixedWindowAlgorithm.Instance,
+        RateLimitAlgorithm.TokenBucket => TokenBucketAlgorithm.Instance,
+        RateLimitAlgorithm.Concurrency => ConcurrencyAlgorithm.Instance,
+        RateLimitAlgorithm.SlidingWindow => Sliding(segments),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown algorithm."),
+    };
+
+    private static SlidingWindowAlgorithm Sliding(int segments)
+    {
+        lock (s_sliding)
+        {
+            if (!s_sliding.TryGetValue(segments, out var algorithm))
+            {
+                algorithm = new SlidingWindowAlgorithm(segments);
+                s_sliding.Add(segments, algorithm);
+            }
+
+            return algorithm;
+        }
+    }
+}

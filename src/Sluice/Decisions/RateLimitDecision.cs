@@ -1,0 +1,51 @@
+namespace Sluice;
+
+/// <summary>
+/// The answer for one request across all of its layers: allowed only if every rate of every non-shadow layer had
+/// room for the cost, in which case every such rate was charged; when denied, nothing was charged.
+/// </summary>
+/// <remarks>Per-rate details are written to the status buffer passed with the request, <see cref="StatusCount"/> entries long.</remarks>
+public readonly struct RateLimitDecision
+{
+    private readonly long _retryAfterMicros;
+
+    internal RateLimitDecision(bool isAllowed, long retryAfterMicros, int deniedStatusIndex, int statusCount, long leaseId)
+    {
+        IsAllowed = isAllowed;
+        _retryAfterMicros = retryAfterMicros;
+        DeniedStatusIndex = deniedStatusIndex;
+        StatusCount = statusCount;
+        LeaseId = leaseId;
+    }
+
+    /// <summary>Whether the request may proceed.</summary>
+    public bool IsAllowed { get; }
+
+    /// <summary>
+    /// When denied: the earliest time after which the same request would pass every denying rate if nothing else
+    /// arrived (never earlier: waiting exactly this long succeeds). <see cref="TimeSpan.Zero"/> when allowed.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> when it cannot be known (only a concurrency layer denied) or never comes
+    /// (<see cref="CostExceedsLimit"/>).
+    /// </summary>
+    public TimeSpan RetryAfter => _retryAfterMicros < 0 ? Timeout.InfiniteTimeSpan : Microseconds.ToTimeSpan(_retryAfterMicros);
+
+    /// <summary>Whether the retry-after is a known, finite time.</summary>
+    public bool HasRetryAfter => _retryAfterMicros >= 0;
+
+    /// <summary>Whether the cost is above the limit of a denying rate, so that the request can never pass.</summary>
+    public bool CostExceedsLimit => _retryAfterMicros == Microseconds.Never;
+
+    /// <summary>
+    /// The index, in the status buffer, of the denying rate that decides <see cref="RetryAfter"/> (the one that frees
+    /// last); -1 when allowed.
+    /// </summary>
+    public int DeniedStatusIndex { get; }
+
+    /// <summary>How many entries of the status buffer this decision filled: one per rate of every layer, in request order.</summary>
+    public int StatusCount { get; }
+
+    /// <summary>The identity of the concurrency permits this decision holds; 0 when it holds none.</summary>
+    public long LeaseId { get; }
+
+    internal long RetryAfterMicros => _retryAfterMicros;
+}

@@ -1,0 +1,202 @@
+namespace Sluice.Memory;
+
+/// <summary>
+/// One lock stripe of a layer's keys: an open-addressing hash table (linear probing) of 16-byte entries with the
+/// keys' state in a parallel array of <see cref="long"/> slots. Callers hold <see cref="Gate"/> for every call.
+/// </summary>
+/// <remarks>
+/// Entries are never removed one by one; a rebuild copies the live ones into fresh arrays. A rebuild happens when the
+/// table would pass three quarters full (first dropping keys whose windows have all passed, then growing only if the
+/// live keys still need the room, or shrinking when few are left) and, at most once per sweep interval, inside a
+/// decision when a scan finds that at least a quarter of the keys have expired. No key is dropped before its expiry,
+/// which is rounded up to the next whole second.
+/// </remarks>
+internal sealed class LayerShard
+{
+    private const int MinCapacity = 8;
+
+    private readonly long _epochMicros;
+    private readonly long _sweepIntervalMicros;
+    private Entry[] _entries = new Entry[MinCapacity];
+    private long[] _state;
+    private int _stride;
+    private int _count;
+    private long _nextSweepMicros;
+
+    public LayerShard(int stride, long epochMicros, long sweepIntervalMicros)
+    {
+        _stride = stride;
+        _state = new long[MinCapacity * stride];
+        _epochMicros = epochMicros;
+        _sweepIntervalMicros = sweepIntervalMicros;
+        _nextSweepMicros = epochMicros + sweepIntervalMicros;
+    }
+
+    public Lock Gate { get; } = new();
+
+    /// <summary>Changes whenever entries move, so that an index found earlier under the same lock can be trusted.</summary>
+    public int Version { get; private set; }
+
+    public int Stride => _stride;
+
+    public int Count => _count;
+
+    public int Capacity => _entries.Length;
+
+    /// <summary>Bytes held by this stripe's arrays.</summary>
+    public long AllocatedBytes => ((long)_entries.Length * 16) + ((long)_state.Length * 8);
+
+    public int Find(string key, int hash)
+    {
+        var entries = _entries;
+        var mask = entries.Length - 1;
+        var i = Start(hash) & mask;
+        while (true)
+        {
+            ref var entry = ref entries[i];
+            if (entry.Key is null)
+            {
+                return -1;
+            }
+
+            if (entry.Hash == hash && string.Equals(entry.Key, key, StringComparison.Ordinal))
+            {
+                return i;
+            }
+
+            i = (i + 1) & mask;
+        }
+    }
+
+    public int FindOrInsert(string key, int hash, long now)
+    {
+        var found = Find(key, hash);
+        if (found >= 0)
+        {
+            return found;
+        }
+
+        if ((_count + 1) * 4 > _entries.Length * 3)
+        {
+            Rebuild(CapacityFor(CountLive(now) + 1), _stride, now);
+        }
+
+        var index = Place(_entries, key, hash);
+        _entries[index] = new Entry(key, hash, 0);
+        _state.AsSpan(index * _stride, _stride).Clear();
+        _count++;
+        return index;
+    }
+
+    public Span<long> State(int index) => _state.AsSpan(index * _stride, _stride);
+
+    /// <summary>Sets when the entry's state is empty again; it is reclaimable from then on.</summary>
+    public void SetExpiry(int index, long expiresAtMicros)
+    {
+        var seconds = expiresAtMicros == long.MaxValue
+            ? int.MaxValue
+            : Math.Clamp((expiresAtMicros - _epochMicros + 999_999) / 1_000_000, 0, int.MaxValue);
+        _entries[index].ExpirySeconds = (int)seconds;
+    }
+
+    public void EnsureStride(int stride, long now)
+    {
+        if (stride > _stride)
+        {
+            Rebuild(_entries.Length, stride, now);
+        }
+    }
+
+    /// <summary>Reclaims expired keys if a sweep is due and worth it. Moves entries: call after the last use of an index.</summary>
+    public void MaybeSweep(long now)
+    {
+        if (now < _nextSweepMicros)
+        {
+            return;
+        }
+
+        _nextSweepMicros = now + _sweepIntervalMicros;
+        var live = CountLive(now);
+        if ((_count - live) * 4 >= _count && _count > live)
+        {
+            Rebuild(CapacityFor(live), _stride, now);
+        }
+    }
+
+    private static int Start(int hash) => (int)uint.RotateRight((uint)hash, 12);
+
+    private static int Place(Entry[] entries, string key, int hash)
+    {
+        var mask = entries.Length - 1;
+        var i = Start(hash) & mask;
+        while (entries[i].Key is not null)
+        {
+            i = (i + 1) & mask;
+        }
+
+        return i;
+    }
+
+    private static int CapacityFor(int live)
+    {
+        var capacity = MinCapacity;
+        while (live * 4 > capacity * 3)
+        {
+            capacity *= 2;
+        }
+
+        // Leave room for growth so that a steady population does not rebuild on every insert.
+        return live * 2 > capacity ? capacity * 2 : capacity;
+    }
+
+    private bool IsExpired(in Entry entry, long now) => _epochMicros + ((long)entry.ExpirySeconds * 1_000_000) <= now;
+
+    private int CountLive(long now)
+    {
+        var live = 0;
+        foreach (ref readonly var entry in _entries.AsSpan())
+        {
+            if (entry.Key is not null && !IsExpired(entry, now))
+            {
+                live++;
+            }
+        }
+
+        return live;
+    }
+
+    private void Rebuild(int capacity, int stride, long now)
+    {
+        var entries = new Entry[capacity];
+        var state = new long[capacity * stride];
+        var count = 0;
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            ref readonly var entry = ref _entries[i];
+            if (entry.Key is null || IsExpired(entry, now))
+            {
+                continue;
+            }
+
+            var index = Place(entries, entry.Key, entry.Hash);
+            entries[index] = entry;
+            _state.AsSpan(i * _stride, _stride).CopyTo(state.AsSpan(index * stride, _stride));
+            count++;
+        }
+
+        _entries = entries;
+        _state = state;
+        _stride = stride;
+        _count = count;
+        Version++;
+    }
+
+    private struct Entry(string key, int hash, int expirySeconds)
+    {
+        public readonly string? Key = key;
+        public readonly int Hash = hash;
+
+        /// <summary>Seconds after the store's epoch at which the state is empty; <see cref="int.MaxValue"/> for never.</summary>
+        public int ExpirySeconds = expirySeconds;
+    }
+}

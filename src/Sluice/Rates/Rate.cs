@@ -1,0 +1,109 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace Sluice;
+
+/// <summary>
+/// A limit per period: "at most <see cref="Limit"/> units every <see cref="Period"/>", written
+/// <c>N/period</c> with an optional multiplier (<c>100/min</c>, <c>3/15min</c>, <c>2/s</c>, <c>300/day</c>).
+/// </summary>
+/// <remarks>
+/// For a <see cref="RateLimitAlgorithm.Concurrency"/> layer the same value reads "at most <see cref="Limit"/>
+/// requests in flight", and <see cref="Period"/> is the safety lifetime of a lease that is never released
+/// (a crashed instance), after which a distributed store reclaims the permit.
+/// </remarks>
+public readonly struct Rate : IEquatable<Rate>
+{
+    /// <summary>The largest limit a rate may carry (<see cref="int.MaxValue"/>), so that counters fit 32 bits.</summary>
+    public const long MaxLimit = int.MaxValue;
+
+    /// <summary>Creates a rate of <paramref name="limit"/> units per <paramref name="period"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="limit"/> is not in 1..<see cref="MaxLimit"/>, or <paramref name="period"/> is shorter than one
+    /// millisecond or not a whole number of microseconds.
+    /// </exception>
+    public Rate(long limit, TimeSpan period)
+    {
+        if (limit < 1 || limit > MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A rate's limit must be between 1 and {MaxLimit}.");
+        }
+
+        if (period < TimeSpan.FromMilliseconds(1) || period.Ticks % TimeSpan.TicksPerMicrosecond != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(period), period, "A rate's period must be at least 1 ms and a whole number of microseconds.");
+        }
+
+        Limit = limit;
+        Period = period;
+    }
+
+    /// <summary>The number of units (requests, or a request's cost) allowed per <see cref="Period"/>.</summary>
+    public long Limit { get; }
+
+    /// <summary>The length of the window.</summary>
+    public TimeSpan Period { get; }
+
+    /// <summary>The period in whole microseconds, the resolution of every store.</summary>
+    internal long PeriodMicros => Period.Ticks / TimeSpan.TicksPerMicrosecond;
+
+    /// <summary>
+    /// Parses <c>N/period</c>: N is a whole number, period an optional whole multiplier followed by a unit
+    /// (<c>ms</c>, <c>s</c>/<c>sec</c>/<c>second</c>, <c>m</c>/<c>min</c>/<c>minute</c>, <c>h</c>/<c>hour</c>,
+    /// <c>d</c>/<c>day</c>, <c>w</c>/<c>week</c>; plurals accepted). Culture-invariant; white space around parts is ignored.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a rate; the message quotes it.</exception>
+    public static Rate Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!RateSyntax.TryParse(text, out var rate, out var error))
+        {
+            throw new FormatException($"'{text}' is not a valid rate: {error}. Write N/period, e.g. '100/min', '3/15min', '2/s', '300/day'.");
+        }
+
+        return rate;
+    }
+
+    /// <summary>Parses like <see cref="Parse"/>, returning <see langword="false"/> instead of throwing.</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, out Rate rate)
+    {
+        if (text is null)
+        {
+            rate = default;
+            return false;
+        }
+
+        return RateSyntax.TryParse(text, out rate, out _);
+    }
+
+    /// <summary>Parses like <see cref="Parse"/>; on failure <paramref name="error"/> says why.</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, out Rate rate, [NotNullWhen(false)] out string? error)
+    {
+        if (text is null)
+        {
+            rate = default;
+            error = "the rate is missing";
+            return false;
+        }
+
+        return RateSyntax.TryParse(text, out rate, out error);
+    }
+
+    /// <summary>Formats the rate in the shortest canonical form that <see cref="Parse"/> reads back: <c>3/15min</c>.</summary>
+    public override string ToString() => Limit.ToString(CultureInfo.InvariantCulture) + "/" + RateSyntax.FormatPeriod(Period);
+
+    /// <inheritdoc />
+    public bool Equals(Rate other) => Limit == other.Limit && Period == other.Period;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is Rate other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Limit, Period);
+
+    /// <summary>Compares two rates for equality.</summary>
+    public static bool operator ==(Rate left, Rate right) => left.Equals(right);
+
+    /// <summary>Compares two rates for inequality.</summary>
+    public static bool operator !=(Rate left, Rate right) => !left.Equals(right);
+}

@@ -1,0 +1,537 @@
+using Xunit;
+
+namespace Sluice.Testing;
+
+/// <summary>
+/// The behaviour every <see cref="RateLimitStore"/> must have. Each store's test class derives from this one and
+/// supplies the store; every test starts on a fresh store at <see cref="ManualTimeProvider.DefaultStart"/>.
+/// </summary>
+public abstract class RateLimitStoreContractTests
+{
+    private static readonly TimeSpan OneTick = TimeSpan.FromTicks(1);
+
+    protected abstract Task<StoreHarness> CreateAsync();
+
+    private static Rate R(string text) => Rate.Parse(text);
+
+    private static async Task<int> CountAdmitted(StoreHarness h, int attempts, params LayerKey[] layers)
+    {
+        var admitted = 0;
+        for (var i = 0; i < attempts; i++)
+        {
+            if ((await h.Acquire(layers)).IsAllowed)
+            {
+                admitted++;
+            }
+        }
+
+        return admitted;
+    }
+
+    // ---- Fixed window --------------------------------------------------------------------------
+
+    [Fact]
+    public async Task FixedWindow_AllowsUpToTheLimit_ThenDenies()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("3/min"));
+
+        Assert.Equal(3, await CountAdmitted(h, 5, layer.For("k")));
+    }
+
+    [Fact]
+    public async Task FixedWindow_ResetsAtTheEndOfTheClockAlignedWindow()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("2/min"));
+        h.Clock.Advance(TimeSpan.FromSeconds(50));
+
+        await h.Acquire(layer.For("k"));
+        var second = await h.Acquire(layer.For("k"));
+        var denied = await h.Acquire(layer.For("k"));
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        var nextWindow = await h.Acquire(layer.For("k"));
+
+        Assert.True(second.IsAllowed);
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddMinutes(1), second.Statuses[0].ResetAt);
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(TimeSpan.FromSeconds(10), denied.RetryAfter);
+        Assert.True(nextWindow.IsAllowed);
+        Assert.Equal(1, nextWindow.Statuses[0].Remaining);
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddMinutes(2), nextWindow.Statuses[0].ResetAt);
+    }
+
+    [Fact]
+    public async Task FixedWindow_RetryAfter_WaitingExactlyThatLongSucceeds_OneTickLessFails()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("auth", R("3/15min"));
+        h.Clock.Advance(TimeSpan.FromSeconds(123.456789));
+        await CountAdmitted(h, 3, layer.For("ip"));
+
+        var denied = await h.Acquire(layer.For("ip"));
+        h.Clock.Advance(denied.RetryAfter - OneTick);
+        var early = await h.Acquire(layer.For("ip"));
+        h.Clock.Advance(OneTick);
+        var onTime = await h.Acquire(layer.For("ip"));
+
+        Assert.False(early.IsAllowed);
+        Assert.True(onTime.IsAllowed);
+    }
+
+    // ---- Sliding window ------------------------------------------------------------------------
+
+    [Fact]
+    public async Task SlidingWindow_DeniesTheDoubleBurstAtAWindowEdge()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.SlidingWindow("writes", R("10/min"));
+        h.Clock.Advance(TimeSpan.FromSeconds(59));
+        var before = await CountAdmitted(h, 10, layer.For("d"));
+
+        h.Clock.Advance(TimeSpan.FromSeconds(2));
+        var after = await CountAdmitted(h, 10, layer.For("d"));
+
+        Assert.Equal(10, before);
+        Assert.Equal(0, after);
+    }
+
+    [Fact]
+    public async Task SlidingWindow_NeverAdmitsMoreThanTheLimitInAnyPeriod()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.SlidingWindow("writes", R("5/s"));
+        var random = new Random(42);
+        var admittedAt = new List<DateTimeOffset>();
+
+        for (var i = 0; i < 400; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromMilliseconds(random.Next(0, 120)));
+            if ((await h.Acquire(layer.For("d"))).IsAllowed)
+            {
+                admittedAt.Add(h.Clock.GetUtcNow());
+            }
+        }
+
+        for (var i = 0; i + 5 < admittedAt.Count; i++)
+        {
+            Assert.True(admittedAt[i + 5] - admittedAt[i] >= TimeSpan.FromSeconds(1), $"6 admissions within one second at {admittedAt[i]:O}");
+        }
+
+        Assert.True(admittedAt.Count >= 95, $"only {admittedAt.Count} admitted: the window denies for much longer than one segment");
+    }
+
+    [Fact]
+    public async Task SlidingWindow_RetryAfter_WaitingExactlyThatLongSucceeds_OneTickLessFails()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.SlidingWindow("writes", R("2/s"));
+        h.Clock.Advance(TimeSpan.FromMilliseconds(1234.5));
+        await h.Acquire(layer.For("d"));
+        h.Clock.Advance(TimeSpan.FromMilliseconds(300));
+        await h.Acquire(layer.For("d"));
+
+        var denied = await h.Acquire(layer.For("d"));
+        h.Clock.Advance(denied.RetryAfter - OneTick);
+        var early = await h.Acquire(layer.For("d"));
+        h.Clock.Advance(OneTick);
+        var onTime = await h.Acquire(layer.For("d"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.InRange(denied.RetryAfter, TimeSpan.FromMilliseconds(700), TimeSpan.FromMilliseconds(800));
+        Assert.False(early.IsAllowed);
+        Assert.True(onTime.IsAllowed);
+    }
+
+    // ---- Token bucket --------------------------------------------------------------------------
+
+    [Fact]
+    public async Task TokenBucket_AllowsABurstOfTheLimit_ThenRefillsOneTokenPerInterval()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.TokenBucket("api-key", R("60/min"));
+
+        var burst = await CountAdmitted(h, 70, layer.For("k"));
+        h.Clock.Advance(TimeSpan.FromSeconds(3));
+        var refilled = await CountAdmitted(h, 10, layer.For("k"));
+
+        Assert.Equal(60, burst);
+        Assert.Equal(3, refilled);
+    }
+
+    [Fact]
+    public async Task TokenBucket_RetryAfter_WaitingExactlyThatLongSucceeds_OneTickLessFails()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.TokenBucket("api-key", R("7/s"));
+        await CountAdmitted(h, 7, layer.For("k"));
+
+        var denied = await h.Acquire(3, layer.For("k"));
+        h.Clock.Advance(denied.RetryAfter - OneTick);
+        var early = await h.Acquire(3, layer.For("k"));
+        h.Clock.Advance(OneTick);
+        var onTime = await h.Acquire(3, layer.For("k"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.False(early.IsAllowed);
+        Assert.True(onTime.IsAllowed);
+    }
+
+    // ---- Several rates and layers --------------------------------------------------------------
+
+    [Fact]
+    public async Task MultiRateLayer_EnforcesEveryRateAtOnce()
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("dns_api_per_domain_expensive", RateLimitAlgorithm.SlidingWindow, [R("2/s"), R("15/min"), R("100/h"), R("300/day")], shadow: false);
+        var admitted = 0;
+        RateLimitResult? last = null;
+
+        for (var second = 0; second < 20; second++)
+        {
+            admitted += await CountAdmitted(h, 3, layer.For("example.com"));
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        last = await h.Acquire(layer.For("example.com"));
+        Assert.Equal(15, admitted);
+        Assert.False(last.IsAllowed);
+        Assert.Equal(1, last.DeniedBy!.Value.RateIndex);
+        Assert.Equal(4, last.Statuses.Count);
+        Assert.Equal([2L, 15L, 100L, 300L], last.Statuses.Select(s => s.Limit));
+        Assert.Equal([2L, 0L, 85L, 285L], last.Statuses.Select(s => s.Remaining));
+    }
+
+    [Fact]
+    public async Task MultiRateLayer_RetryAfterIsTheWaitOfTheRateThatFreesLast()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("writes", R("2/s"), R("3/min"));
+        await h.Acquire(layer.For("d"));
+        await h.Acquire(layer.For("d"));
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        await h.Acquire(layer.For("d"));
+
+        var denied = await h.Acquire(layer.For("d"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(TimeSpan.FromSeconds(59), denied.RetryAfter);
+        Assert.Equal(R("3/min"), denied.DeniedBy!.Value.Rate);
+    }
+
+    [Fact]
+    public async Task Layers_ExceedingAnyOneDenies_AndTheDenyingLayerIsNamed()
+    {
+        await using var h = await CreateAsync();
+        var ip = RateLimitLayer.FixedWindow("global-ip", R("100/min"));
+        var key = RateLimitLayer.FixedWindow("api-key", R("2/min"));
+
+        await h.Acquire(ip.For("1.2.3.4"), key.For("k"));
+        await h.Acquire(ip.For("1.2.3.4"), key.For("k"));
+        var denied = await h.Acquire(ip.For("1.2.3.4"), key.For("k"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Same(key, denied.DeniedLayer);
+        Assert.Equal(RateOutcome.Allowed, denied.Statuses[0].Outcome);
+        Assert.Equal(RateOutcome.Denied, denied.Statuses[1].Outcome);
+    }
+
+    [Fact]
+    public async Task Layers_ADeniedRequestChargesNoLayer()
+    {
+        await using var h = await CreateAsync();
+        var ip = RateLimitLayer.FixedWindow("global-ip", R("10/min"));
+        var auth = RateLimitLayer.FixedWindow("auth", R("1/min"));
+        await h.Acquire(ip.For("ip"), auth.For("ip"));
+
+        for (var i = 0; i < 5; i++)
+        {
+            var denied = await h.Acquire(ip.For("ip"), auth.For("ip"));
+            Assert.False(denied.IsAllowed);
+            Assert.Equal(9, denied.Statuses[0].Remaining);
+        }
+
+        var ipOnly = await h.Acquire(0, ip.For("ip"));
+        Assert.Equal(9, ipOnly.Statuses[0].Remaining);
+    }
+
+    [Fact]
+    public async Task Layers_DifferentKeysAreCountedApart()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("per-domain", R("2/s"));
+
+        var a = await CountAdmitted(h, 3, layer.For("a.example"));
+        var b = await CountAdmitted(h, 3, layer.For("b.example"));
+
+        Assert.Equal(2, a);
+        Assert.Equal(2, b);
+    }
+
+    [Fact]
+    public async Task Statuses_ReportLimitRemainingAndReset_ForEveryLayerAndRate()
+    {
+        await using var h = await CreateAsync();
+        var ip = RateLimitLayer.FixedWindow("global-ip", R("100/min"));
+        var key = RateLimitLayer.FixedWindow("api-key", R("10/s"), R("60/min"));
+
+        var result = await h.Acquire(ip.For("ip"), key.For("k"));
+
+        Assert.Equal(3, result.Statuses.Count);
+        Assert.Equal((0, 0, 100L, 99L), (result.Statuses[0].LayerIndex, result.Statuses[0].RateIndex, result.Statuses[0].Limit, result.Statuses[0].Remaining));
+        Assert.Equal((1, 0, 10L, 9L), (result.Statuses[1].LayerIndex, result.Statuses[1].RateIndex, result.Statuses[1].Limit, result.Statuses[1].Remaining));
+        Assert.Equal((1, 1, 60L, 59L), (result.Statuses[2].LayerIndex, result.Statuses[2].RateIndex, result.Statuses[2].Limit, result.Statuses[2].Remaining));
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddSeconds(1), result.Statuses[1].ResetAt);
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddMinutes(1), result.Statuses[2].ResetAt);
+    }
+
+    // ---- Cost ----------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Cost_IsChargedToEveryRate()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("writes", R("10/s"), R("20/min"));
+
+        var result = await h.Acquire(4, layer.For("d"));
+
+        Assert.Equal([6L, 16L], result.Statuses.Select(s => s.Remaining));
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    public async Task Cost_LargerThanTheLimit_NeverPasses_AndIsReportedAsSuch(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("writes", algorithm, R("5/s"));
+
+        var result = await h.Acquire(6, layer.For("d"));
+        var afterwards = await h.Acquire(5, layer.For("d"));
+
+        Assert.False(result.IsAllowed);
+        Assert.True(result.Decision.CostExceedsLimit);
+        Assert.True(result.Statuses[0].CostExceedsLimit);
+        Assert.Equal(Timeout.InfiniteTimeSpan, result.RetryAfter);
+        Assert.True(afterwards.IsAllowed);
+    }
+
+    [Fact]
+    public async Task Cost_Zero_ReadsTheStateWithoutCharging()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("5/min"));
+        await h.Acquire(layer.For("k"));
+
+        var peek = await h.Acquire(0, layer.For("k"));
+        var again = await h.Acquire(0, layer.For("k"));
+
+        Assert.True(peek.IsAllowed);
+        Assert.Equal(4, peek.Statuses[0].Remaining);
+        Assert.Equal(4, again.Statuses[0].Remaining);
+    }
+
+    // ---- Shadow --------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task ShadowLayer_NeverDenies_ButReportsTheWouldBeDenial()
+    {
+        await using var h = await CreateAsync();
+        var shadow = new RateLimitLayer("new-limit", RateLimitAlgorithm.FixedWindow, [R("1/min")], shadow: true);
+        var enforced = RateLimitLayer.FixedWindow("api-key", R("10/min"));
+
+        var first = await h.Acquire(shadow.For("k"), enforced.For("k"));
+        var second = await h.Acquire(shadow.For("k"), enforced.For("k"));
+
+        Assert.True(first.IsAllowed);
+        Assert.True(second.IsAllowed);
+        Assert.Equal(RateOutcome.ShadowDenied, second.Statuses[0].Outcome);
+        Assert.Equal(0, second.Statuses[0].Remaining);
+        Assert.Equal(8, second.Statuses[1].Remaining);
+        Assert.Equal(-1, second.Decision.DeniedStatusIndex);
+    }
+
+    // ---- Overrides -----------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Override_ReplacesTheRatesForOneKey_AndKeepsItsUsage()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("60/min"));
+        for (var i = 0; i < 60; i++)
+        {
+            await h.Acquire(layer.For("vip"));
+        }
+
+        await h.Store.SetOverrideAsync(layer, "vip", [R("600/min")]);
+        var vip = await h.Acquire(layer.For("vip"));
+        var other = await h.Acquire(layer.For("other"));
+
+        Assert.True(vip.IsAllowed);
+        Assert.True(vip.Statuses[0].IsOverride);
+        Assert.Equal(600, vip.Statuses[0].Limit);
+        Assert.Equal(539, vip.Statuses[0].Remaining);
+        Assert.Equal(59, other.Statuses[0].Remaining);
+        Assert.Equal([R("600/min")], await h.Store.GetOverrideAsync(layer, "vip"));
+    }
+
+    [Fact]
+    public async Task Override_Removed_RestoresTheLayerRates_AndKeepsUsage()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("5/min"));
+        await h.Store.SetOverrideAsync(layer, "k", [R("50/min")]);
+        for (var i = 0; i < 4; i++)
+        {
+            await h.Acquire(layer.For("k"));
+        }
+
+        Assert.True(await h.Store.RemoveOverrideAsync(layer, "k"));
+        var result = await h.Acquire(layer.For("k"));
+
+        Assert.Equal(5, result.Statuses[0].Limit);
+        Assert.Equal(0, result.Statuses[0].Remaining);
+        Assert.False((await h.Acquire(layer.For("k"))).IsAllowed);
+        Assert.Null(await h.Store.GetOverrideAsync(layer, "k"));
+        Assert.False(await h.Store.RemoveOverrideAsync(layer, "k"));
+    }
+
+    [Fact]
+    public async Task Override_WithMoreRatesThanTheLayer_EnforcesThemAll()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("60/min"));
+        await h.Acquire(layer.For("k"));
+
+        await h.Store.SetOverrideAsync(layer, "k", [R("600/min"), R("2/s")]);
+        var second = await h.Acquire(layer.For("k"));
+        var third = await h.Acquire(layer.For("k"));
+        var fourth = await h.Acquire(layer.For("k"));
+
+        Assert.True(second.IsAllowed);
+        Assert.Equal(598, second.Statuses[0].Remaining);
+        Assert.True(third.IsAllowed);
+        Assert.False(fourth.IsAllowed);
+        Assert.Equal(1, fourth.DeniedBy!.Value.RateIndex);
+    }
+
+    [Fact]
+    public async Task Override_ThatDoesNotSuitTheLayer_IsRejectedWithEveryProblem()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.Concurrency("writes", 1);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await h.Store.SetOverrideAsync(layer, "k", [R("1/s"), R("1/s")]));
+
+        Assert.Contains("exactly one rate", error.Message);
+        Assert.Contains("repeated", error.Message);
+    }
+
+    [Fact]
+    public async Task ALayerRebuiltWithTheSameName_KeepsUsage_AndAppliesItsNewRates()
+    {
+        await using var h = await CreateAsync();
+        var before = RateLimitLayer.FixedWindow("api-key", R("10/min"));
+        for (var i = 0; i < 8; i++)
+        {
+            await h.Acquire(before.For("k"));
+        }
+
+        var reloaded = RateLimitLayer.FixedWindow("api-key", R("20/min"));
+        var result = await h.Acquire(reloaded.For("k"));
+
+        Assert.Equal(20, result.Statuses[0].Limit);
+        Assert.Equal(11, result.Statuses[0].Remaining);
+    }
+
+    // ---- Concurrency ---------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Concurrency_AllowsAtMostNInFlight_AndAReleaseFreesAPermit()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.Concurrency("writes", 2);
+
+        var first = await h.Acquire(layer.For("d"));
+        var second = await h.Acquire(layer.For("d"));
+        var third = await h.Acquire(layer.For("d"));
+        await first.DisposeAsync();
+        var fourth = await h.Acquire(layer.For("d"));
+
+        Assert.True(first.IsAllowed && second.IsAllowed);
+        Assert.False(third.IsAllowed);
+        Assert.False(third.Decision.HasRetryAfter);
+        Assert.True(fourth.IsAllowed);
+        Assert.Equal(0, fourth.Statuses[0].Remaining);
+    }
+
+    [Fact]
+    public async Task Concurrency_PermitIsReleasedWhenTheRequestThrows()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.Concurrency("writes", 1);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var lease = await h.Acquire(layer.For("d"));
+            Assert.True(lease.IsAllowed);
+            throw new InvalidOperationException("the handler failed");
+        });
+        var next = await h.Acquire(layer.For("d"));
+
+        Assert.True(next.IsAllowed);
+    }
+
+    [Fact]
+    public async Task Concurrency_ADeniedDecisionHoldsNoPermit()
+    {
+        await using var h = await CreateAsync();
+        var writes = RateLimitLayer.Concurrency("writes", 1);
+        var rate = RateLimitLayer.FixedWindow("rate", R("1/min"));
+        await h.Acquire(rate.For("d"));
+
+        var denied = await h.Acquire(writes.For("d"), rate.For("d"));
+        var concurrencyOnly = await h.Acquire(writes.For("d"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(0, denied.Decision.LeaseId);
+        Assert.True(concurrencyOnly.IsAllowed);
+    }
+
+    // ---- Exactness under contention ------------------------------------------------------------
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    [InlineData(RateLimitAlgorithm.Concurrency)]
+    public async Task ManyThreadsOnOneKey_NeverGetMoreAdmissionsThanTheLimit(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("hot", algorithm, R("50/min"));
+        var ip = RateLimitLayer.FixedWindow("ip", R("100000/min"));
+        var admitted = 0;
+        var threads = ConcurrencyLevel;
+
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < AttemptsPerThread; i++)
+            {
+                var result = await h.Acquire(ip.For("shared-ip"), layer.For("one-key"));
+                if (result.IsAllowed)
+                {
+                    Interlocked.Increment(ref admitted);
+                }
+            }
+        })));
+
+        Assert.Equal(50, admitted);
+    }
+
+    /// <summary>Concurrent callers in the exactness test: 64 for in-process stores.</summary>
+    protected virtual int ConcurrencyLevel => 64;
+
+    /// <summary>Attempts per caller in the exactness test.</summary>
+    protected virtual int AttemptsPerThread => 20;
+}

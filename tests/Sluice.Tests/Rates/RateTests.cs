@@ -1,0 +1,99 @@
+using System.Globalization;
+
+namespace Sluice.Tests.Rates;
+
+public sealed class RateTests
+{
+    [Theory]
+    [InlineData("100/min", 100, 60)]
+    [InlineData("3/15min", 3, 900)]
+    [InlineData("2/s", 2, 1)]
+    [InlineData("300/day", 300, 86400)]
+    [InlineData("1000/h", 1000, 3600)]
+    [InlineData("2/2min", 2, 120)]
+    [InlineData(" 10 / 1 second ", 10, 1)]
+    [InlineData("5/2Hours", 5, 7200)]
+    [InlineData("7/week", 7, 604800)]
+    public void Parse_ReadsLimitAndPeriod(string text, long limit, int seconds)
+    {
+        var rate = Rate.Parse(text);
+
+        Assert.Equal(limit, rate.Limit);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), rate.Period);
+    }
+
+    [Fact]
+    public void Parse_ReadsMilliseconds()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(250), Rate.Parse("1/250ms").Period);
+    }
+
+    [Theory]
+    [InlineData("", "no '/'")]
+    [InlineData("100", "no '/'")]
+    [InlineData("abc/min", "limit 'abc'")]
+    [InlineData("0/min", "limit '0'")]
+    [InlineData("-1/min", "limit '-1'")]
+    [InlineData("1.5/min", "limit '1.5'")]
+    [InlineData("10/", "no unit")]
+    [InlineData("10/fortnight", "unit 'fortnight'")]
+    [InlineData("10/0min", "multiplier '0'")]
+    [InlineData("99999999999/s", "limit")]
+    public void Parse_RejectsBadText_QuotingIt(string text, string reason)
+    {
+        var error = Assert.Throws<FormatException>(() => Rate.Parse(text));
+
+        Assert.Contains($"'{text}'", error.Message);
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void Parse_IgnoresTheCurrentCulture()
+    {
+        var previous = CultureInfo.CurrentCulture;
+        try
+        {
+            // Turkish lower-cases 'I' to a dotless 'ı', which breaks culture-sensitive unit matching.
+            CultureInfo.CurrentCulture = new CultureInfo("tr-TR");
+            Assert.Equal(new Rate(1000, TimeSpan.FromMinutes(1)), Rate.Parse("1000/MIN"));
+            Assert.Equal("1000/min", Rate.Parse("1000/MIN").ToString());
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData("100/min")]
+    [InlineData("3/15min")]
+    [InlineData("2/s")]
+    [InlineData("300/day")]
+    [InlineData("1/250ms")]
+    [InlineData("2/2min")]
+    public void ToString_RoundTripsThroughParse(string text)
+    {
+        var rate = Rate.Parse(text);
+
+        Assert.Equal(text, rate.ToString());
+        Assert.Equal(rate, Rate.Parse(rate.ToString()));
+    }
+
+    [Fact]
+    public void TryParse_ReturnsFalseWithAReason()
+    {
+        Assert.False(Rate.TryParse("x", out _, out var error));
+        Assert.Contains("no '/'", error);
+        Assert.False(Rate.TryParse(null, out _));
+        Assert.True(Rate.TryParse("1/s", out var rate));
+        Assert.Equal(1, rate.Limit);
+    }
+
+    [Fact]
+    public void Ctor_RejectsOutOfRangeValues()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Rate(0, TimeSpan.FromSeconds(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Rate(1, TimeSpan.FromTicks(5)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Rate(Rate.MaxLimit + 1, TimeSpan.FromSeconds(1)));
+    }
+}
