@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sluice.Algorithms;
 
 /// <summary>
@@ -11,31 +13,34 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
 
     public override int SlotsPerRate => 1;
 
-    public override RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost)
+    public override RateCheck Check(scoped RateSlots state, Rate rate, long now, long cost) => CheckSlot(state[0], rate, now, cost);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RateCheck CheckSlot(long slot, Rate rate, long now, long cost)
     {
         var period = rate.PeriodMicros;
         var window = now / period;
-        var count = CurrentCount(state[0], window);
+        var count = CurrentCount(slot, window);
         var windowEnd = (window + 1) * period;
         if (cost > rate.Limit)
         {
             return new RateCheck(false, rate.Limit - count, windowEnd, Microseconds.Never);
         }
 
-        return count + cost <= rate.Limit
-            ? new RateCheck(true, rate.Limit - count - cost, windowEnd, 0)
-            : new RateCheck(false, rate.Limit - count, windowEnd, windowEnd - now);
+        if (count + cost > rate.Limit)
+        {
+            return new RateCheck(false, rate.Limit - count, windowEnd, windowEnd - now);
+        }
+
+        var keep = count > 0 ? (uint)(slot >>> 32) : (uint)window;
+        return new RateCheck(true, rate.Limit - count - cost, windowEnd, 0, ((long)keep << 32) | (count + cost), windowEnd);
     }
 
-    public override long Apply(Span<long> state, Rate rate, long now, long cost)
+    public override long Apply(scoped RateSlots state, Rate rate, long now, long cost)
     {
-        var period = rate.PeriodMicros;
-        var window = now / period;
-        var count = CurrentCount(state[0], window);
-        var storedWindow = (uint)(state[0] >>> 32);
-        var keep = count > 0 ? storedWindow : (uint)window;
-        state[0] = ((long)keep << 32) | (count + cost);
-        return (window + 1) * period;
+        var check = Check(state, rate, now, cost);
+        state[0] = check.NewState;
+        return check.ExpiresAtMicros;
     }
 
     private static long CurrentCount(long slot, long window)

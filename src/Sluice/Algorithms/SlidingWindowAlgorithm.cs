@@ -26,7 +26,7 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
     public long SegmentWidth(Rate rate) => (rate.PeriodMicros + _segments - 1) / _segments;
 
-    public override RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost)
+    public override RateCheck Check(scoped RateSlots state, Rate rate, long now, long cost)
     {
         var width = SegmentWidth(rate);
         var newest = state[0];
@@ -65,7 +65,7 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         return new RateCheck(false, Math.Max(0, rate.Limit - sum), DrainedAt(sum, newest, width, now), retryAt - now);
     }
 
-    public override long Apply(Span<long> state, Rate rate, long now, long cost)
+    public override long Apply(scoped RateSlots state, Rate rate, long now, long cost)
     {
         var width = SegmentWidth(rate);
         var newest = state[0];
@@ -87,14 +87,14 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
     private long DrainedAt(long sum, long newest, long width, long now) => sum > 0 ? (newest + _segments + 1) * width : now;
 
-    private long Count(ReadOnlySpan<long> state, long segment)
+    private long Count(scoped RateSlots state, long segment)
     {
         var position = (int)(segment % _ring);
         var slot = state[1 + (position >> 1)];
         return (position & 1) == 0 ? slot & 0xFFFF_FFFF : slot >>> 32;
     }
 
-    private void SetCount(Span<long> state, long segment, long count)
+    private void SetCount(scoped RateSlots state, long segment, long count)
     {
         var position = (int)(segment % _ring);
         ref var slot = ref state[1 + (position >> 1)];

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sluice.Algorithms;
 
 /// <summary>
@@ -13,11 +15,14 @@ internal sealed class TokenBucketAlgorithm : WindowAlgorithm
 
     public static long EmissionInterval(Rate rate) => (rate.PeriodMicros + rate.Limit - 1) / rate.Limit;
 
-    public override RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost)
+    public override RateCheck Check(scoped RateSlots state, Rate rate, long now, long cost) => CheckSlot(state[0], rate, now, cost);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RateCheck CheckSlot(long slot, Rate rate, long now, long cost)
     {
         var interval = EmissionInterval(rate);
         var capacity = rate.Limit * interval;
-        var tat = Math.Max(state[0], now);
+        var tat = Math.Max(slot, now);
         var before = (capacity - (tat - now)) / interval;
         if (cost > rate.Limit)
         {
@@ -26,11 +31,11 @@ internal sealed class TokenBucketAlgorithm : WindowAlgorithm
 
         var newTat = tat + (cost * interval);
         return newTat - now <= capacity
-            ? new RateCheck(true, (capacity - (newTat - now)) / interval, newTat, 0)
+            ? new RateCheck(true, (capacity - (newTat - now)) / interval, newTat, 0, newTat, newTat)
             : new RateCheck(false, before, tat, newTat - capacity - now);
     }
 
-    public override long Apply(Span<long> state, Rate rate, long now, long cost)
+    public override long Apply(scoped RateSlots state, Rate rate, long now, long cost)
     {
         state[0] = Math.Max(state[0], now) + (cost * EmissionInterval(rate));
         return state[0];

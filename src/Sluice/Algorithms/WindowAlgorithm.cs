@@ -12,13 +12,13 @@ internal abstract class WindowAlgorithm
     public abstract int SlotsPerRate { get; }
 
     /// <summary>Decides whether <paramref name="cost"/> fits, without changing the state.</summary>
-    public abstract RateCheck Check(ReadOnlySpan<long> state, Rate rate, long now, long cost);
+    public abstract RateCheck Check(scoped RateSlots state, Rate rate, long now, long cost);
 
     /// <summary>Charges <paramref name="cost"/> (already checked) and returns when the state becomes empty again.</summary>
-    public abstract long Apply(Span<long> state, Rate rate, long now, long cost);
+    public abstract long Apply(scoped RateSlots state, Rate rate, long now, long cost);
 
     /// <summary>Returns one permit (concurrency only) and returns when the state becomes empty again.</summary>
-    public virtual long Release(Span<long> state, Rate rate, long now) => now;
+    public virtual long Release(scoped RateSlots state, Rate rate, long now) => now;
 
     public static WindowAlgorithm For(RateLimitAlgorithm algorithm, int segments) => algorithm switch
     {

@@ -2,26 +2,59 @@ using System.Runtime.CompilerServices;
 
 namespace Sluice.Memory;
 
-/// <summary>Per-decision scratch space on the stack for up to eight layers, so that a decision allocates nothing.</summary>
+/// <summary>
+/// Per-decision scratch space on the stack, sized for the most layers a request may name, so that a decision
+/// allocates nothing. Only numbers: writing references into stack spans would cost a GC write barrier each.
+/// </summary>
 internal static class InlineBuffers
 {
-    public const int Length = 8;
+    public const int Layers = MemoryRateLimitStore.MaxLayersPerRequest;
 
-    [InlineArray(Length)]
-    public struct Shards
+    public const int Statuses = Layers * RateLimitLayer.MaxRates;
+
+    /// <summary>Requests of up to this many one-rate layers take the lean path.</summary>
+    public const int LeanLayers = 4;
+
+    [InlineArray(Layers)]
+    public struct LayerInts
     {
-        private LayerShard? _element;
+        private int _element;
     }
 
-    [InlineArray(Length)]
-    public struct Tables
+    [InlineArray(Layers)]
+    public struct LayerLongs
     {
-        private LayerTable? _element;
+        private long _element;
     }
 
-    [InlineArray(Length)]
-    public struct RateArrays
+    /// <summary>What a lean decision keeps per layer.</summary>
+    public struct Target
     {
-        private Rate[]? _element;
+        public LayerShard Shard;
+        public LayerTable Table;
+        public int Hash;
+        public int Index;
+        public int Version;
+        public bool Allowed;
+        public long NewState;
+        public long ExpiresAtMicros;
+    }
+
+    [InlineArray(LeanLayers)]
+    public struct Targets
+    {
+        private Target _element;
+    }
+
+    [InlineArray(LeanLayers)]
+    public struct LeanLongs
+    {
+        private long _element;
+    }
+
+    [InlineArray(Statuses)]
+    public struct StatusLongs
+    {
+        private long _element;
     }
 }

@@ -1,8 +1,11 @@
+using Sluice.Algorithms;
+
 namespace Sluice.Memory;
 
 /// <summary>
-/// One lock stripe of a layer's keys: an open-addressing hash table (linear probing) of 16-byte entries with the
-/// keys' state in a parallel array of <see cref="long"/> slots. Callers hold <see cref="Gate"/> for every call.
+/// One lock stripe of a layer's keys: an open-addressing hash table (linear probing) of 24-byte entries holding the
+/// key, its hash, its expiry and its first state slot, with any further slots in a parallel array. Callers hold the
+/// gate (<see cref="Enter"/>/<see cref="Exit"/>) for every other call.
 /// </summary>
 /// <remarks>
 /// Entries are never removed one by one; a rebuild copies the live ones into fresh arrays. A rebuild happens when the
@@ -17,8 +20,9 @@ internal sealed class LayerShard
 
     private readonly long _epochMicros;
     private readonly long _sweepIntervalMicros;
+    private SpinGate _gate;
     private Entry[] _entries = new Entry[MinCapacity];
-    private long[] _state;
+    private long[] _more;
     private int _stride;
     private int _count;
     private long _nextSweepMicros;
@@ -26,25 +30,26 @@ internal sealed class LayerShard
     public LayerShard(int stride, long epochMicros, long sweepIntervalMicros)
     {
         _stride = stride;
-        _state = new long[MinCapacity * stride];
+        _more = new long[MinCapacity * (stride - 1)];
         _epochMicros = epochMicros;
         _sweepIntervalMicros = sweepIntervalMicros;
         _nextSweepMicros = epochMicros + sweepIntervalMicros;
     }
 
-    public Lock Gate { get; } = new();
-
     /// <summary>Changes whenever entries move, so that an index found earlier under the same lock can be trusted.</summary>
     public int Version { get; private set; }
 
+    /// <summary>State slots per key.</summary>
     public int Stride => _stride;
 
     public int Count => _count;
 
-    public int Capacity => _entries.Length;
-
     /// <summary>Bytes held by this stripe's arrays.</summary>
-    public long AllocatedBytes => ((long)_entries.Length * 16) + ((long)_state.Length * 8);
+    public long AllocatedBytes => ((long)_entries.Length * 24) + ((long)_more.Length * 8);
+
+    public void Enter() => _gate.Enter();
+
+    public void Exit() => _gate.Exit();
 
     public int Find(string key, int hash)
     {
@@ -59,7 +64,7 @@ internal sealed class LayerShard
                 return -1;
             }
 
-            if (entry.Hash == hash && string.Equals(entry.Key, key, StringComparison.Ordinal))
+            if (entry.Hash == hash && (ReferenceEquals(entry.Key, key) || string.Equals(entry.Key, key, StringComparison.Ordinal)))
             {
                 return i;
             }
@@ -82,13 +87,30 @@ internal sealed class LayerShard
         }
 
         var index = Place(_entries, key, hash);
-        _entries[index] = new Entry(key, hash, 0);
-        _state.AsSpan(index * _stride, _stride).Clear();
+        _entries[index] = new Entry(key, hash);
+        _more.AsSpan(index * (_stride - 1), _stride - 1).Clear();
         _count++;
         return index;
     }
 
-    public Span<long> State(int index) => _state.AsSpan(index * _stride, _stride);
+    /// <summary>The slots of the rate whose first slot is <paramref name="offset"/>, for the key at <paramref name="index"/>.</summary>
+    public RateSlots Slots(int index, int offset) => new(ref _entries[index].State, _more.AsSpan(index * (_stride - 1), _stride - 1), offset);
+
+    /// <summary>Reads one state slot of the key at <paramref name="index"/>.</summary>
+    public long GetSlot(int index, int slot) => slot == 0 ? _entries[index].State : _more[(index * (_stride - 1)) + slot - 1];
+
+    /// <summary>Writes one state slot of the key at <paramref name="index"/>.</summary>
+    public void SetSlot(int index, int slot, long value)
+    {
+        if (slot == 0)
+        {
+            _entries[index].State = value;
+        }
+        else
+        {
+            _more[(index * (_stride - 1)) + slot - 1] = value;
+        }
+    }
 
     /// <summary>Sets when the entry's state is empty again; it is reclaimable from then on.</summary>
     public void SetExpiry(int index, long expiresAtMicros)
@@ -110,11 +132,14 @@ internal sealed class LayerShard
     /// <summary>Reclaims expired keys if a sweep is due and worth it. Moves entries: call after the last use of an index.</summary>
     public void MaybeSweep(long now)
     {
-        if (now < _nextSweepMicros)
+        if (now >= _nextSweepMicros)
         {
-            return;
+            Sweep(now);
         }
+    }
 
+    private void Sweep(long now)
+    {
         _nextSweepMicros = now + _sweepIntervalMicros;
         var live = CountLive(now);
         if ((_count - live) * 4 >= _count && _count > live)
@@ -168,8 +193,9 @@ internal sealed class LayerShard
     private void Rebuild(int capacity, int stride, long now)
     {
         var entries = new Entry[capacity];
-        var state = new long[capacity * stride];
+        var more = new long[capacity * (stride - 1)];
         var count = 0;
+        var oldRest = _stride - 1;
         for (var i = 0; i < _entries.Length; i++)
         {
             ref readonly var entry = ref _entries[i];
@@ -180,23 +206,26 @@ internal sealed class LayerShard
 
             var index = Place(entries, entry.Key, entry.Hash);
             entries[index] = entry;
-            _state.AsSpan(i * _stride, _stride).CopyTo(state.AsSpan(index * stride, _stride));
+            _more.AsSpan(i * oldRest, oldRest).CopyTo(more.AsSpan(index * (stride - 1), oldRest));
             count++;
         }
 
         _entries = entries;
-        _state = state;
+        _more = more;
         _stride = stride;
         _count = count;
         Version++;
     }
 
-    private struct Entry(string key, int hash, int expirySeconds)
+    private struct Entry(string key, int hash)
     {
         public readonly string? Key = key;
         public readonly int Hash = hash;
 
         /// <summary>Seconds after the store's epoch at which the state is empty; <see cref="int.MaxValue"/> for never.</summary>
-        public int ExpirySeconds = expirySeconds;
+        public int ExpirySeconds;
+
+        /// <summary>State slot 0, kept with the key so that a one-slot rate costs one cache line.</summary>
+        public long State;
     }
 }

@@ -14,6 +14,8 @@ internal sealed class LayerTable
     {
         Order = order;
         Algorithm = WindowAlgorithm.For(layer.Algorithm, layer.SlidingWindowSegments);
+        SlotsPerRate = Algorithm.SlotsPerRate;
+        Kind = layer.Algorithm;
         _shards = new LayerShard[shardCount];
         _shardMask = shardCount - 1;
         for (var i = 0; i < shardCount; i++)
@@ -26,6 +28,11 @@ internal sealed class LayerTable
     public int Order { get; }
 
     public WindowAlgorithm Algorithm { get; }
+
+    /// <summary>The algorithm's slots per rate, read once: the hot path avoids the virtual call.</summary>
+    public int SlotsPerRate { get; }
+
+    public RateLimitAlgorithm Kind { get; }
 
     public ConcurrentDictionary<string, Rate[]> Overrides { get; } = new(StringComparer.Ordinal);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Sluice.Algorithms;
 using Sluice.Memory;
 
@@ -25,6 +26,7 @@ namespace Sluice;
 /// leases in a <c>finally</c> block.
 /// </para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed class MemoryRateLimitStore : RateLimitStore
 {
     /// <summary>The most layers one request may name.</summary>
@@ -33,8 +35,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     /// <summary>The state of a key never seen: all slots zero. Read only. Sized for the widest rate (1000 sliding segments).</summary>
     private static readonly long[] s_unseenKeyState = new long[512];
 
-    private readonly TimeProvider _time;
+    private readonly StoreClock _clock;
     private readonly int _shardsPerLayer;
+    private readonly bool _generalPathOnly;
     private readonly long _epochMicros;
     private readonly long _sweepIntervalMicros;
     private readonly ConcurrentDictionary<(string Name, RateLimitAlgorithm Algorithm, int Segments), LayerTable> _tables = new();
@@ -49,17 +52,18 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     {
         options ??= new MemoryRateLimitStoreOptions();
         options.Validate();
-        _time = options.TimeProvider;
+        _clock = new StoreClock(options.TimeProvider, options.CoarseSystemClock);
         _shardsPerLayer = options.ShardsPerLayer;
+        _generalPathOnly = options.GeneralPathOnly;
         _sweepIntervalMicros = Microseconds.FromTimeSpanCeiling(options.SweepInterval);
-        _epochMicros = Microseconds.Now(_time);
+        _epochMicros = _clock.Now();
     }
 
     /// <summary>The number of keys held, expired ones not yet reclaimed included.</summary>
-    public long KeyCount => _tables.Values.Sum(t => t.Shards.Sum(s => { lock (s.Gate) { return (long)s.Count; } }));
+    public long KeyCount => _tables.Values.Sum(t => t.Shards.Sum(s => Locked(s, static s => (long)s.Count)));
 
     /// <summary>Bytes held by the key tables (entries and state), excluding the key strings.</summary>
-    public long AllocatedBytes => _tables.Values.Sum(t => t.Shards.Sum(s => { lock (s.Gate) { return s.AllocatedBytes; } }));
+    public long AllocatedBytes => _tables.Values.Sum(t => t.Shards.Sum(s => Locked(s, static s => s.AllocatedBytes)));
 
     /// <inheritdoc />
     public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
@@ -83,22 +87,25 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             return new RateLimitDecision(true, 0, -1, 0, 0);
         }
 
+        if (count == 1 && !_generalPathOnly)
+        {
+            return AcquireOne(layers, statuses, cost);
+        }
+
         if (count > MaxLayersPerRequest)
         {
             throw new ArgumentException($"A request may name at most {MaxLayersPerRequest} layers; it named {count}.", nameof(layers));
         }
 
-        InlineBuffers.Tables tableBuffer = default;
-        InlineBuffers.Shards shardBuffer = default;
-        InlineBuffers.RateArrays rateBuffer = default;
-        Span<LayerTable?> tables = count <= InlineBuffers.Length ? tableBuffer[..count] : new LayerTable?[count];
-        Span<LayerShard?> shards = count <= InlineBuffers.Length ? shardBuffer[..count] : new LayerShard?[count];
-        Span<Rate[]?> rates = count <= InlineBuffers.Length ? rateBuffer[..count] : new Rate[]?[count];
-        Span<int> hashes = stackalloc int[count];
-        Span<long> lockOrder = stackalloc long[count];
-        var overrides = 0u;
-        var statusCount = 0;
+        if (count <= InlineBuffers.LeanLayers && !_generalPathOnly)
+        {
+            return AcquireLean(layers, statuses, cost);
+        }
 
+        Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LayerLongs orderBuffer);
+        Span<int> hashes = hashBuffer;
+        Span<long> lockOrder = ((Span<long>)orderBuffer)[..count];
         for (var i = 0; i < count; i++)
         {
             var (layer, key) = layers[i];
@@ -106,33 +113,213 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             ArgumentNullException.ThrowIfNull(key);
             var table = GetTable(layer);
             var hash = key.GetHashCode();
-            var shardIndex = table.ShardIndex(hash);
-            tables[i] = table;
             hashes[i] = hash;
-            shards[i] = table.Shard(shardIndex);
-            rates[i] = table.RatesFor(layer, key, out var isOverride);
-            overrides |= isOverride ? 1u << i : 0;
-            statusCount += rates[i]!.Length;
-            lockOrder[i] = ((long)table.Order << 40) | ((long)shardIndex << 8) | (uint)i;
-        }
-
-        if (statuses.Length < statusCount)
-        {
-            throw new ArgumentException($"The status buffer holds {statuses.Length} entries; this request needs {statusCount}.", nameof(statuses));
+            lockOrder[i] = ((long)table.Order << 40) | ((long)table.ShardIndex(hash) << 8) | (uint)i;
         }
 
         // One global lock order (table, stripe) rules out deadlock between decisions naming layers in other orders.
-        lockOrder.Sort();
-        var now = Microseconds.Now(_time);
-        EnterAll(shards, lockOrder);
+        SortSmall(lockOrder);
+        var now = _clock.Now();
+        EnterAll(layers, hashes, lockOrder);
         try
         {
-            return Decide(layers, statuses, cost, now, tables, shards, rates, hashes, overrides);
+            return Decide(layers, statuses, cost, now, hashes);
         }
         finally
         {
-            ExitAll(shards, lockOrder);
+            ExitAll(layers, hashes, lockOrder);
         }
+    }
+
+    /// <summary>
+    /// One layer, the most common request: the same semantics as <see cref="Decide"/>, with one stripe lock, no lock
+    /// ordering and, for a one-rate layer of a one-slot algorithm, nothing but locals.
+    /// </summary>
+    private RateLimitDecision AcquireOne(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost)
+    {
+        var (layer, key) = layers[0];
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(key);
+        var table = GetTable(layer);
+        var hash = key.GetHashCode();
+        var shard = table.Shard(table.ShardIndex(hash));
+        var now = _clock.Now();
+        shard.Enter();
+        try
+        {
+            var rates = table.RatesFor(layer, key, out var isOverride);
+            if (rates.Length != 1 || table.SlotsPerRate != 1 || statuses.IsEmpty)
+            {
+                return Decide(layers, statuses, cost, now, new ReadOnlySpan<int>(in hash));
+            }
+
+            var rate = rates[0];
+            var index = shard.Find(key, hash);
+            var check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, cost);
+            if (check.Allowed)
+            {
+                var leaseId = 0L;
+                if (cost > 0)
+                {
+                    index = index >= 0 ? index : shard.FindOrInsert(key, hash, now);
+                    shard.SetSlot(index, 0, check.NewState);
+                    shard.SetExpiry(index, check.ExpiresAtMicros);
+                    shard.MaybeSweep(now);
+                    leaseId = table.Kind == RateLimitAlgorithm.Concurrency ? (Interlocked.Increment(ref _nextLeaseSequence) << 32) | 1 : 0;
+                }
+                else
+                {
+                    check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, 0);
+                }
+
+                statuses[0] = new RateStatus(0, 0, rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, isOverride);
+                return new RateLimitDecision(true, 0, -1, 1, leaseId);
+            }
+
+            var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
+            var shadow = layer.IsShadow;
+            statuses[0] = new RateStatus(0, 0, rate, check.Remaining, check.ResetAtMicros, retryAfter, shadow ? RateOutcome.ShadowDenied : RateOutcome.Denied, isOverride);
+            return shadow ? new RateLimitDecision(true, 0, -1, 1, 0) : new RateLimitDecision(false, retryAfter, 0, 1, 0);
+        }
+        finally
+        {
+            shard.Exit();
+        }
+    }
+
+    /// <summary>
+    /// A few layers, each of one rate of a one-slot algorithm (fixed window, token bucket, concurrency): the semantics
+    /// of <see cref="Decide"/> with per-layer state in one stack buffer. Other requests go to <see cref="Decide"/>.
+    /// </summary>
+    private RateLimitDecision AcquireLean(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost)
+    {
+        var count = layers.Length;
+        InlineBuffers.Targets targets = default;
+        Unsafe.SkipInit(out InlineBuffers.LeanLongs orderBuffer);
+        Span<long> order = ((Span<long>)orderBuffer)[..count];
+        for (var i = 0; i < count; i++)
+        {
+            var (layer, key) = layers[i];
+            ArgumentNullException.ThrowIfNull(layer);
+            ArgumentNullException.ThrowIfNull(key);
+            ref var target = ref targets[i];
+            target.Table = GetTable(layer);
+            target.Hash = key.GetHashCode();
+            var shardIndex = target.Table.ShardIndex(target.Hash);
+            target.Shard = target.Table.Shard(shardIndex);
+            order[i] = ((long)target.Table.Order << 40) | ((long)shardIndex << 8) | (uint)i;
+        }
+
+        SortSmall(order);
+        var now = _clock.Now();
+        LayerShard? previous = null;
+        foreach (var entry in order)
+        {
+            var shard = targets[(int)(entry & 0xFF)].Shard;
+            if (!ReferenceEquals(shard, previous))
+            {
+                shard.Enter();
+                previous = shard;
+            }
+        }
+
+        try
+        {
+            return DecideLean(layers, statuses, cost, now, ref targets);
+        }
+        finally
+        {
+            previous = null;
+            for (var n = order.Length - 1; n >= 0; n--)
+            {
+                var shard = targets[(int)(order[n] & 0xFF)].Shard;
+                if (!ReferenceEquals(shard, previous))
+                {
+                    shard.Exit();
+                    previous = shard;
+                }
+            }
+        }
+    }
+
+    private RateLimitDecision DecideLean(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, long now, ref InlineBuffers.Targets targets)
+    {
+        var count = layers.Length;
+        var allowed = true;
+        for (var i = 0; i < count; i++)
+        {
+            ref var target = ref targets[i];
+            var (layer, key) = layers[i];
+            var rates = target.Table.RatesFor(layer, key, out var isOverride);
+            if (rates.Length != 1 || target.Table.SlotsPerRate != 1 || statuses.Length < count)
+            {
+                Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
+                Span<int> hashes = hashBuffer;
+                for (var h = 0; h < count; h++)
+                {
+                    hashes[h] = targets[h].Hash;
+                }
+
+                return Decide(layers, statuses, cost, now, hashes[..count]);
+            }
+
+            var shard = target.Shard;
+            var index = shard.Find(key, target.Hash);
+            target.Index = index;
+            target.Version = shard.Version;
+            var check = CheckSlot(target.Table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rates[0], now, cost);
+            target.Allowed = check.Allowed;
+            target.NewState = check.NewState;
+            target.ExpiresAtMicros = check.ExpiresAtMicros;
+            var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
+            var outcome = check.Allowed ? RateOutcome.Allowed : layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied;
+            statuses[i] = new RateStatus(i, 0, rates[0], check.Remaining, check.ResetAtMicros, retryAfter, outcome, isOverride);
+            allowed &= check.Allowed || layer.IsShadow;
+        }
+
+        var charged = 0u;
+        if (allowed && cost > 0)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                ref var target = ref targets[i];
+                if (!target.Allowed)
+                {
+                    continue;
+                }
+
+                var shard = target.Shard;
+                var index = target.Index >= 0 && target.Version == shard.Version ? target.Index : shard.FindOrInsert(layers[i].Key, target.Hash, now);
+                shard.SetSlot(index, 0, target.NewState);
+                shard.SetExpiry(index, target.ExpiresAtMicros);
+                charged |= 1u << i;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                targets[i].Shard.MaybeSweep(now);
+            }
+        }
+
+        if (charged != (1u << count) - 1)
+        {
+            // A layer that was not charged reports its state as it is, not as it would have been after the charge.
+            for (var i = 0; i < count; i++)
+            {
+                ref var status = ref statuses[i];
+                if ((charged & (1u << i)) != 0 || status.Outcome != RateOutcome.Allowed)
+                {
+                    continue;
+                }
+
+                ref var target = ref targets[i];
+                var index = target.Shard.Find(layers[i].Key, target.Hash);
+                var check = CheckSlot(target.Table.Kind, index >= 0 ? target.Shard.GetSlot(index, 0) : 0, status.Rate, now, 0);
+                status = new RateStatus(i, 0, status.Rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, status.IsOverride);
+            }
+        }
+
+        return Summarize(layers, statuses[..count], allowed, charged);
     }
 
     /// <summary>The synchronous form of <see cref="ReleaseAsync"/>.</summary>
@@ -145,7 +332,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             return;
         }
 
-        var now = Microseconds.Now(_time);
+        var now = _clock.Now();
         for (var i = 0; i < layers.Length && i < MaxLayersPerRequest; i++)
         {
             if ((mask & (1u << i)) == 0)
@@ -157,13 +344,18 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             var table = GetTable(layer);
             var hash = key.GetHashCode();
             var shard = table.Shard(table.ShardIndex(hash));
-            lock (shard.Gate)
+            shard.Enter();
+            try
             {
                 var index = shard.Find(key, hash);
                 if (index >= 0)
                 {
-                    shard.SetExpiry(index, table.Algorithm.Release(shard.State(index)[..table.Algorithm.SlotsPerRate], default, now));
+                    shard.SetExpiry(index, table.Algorithm.Release(shard.Slots(index, 0), default, now));
                 }
+            }
+            finally
+            {
+                shard.Exit();
             }
         }
     }
@@ -172,7 +364,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
     {
         ValidateOverride(layer, key, rates);
-        GetTable(layer).SetOverride(key, [.. rates]);
+        var table = GetTable(layer);
+        Rate[] copy = [.. rates];
+        WithKeyLocked(table, key, () => table.SetOverride(key, copy));
         return ValueTask.CompletedTask;
     }
 
@@ -181,7 +375,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
-        return ValueTask.FromResult(GetTable(layer).RemoveOverride(key));
+        var table = GetTable(layer);
+        var removed = false;
+        WithKeyLocked(table, key, () => removed = table.RemoveOverride(key));
+        return ValueTask.FromResult(removed);
     }
 
     /// <inheritdoc />
@@ -192,76 +389,113 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         return ValueTask.FromResult<IReadOnlyList<Rate>?>(GetTable(layer).Overrides.TryGetValue(key, out var rates) ? rates : null);
     }
 
-    private static void EnterAll(Span<LayerShard?> shards, ReadOnlySpan<long> lockOrder)
+    /// <summary>Overrides change under the key's stripe lock, so one decision sees the same rates in all its phases.</summary>
+    private static void WithKeyLocked(LayerTable table, string key, Action change)
+    {
+        var shard = table.Shard(table.ShardIndex(key.GetHashCode()));
+        shard.Enter();
+        try
+        {
+            change();
+        }
+        finally
+        {
+            shard.Exit();
+        }
+    }
+
+    private LayerShard ShardOf(in LayerKey layer, int hash)
+    {
+        var table = GetTable(layer.Layer);
+        return table.Shard(table.ShardIndex(hash));
+    }
+
+    private void EnterAll(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<int> hashes, ReadOnlySpan<long> lockOrder)
     {
         LayerShard? previous = null;
         foreach (var entry in lockOrder)
         {
-            var shard = shards[(int)(entry & 0xFF)]!;
+            var i = (int)(entry & 0xFF);
+            var shard = ShardOf(layers[i], hashes[i]);
             if (!ReferenceEquals(shard, previous))
             {
-                shard.Gate.Enter();
+                shard.Enter();
                 previous = shard;
             }
         }
     }
 
-    private static void ExitAll(Span<LayerShard?> shards, ReadOnlySpan<long> lockOrder)
+    private void ExitAll(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<int> hashes, ReadOnlySpan<long> lockOrder)
     {
         LayerShard? previous = null;
-        for (var i = lockOrder.Length - 1; i >= 0; i--)
+        for (var n = lockOrder.Length - 1; n >= 0; n--)
         {
-            var shard = shards[(int)(lockOrder[i] & 0xFF)]!;
+            var i = (int)(lockOrder[n] & 0xFF);
+            var shard = ShardOf(layers[i], hashes[i]);
             if (!ReferenceEquals(shard, previous))
             {
-                shard.Gate.Exit();
+                shard.Exit();
                 previous = shard;
             }
         }
     }
 
-    private RateLimitDecision Decide(
-        ReadOnlySpan<LayerKey> layers,
-        Span<RateStatus> statuses,
-        long cost,
-        long now,
-        Span<LayerTable?> tables,
-        Span<LayerShard?> shards,
-        Span<Rate[]?> rates,
-        ReadOnlySpan<int> hashes,
-        uint overrides)
+    /// <summary>Runs with every stripe of the request locked: decides every rate, then charges only if the request passes.</summary>
+    private RateLimitDecision Decide(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, long now, ReadOnlySpan<int> hashes)
     {
         var count = layers.Length;
-        Span<int> indexes = stackalloc int[count];
-        Span<int> versions = stackalloc int[count];
-        ReadOnlySpan<long> empty = s_unseenKeyState;
+        Unsafe.SkipInit(out InlineBuffers.LayerInts indexBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LayerInts versionBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LayerLongs expiryBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LayerInts rateCountBuffer);
+        Unsafe.SkipInit(out InlineBuffers.StatusLongs newStateBuffer);
+        Span<int> indexes = indexBuffer;
+        Span<int> versions = versionBuffer;
+        Span<long> expiries = expiryBuffer;
+        Span<int> rateCounts = rateCountBuffer;
+        Span<long> newStates = newStateBuffer;
+        ReadOnlySpan<long> unseen = s_unseenKeyState;
         var layerAllowed = 0u;
         var allowed = true;
         var status = 0;
 
-        // Phase 1: every rate of every layer decides, nothing changes.
+        // Phase 1: every rate of every layer decides; nothing changes.
         for (var i = 0; i < count; i++)
         {
-            var layer = layers[i].Layer;
-            var shard = shards[i]!;
-            var algorithm = tables[i]!.Algorithm;
-            var layerRates = rates[i]!;
-            var slots = algorithm.SlotsPerRate;
-            shard.EnsureStride(layerRates.Length * slots, now);
-            var index = shard.Find(layers[i].Key, hashes[i]);
-            indexes[i] = index;
-            versions[i] = shard.Version;
-
-            var passed = true;
-            for (var r = 0; r < layerRates.Length; r++)
+            var (layer, key) = layers[i];
+            var table = GetTable(layer);
+            var shard = table.Shard(table.ShardIndex(hashes[i]));
+            var rates = table.RatesFor(layer, key, out var isOverride);
+            if (status + rates.Length > statuses.Length)
             {
-                ReadOnlySpan<long> state = index >= 0 ? shard.State(index).Slice(r * slots, slots) : empty[..slots];
-                var check = algorithm.Check(state, layerRates[r], now, cost);
-                passed &= check.Allowed;
-                var outcome = check.Allowed ? RateOutcome.Allowed : layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied;
-                statuses[status++] = new RateStatus(i, r, layerRates[r], check.Remaining, check.ResetAtMicros, check.RetryAfterMicros, outcome, (overrides & (1u << i)) != 0);
+                throw new ArgumentException($"The status buffer holds {statuses.Length} entries; this request needs {StatusesNeeded(layers)}.", nameof(statuses));
             }
 
+            var algorithm = table.Algorithm;
+            var slots = table.SlotsPerRate;
+            shard.EnsureStride(rates.Length * slots, now);
+            var index = shard.Find(key, hashes[i]);
+            indexes[i] = index;
+            versions[i] = shard.Version;
+            var passed = true;
+            var expiry = long.MinValue;
+            for (var r = 0; r < rates.Length; r++)
+            {
+                var check = slots == 1
+                    ? CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, r) : 0, rates[r], now, cost)
+                    : index >= 0
+                        ? algorithm.Check(shard.Slots(index, r * slots), rates[r], now, cost)
+                        : algorithm.Check(RateSlots.Unseen(unseen), rates[r], now, cost);
+                passed &= check.Allowed;
+                newStates[status] = check.NewState;
+                expiry = Math.Max(expiry, check.ExpiresAtMicros);
+                var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
+                var outcome = check.Allowed ? RateOutcome.Allowed : layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied;
+                statuses[status++] = new RateStatus(i, r, rates[r], check.Remaining, check.ResetAtMicros, retryAfter, outcome, isOverride);
+            }
+
+            expiries[i] = expiry;
+            rateCounts[i] = rates.Length;
             layerAllowed |= passed ? 1u << i : 0;
             allowed &= passed || layer.IsShadow;
         }
@@ -270,32 +504,47 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         var charged = 0u;
         if (allowed && cost > 0)
         {
+            var first = 0;
             for (var i = 0; i < count; i++)
             {
-                if ((layerAllowed & (1u << i)) == 0)
+                var (layer, key) = layers[i];
+                var table = GetTable(layer);
+                var shard = table.Shard(table.ShardIndex(hashes[i]));
+                var rateCount = rateCounts[i];
+                if ((layerAllowed & (1u << i)) != 0)
                 {
-                    continue;
+                    var index = indexes[i] >= 0 && versions[i] == shard.Version ? indexes[i] : shard.FindOrInsert(key, hashes[i], now);
+                    if (table.SlotsPerRate == 1)
+                    {
+                        // One-slot algorithms computed the new state while checking: the charge is a store.
+                        for (var r = 0; r < rateCount; r++)
+                        {
+                            shard.SetSlot(index, r, newStates[first + r]);
+                        }
+
+                        shard.SetExpiry(index, expiries[i]);
+                    }
+                    else
+                    {
+                        var rates = table.RatesFor(layer, key, out _);
+                        var expiry = long.MinValue;
+                        for (var r = 0; r < rates.Length; r++)
+                        {
+                            expiry = Math.Max(expiry, table.Algorithm.Apply(shard.Slots(index, r * table.SlotsPerRate), rates[r], now, cost));
+                        }
+
+                        shard.SetExpiry(index, expiry);
+                    }
+
+                    charged |= 1u << i;
                 }
 
-                var shard = shards[i]!;
-                var algorithm = tables[i]!.Algorithm;
-                var layerRates = rates[i]!;
-                var slots = algorithm.SlotsPerRate;
-                var index = indexes[i] >= 0 && versions[i] == shard.Version ? indexes[i] : shard.FindOrInsert(layers[i].Key, hashes[i], now);
-                var state = shard.State(index);
-                var expiry = long.MinValue;
-                for (var r = 0; r < layerRates.Length; r++)
-                {
-                    expiry = Math.Max(expiry, algorithm.Apply(state.Slice(r * slots, slots), layerRates[r], now, cost));
-                }
-
-                shard.SetExpiry(index, expiry);
-                charged |= 1u << i;
+                first += rateCount;
             }
 
             for (var i = 0; i < count; i++)
             {
-                shards[i]!.MaybeSweep(now);
+                ShardOf(layers[i], hashes[i]).MaybeSweep(now);
             }
         }
 
@@ -303,71 +552,68 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         var everyLayer = count == 32 ? uint.MaxValue : (1u << count) - 1;
         if (charged != everyLayer)
         {
-            RestateUncharged(layers, statuses, now, tables, shards, rates, hashes, charged);
+            RestateUncharged(layers, statuses[..status], now, hashes, charged);
         }
 
-        return Summarize(layers, statuses[..status], allowed, charged, tables);
+        return Summarize(layers, statuses[..status], allowed, charged);
     }
 
-    private static void RestateUncharged(
-        ReadOnlySpan<LayerKey> layers,
-        Span<RateStatus> statuses,
-        long now,
-        Span<LayerTable?> tables,
-        Span<LayerShard?> shards,
-        Span<Rate[]?> rates,
-        ReadOnlySpan<int> hashes,
-        uint charged)
+    /// <summary>One-slot algorithms, called directly so that the JIT inlines them into the decision.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RateCheck CheckSlot(RateLimitAlgorithm kind, long slot, Rate rate, long now, long cost) => kind switch
     {
-        ReadOnlySpan<long> empty = s_unseenKeyState;
-        var status = 0;
-        for (var i = 0; i < layers.Length; i++)
+        RateLimitAlgorithm.FixedWindow => FixedWindowAlgorithm.CheckSlot(slot, rate, now, cost),
+        RateLimitAlgorithm.TokenBucket => TokenBucketAlgorithm.CheckSlot(slot, rate, now, cost),
+        _ => ConcurrencyAlgorithm.CheckSlot(slot, rate, now, cost),
+    };
+
+    private int StatusesNeeded(ReadOnlySpan<LayerKey> layers)
+    {
+        var needed = 0;
+        foreach (var (layer, key) in layers)
         {
-            var layerRates = rates[i]!;
-            if ((charged & (1u << i)) != 0)
+            needed += GetTable(layer).RatesFor(layer, key, out _).Length;
+        }
+
+        return needed;
+    }
+
+    private void RestateUncharged(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long now, ReadOnlySpan<int> hashes, uint charged)
+    {
+        ReadOnlySpan<long> unseen = s_unseenKeyState;
+        foreach (ref var entry in statuses)
+        {
+            var i = entry.LayerIndex;
+            if ((charged & (1u << i)) != 0 || entry.Outcome != RateOutcome.Allowed)
             {
-                status += layerRates.Length;
                 continue;
             }
 
-            var shard = shards[i]!;
-            var algorithm = tables[i]!.Algorithm;
-            var slots = algorithm.SlotsPerRate;
+            var table = GetTable(layers[i].Layer);
+            var shard = table.Shard(table.ShardIndex(hashes[i]));
             var index = shard.Find(layers[i].Key, hashes[i]);
-            for (var r = 0; r < layerRates.Length; r++, status++)
-            {
-                ref var entry = ref statuses[status];
-                if (entry.Outcome != RateOutcome.Allowed)
-                {
-                    continue;
-                }
-
-                ReadOnlySpan<long> state = index >= 0 ? shard.State(index).Slice(r * slots, slots) : empty[..slots];
-                var check = algorithm.Check(state, layerRates[r], now, 0);
-                entry = new RateStatus(i, r, entry.Rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, entry.IsOverride);
-            }
+            var offset = entry.RateIndex * table.SlotsPerRate;
+            var check = index >= 0
+                ? table.Algorithm.Check(shard.Slots(index, offset), entry.Rate, now, 0)
+                : table.Algorithm.Check(RateSlots.Unseen(unseen), entry.Rate, now, 0);
+            entry = new RateStatus(i, entry.RateIndex, entry.Rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, entry.IsOverride);
         }
     }
 
-    private RateLimitDecision Summarize(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, bool allowed, uint charged, Span<LayerTable?> tables)
+    private RateLimitDecision Summarize(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, bool allowed, uint charged)
     {
-        long leaseId = 0;
-        var permits = 0u;
-        for (var i = 0; i < layers.Length; i++)
-        {
-            if ((charged & (1u << i)) != 0 && layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)
-            {
-                permits |= 1u << i;
-            }
-        }
-
-        if (permits != 0)
-        {
-            leaseId = (Interlocked.Increment(ref _nextLeaseSequence) << 32) | permits;
-        }
-
         if (allowed)
         {
+            var permits = 0u;
+            for (var i = 0; i < layers.Length; i++)
+            {
+                if ((charged & (1u << i)) != 0 && layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)
+                {
+                    permits |= 1u << i;
+                }
+            }
+
+            var leaseId = permits == 0 ? 0 : (Interlocked.Increment(ref _nextLeaseSequence) << 32) | permits;
             return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId);
         }
 
@@ -404,6 +650,36 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
 
         return (longest, index);
+    }
+
+    private static T Locked<T>(LayerShard shard, Func<LayerShard, T> read)
+    {
+        shard.Enter();
+        try
+        {
+            return read(shard);
+        }
+        finally
+        {
+            shard.Exit();
+        }
+    }
+
+    /// <summary>Insertion sort: a request names a handful of layers, where a general sort costs more than the work.</summary>
+    private static void SortSmall(Span<long> values)
+    {
+        for (var i = 1; i < values.Length; i++)
+        {
+            var value = values[i];
+            var j = i - 1;
+            while (j >= 0 && values[j] > value)
+            {
+                values[j + 1] = values[j];
+                j--;
+            }
+
+            values[j + 1] = value;
+        }
     }
 
     private LayerTable GetTable(RateLimitLayer layer)

@@ -1,0 +1,12 @@
+using BenchmarkDotNet.Running;
+using Sluice.Benchmarks;
+
+// `footprint [seconds]` measures bytes per key, first-seen cost and idle CPU; anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "footprint")
+{
+    var seconds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+    KeyFootprint.Run(TimeSpan.FromSeconds(seconds));
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);
