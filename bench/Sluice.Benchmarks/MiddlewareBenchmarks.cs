@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sluice.AspNetCore;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>
+/// One request through the middleware pipeline (a reused <see cref="DefaultHttpContext"/>, 10,000 client IPs and API
+/// keys): Sluice with three layers and its headers against ASP.NET Core's rate limiter with the same three limits
+/// chained. Limits no run can reach, so that every request is admitted in both.
+/// </summary>
+[MemoryDiagnoser]
+public class MiddlewareBenchmarks
+{
+    private const int Clients = 10_000;
+    private const int Unreachable = 1_000_000_000;
+
+    private readonly DefaultHttpContext _context = new();
+    private IPAddress[] _ips = [];
+    private string[] _keys = [];
+    private RequestDelegate _sluice = null!;
+    private RequestDelegate _peer = null!;
+    private RequestDelegate _disabled = null!;
+    private Endpoint _sluiceEndpoint = null!;
+    private Endpoint _peerEndpoint = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _ips = [.. Enumerable.Range(0, Clients).Select(i => new IPAddress([10, 1, (byte)(i >> 8), (byte)i]))];
+        _keys = [.. Enumerable.Range(0, Clients).Select(i => "key-" + i.ToString(CultureInfo.InvariantCulture))];
+        _sluice = BuildSluice(enabled: true);
+        _disabled = BuildSluice(enabled: false);
+        _sluiceEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new RateLimitAttribute("auth")), "auth");
+        _peerEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(), "auth");
+
+        var services = new ServiceCollection().AddLogging();
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<HttpContext, string>(c => Fixed(c.Connection.RemoteIpAddress!.ToString(), TimeSpan.FromMinutes(1))),
+                PartitionedRateLimiter.Create<HttpContext, string>(c => Fixed(c.Request.Headers["X-API-Key"].ToString(), TimeSpan.FromMinutes(1))),
+                PartitionedRateLimiter.Create<HttpContext, string>(c => Fixed(c.Connection.RemoteIpAddress!.ToString(), TimeSpan.FromMinutes(15))));
+        });
+        var peer = new ApplicationBuilder(services.BuildServiceProvider());
+        peer.UseRateLimiter();
+        peer.Run(_ => Task.CompletedTask);
+        _peer = peer.Build();
+    }
+
+    [Benchmark(Description = "Sluice, 3 layers + X-RateLimit headers")]
+    public Task Sluice() => Invoke(_sluice, _sluiceEndpoint);
+
+    [Benchmark(Description = "ASP.NET Core rate limiter, 3 chained", Baseline = true)]
+    public Task AspNetCore() => Invoke(_peer, _peerEndpoint);
+
+    [Benchmark(Description = "Sluice:Enabled=false")]
+    public Task Disabled() => Invoke(_disabled, _sluiceEndpoint);
+
+    private static RateLimitPartition<string> Fixed(string key, TimeSpan window)
+        => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions { PermitLimit = Unreachable, Window = window, QueueLimit = 0 });
+
+    private static RequestDelegate BuildSluice(bool enabled)
+    {
+        var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddSluice(options =>
+        {
+            options.Enabled = enabled;
+            options.AddLayer("global-ip", l => { l.Key = "Ip"; l.Rates = [$"{Unreachable}/min"]; });
+            options.AddLayer("api-key", l => { l.Key = "ApiKey"; l.Rates = [$"{Unreachable}/min"]; l.Headline = true; });
+            options.AddLayer("auth", l => { l.Key = "Ip"; l.Scope = "Endpoint"; l.Rates = [$"{Unreachable}/15min"]; });
+        });
+        var app = new ApplicationBuilder(services.BuildServiceProvider());
+        app.UseSluice();
+        app.Run(_ => Task.CompletedTask);
+        return app.Build();
+    }
+
+    private Task Invoke(RequestDelegate pipeline, Endpoint endpoint)
+    {
+        var i = _next = _next + 1 == Clients ? 0 : _next + 1;
+        var context = _context;
+        context.Response.Headers.Clear();
+        context.Response.StatusCode = 200;
+        context.Request.Method = HttpMethods.Post;
+        context.Request.Headers["X-API-Key"] = _keys[i];
+        context.Connection.RemoteIpAddress = _ips[i];
+        context.SetEndpoint(endpoint);
+        return pipeline(context);
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.AspNetCore.Diagnostics;
+
+/// <summary>Sluice's log messages, with stable event ids.</summary>
+internal static partial class SluiceLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Shadow layer '{Layer}' would have denied {Method} {Path} (key '{Key}', rate {Rate}).")]
+    public static partial void ShadowDenied(ILogger logger, string layer, string method, string path, string key, Rate rate);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Denied {Method} {Path}: layer '{Layer}', retry after {RetryAfterSeconds} s.")]
+    public static partial void Denied(ILogger logger, string method, string path, string layer, int? retryAfterSeconds);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "The new Sluice configuration is invalid and was not applied; the previous one stays in force. {Problems}")]
+    public static partial void ReloadRejected(ILogger logger, string problems);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Sluice configuration reloaded: {LayerCount} layers.")]
+    public static partial void Reloaded(ILogger logger, int layerCount);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "The rate-limit store failed; the request was let through.")]
+    public static partial void StoreFailed(ILogger logger, Exception exception);
+}

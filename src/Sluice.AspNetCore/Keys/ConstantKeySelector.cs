@@ -1,0 +1,11 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.AspNetCore.Keys;
+
+/// <summary>The <c>Global</c> key: every request shares one partition.</summary>
+internal sealed class ConstantKeySelector : RequestKeySelector
+{
+    public static readonly ConstantKeySelector Instance = new();
+
+    public override string? Select(HttpContext context) => "*";
+}

@@ -1,0 +1,21 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.AspNetCore.Keys;
+
+/// <summary>The <c>Route:&lt;name&gt;</c> key, e.g. <c>Route:domain</c> for per-domain limits. Compared case-insensitively (lower-cased).</summary>
+internal sealed class RouteValueKeySelector(string name) : RequestKeySelector
+{
+    public override string? Select(HttpContext context)
+    {
+        var value = context.Request.RouteValues[name];
+        var text = value as string ?? Convert.ToString(value, CultureInfo.InvariantCulture);
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        // Route values such as domain names are case-insensitive: Example.COM and example.com share a limit.
+        return text.Any(char.IsUpper) ? text.ToLowerInvariant() : text;
+    }
+}

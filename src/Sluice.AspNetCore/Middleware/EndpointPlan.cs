@@ -1,0 +1,16 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.AspNetCore.Middleware;
+
+/// <summary>What applies to one endpoint under one configuration: computed once per endpoint and configuration.</summary>
+internal sealed class EndpointPlan(bool disabled, CompiledLayer[] layers, Func<HttpContext, long>? cost, Func<RateLimitRejectedContext, CancellationToken, ValueTask>? onRejected)
+{
+    public bool Disabled { get; } = disabled;
+
+    /// <summary>Global layers first, in configuration order, then the endpoint's own, in metadata order.</summary>
+    public CompiledLayer[] Layers { get; } = layers;
+
+    public Func<HttpContext, long>? Cost { get; } = cost;
+
+    public Func<RateLimitRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = onRejected;
+}

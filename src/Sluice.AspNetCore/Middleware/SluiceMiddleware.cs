@@ -1,0 +1,266 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Sluice.AspNetCore.Diagnostics;
+using Sluice.AspNetCore.Rejection;
+
+namespace Sluice.AspNetCore.Middleware;
+
+/// <summary>
+/// Decides each request against every layer that applies (global layers, then the endpoint's own), writes the
+/// rate-limit headers, and either calls the next middleware or answers the denial. Concurrency permits are returned
+/// when the rest of the pipeline finishes, even if it throws. A store failure lets the request through.
+/// </summary>
+internal sealed class SluiceMiddleware
+{
+    private const string LimitHeader = "X-RateLimit-Limit";
+    private const string RemainingHeader = "X-RateLimit-Remaining";
+    private const string ResetHeader = "X-RateLimit-Reset";
+
+    private readonly RequestDelegate _next;
+    private readonly SluiceRuntime _runtime;
+
+    public SluiceMiddleware(RequestDelegate next, SluiceRuntime runtime, EndpointDataSource? endpoints = null)
+    {
+        _next = next;
+        _runtime = runtime;
+
+        // Built when the pipeline is built, after every endpoint is mapped: a bad configuration stops startup here.
+        runtime.Start(endpoints);
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var plan = _runtime.Plan;
+        if (!plan.Enabled)
+        {
+            return _next(context);
+        }
+
+        var endpoint = plan.For(context.GetEndpoint());
+        return endpoint.Disabled || endpoint.Layers.Length == 0 ? _next(context) : DecideAsync(context, plan, endpoint);
+    }
+
+    private static bool IsSafe(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);
+
+    private async Task DecideAsync(HttpContext context, SluicePlan plan, EndpointPlan endpoint)
+    {
+        var safe = IsSafe(context.Request.Method);
+        var layers = ArrayPool<LayerKey>.Shared.Rent(endpoint.Layers.Length);
+        var count = 0;
+        foreach (var layer in endpoint.Layers)
+        {
+            if (layer.AppliesTo(safe) && layer.Selector.Select(context) is { } key)
+            {
+                layers[count++] = new LayerKey(layer.Layer, key);
+            }
+        }
+
+        if (count == 0)
+        {
+            ArrayPool<LayerKey>.Shared.Return(layers, clearArray: true);
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var statuses = ArrayPool<RateStatus>.Shared.Rent(RateLimitStore.GetStatusCapacity(count));
+        var store = _runtime.Store;
+        var leaseId = 0L;
+        try
+        {
+            var cost = endpoint.Cost?.Invoke(context) ?? plan.Options.Cost?.Invoke(context) ?? 1;
+            RateLimitDecision decision;
+            var timed = _runtime.Metrics.StoreDuration.Enabled;
+            var started = timed ? Stopwatch.GetTimestamp() : 0;
+            try
+            {
+                // The in-memory store answers synchronously: skip the feature lookup behind RequestAborted.
+                var token = store is MemoryRateLimitStore ? CancellationToken.None : context.RequestAborted;
+                var pending = store.AcquireAsync(layers.AsMemory(0, count), statuses, cost, token);
+                decision = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                _runtime.Metrics.StoreFailures.Add(1);
+                SluiceLog.StoreFailed(_runtime.Logger, e);
+                await _next(context).ConfigureAwait(false);
+                return;
+            }
+
+            if (timed)
+            {
+                _runtime.Metrics.StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+
+            var reported = statuses.AsSpan(0, decision.StatusCount);
+            Report(context, layers.AsSpan(0, count), reported);
+            WriteHeaders(context, plan, decision, layers.AsSpan(0, count), reported);
+            if (!decision.IsAllowed)
+            {
+                await RejectAsync(context, plan, endpoint, decision, layers[..count], statuses[..decision.StatusCount]).ConfigureAwait(false);
+                return;
+            }
+
+            leaseId = decision.LeaseId;
+            await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (leaseId != 0)
+            {
+                await store.ReleaseAsync(layers.AsMemory(0, count), leaseId, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            ArrayPool<RateStatus>.Shared.Return(statuses);
+            ArrayPool<LayerKey>.Shared.Return(layers, clearArray: true);
+        }
+    }
+
+    private void Report(HttpContext context, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
+    {
+        var decisions = _runtime.Metrics.Decisions;
+        var previousLayer = -1;
+        var previousOutcome = RateOutcome.Allowed;
+        for (var s = 0; s <= statuses.Length; s++)
+        {
+            // One count per layer: its worst outcome across its rates.
+            if (s == statuses.Length || statuses[s].LayerIndex != previousLayer)
+            {
+                if (previousLayer >= 0 && decisions.Enabled)
+                {
+                    decisions.Add(1, new KeyValuePair<string, object?>("layer", layers[previousLayer].Layer.Name), new KeyValuePair<string, object?>("outcome", OutcomeName(previousOutcome)));
+                }
+
+                if (s == statuses.Length)
+                {
+                    break;
+                }
+
+                previousLayer = statuses[s].LayerIndex;
+                previousOutcome = RateOutcome.Allowed;
+            }
+
+            if (statuses[s].Outcome != RateOutcome.Allowed)
+            {
+                previousOutcome = statuses[s].Outcome;
+                if (statuses[s].Outcome == RateOutcome.ShadowDenied && _runtime.Logger.IsEnabled(LogLevel.Information))
+                {
+                    var layer = layers[statuses[s].LayerIndex];
+                    SluiceLog.ShadowDenied(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path, layer.Key, statuses[s].Rate);
+                }
+            }
+        }
+    }
+
+    private static string OutcomeName(RateOutcome outcome) => outcome switch
+    {
+        RateOutcome.Denied => "denied",
+        RateOutcome.ShadowDenied => "shadow_denied",
+        _ => "allowed",
+    };
+
+    private static void WriteHeaders(HttpContext context, SluicePlan plan, RateLimitDecision decision, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
+    {
+        var headers = context.Response.Headers;
+        if (plan.Headline is { } headline)
+        {
+            var chosen = -1;
+            for (var s = 0; s < statuses.Length; s++)
+            {
+                if (!ReferenceEquals(layers[statuses[s].LayerIndex].Layer, headline.Layer))
+                {
+                    continue;
+                }
+
+                // The headline rate: the one that denied, else the one with the least room left.
+                if (chosen < 0
+                    || (statuses[s].Outcome == RateOutcome.Denied && statuses[chosen].Outcome != RateOutcome.Denied)
+                    || (statuses[chosen].Outcome != RateOutcome.Denied && statuses[s].Remaining < statuses[chosen].Remaining))
+                {
+                    chosen = s;
+                }
+            }
+
+            if (chosen >= 0)
+            {
+                var status = statuses[chosen];
+                var headlineDenied = !decision.IsAllowed && status.Outcome == RateOutcome.Denied;
+                headers[LimitHeader] = HeaderText.Of(status.Limit);
+                headers[RemainingHeader] = HeaderText.Of(headlineDenied ? 0 : status.Remaining);
+                headers[ResetHeader] = HeaderText.UnixSeconds(CeilingUnixSeconds(status.ResetAt));
+            }
+        }
+
+        if (plan.Options.IetfHeaders && statuses.Length > 0)
+        {
+            WriteIetfHeaders(headers, layers, statuses, context);
+        }
+    }
+
+    /// <summary>draft-ietf-httpapi-ratelimit-headers-10: one policy and one limit item per rate in force.</summary>
+    private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, HttpContext context)
+    {
+        var policy = new StringBuilder();
+        var limit = new StringBuilder();
+        var now = context.RequestServices.GetService(typeof(TimeProvider)) is TimeProvider time ? time.GetUtcNow() : DateTimeOffset.UtcNow;
+        for (var s = 0; s < statuses.Length; s++)
+        {
+            var status = statuses[s];
+            var layer = layers[status.LayerIndex].Layer;
+            var single = s + 1 >= statuses.Length || statuses[s + 1].LayerIndex != status.LayerIndex;
+            single &= s == 0 || statuses[s - 1].LayerIndex != status.LayerIndex;
+            var name = single ? layer.Name : layer.Name + "/" + status.Rate.ToString().Split('/')[1];
+            if (policy.Length > 0)
+            {
+                policy.Append(", ");
+                limit.Append(", ");
+            }
+
+            var windowSeconds = (long)Math.Ceiling(status.Rate.Period.TotalSeconds);
+            var resetSeconds = Math.Max(0, (long)Math.Ceiling((status.ResetAt - now).TotalSeconds));
+            policy.Append('"').Append(name).Append("\";q=").Append(status.Limit).Append(";w=").Append(windowSeconds);
+            limit.Append('"').Append(name).Append("\";r=").Append(status.Outcome == RateOutcome.Denied ? 0 : status.Remaining).Append(";t=").Append(resetSeconds);
+        }
+
+        headers["RateLimit-Policy"] = policy.ToString();
+        headers["RateLimit"] = limit.ToString();
+    }
+
+    private static long CeilingUnixSeconds(DateTimeOffset at)
+    {
+        var milliseconds = at.ToUnixTimeMilliseconds();
+        return (milliseconds + 999) / 1000;
+    }
+
+    private async Task RejectAsync(HttpContext context, SluicePlan plan, EndpointPlan endpoint, RateLimitDecision decision, LayerKey[] layers, RateStatus[] statuses)
+    {
+        int? retryAfter = decision.CostExceedsLimit
+            ? null
+            : decision.HasRetryAfter
+                ? (int)Math.Min(int.MaxValue, Math.Ceiling(decision.RetryAfter.TotalSeconds))
+                : plan.Options.UnknownRetryAfterSeconds;
+        var response = context.Response;
+        response.StatusCode = plan.Options.RejectionStatusCode;
+        if (retryAfter is { } seconds)
+        {
+            response.Headers[HeaderNames.RetryAfter] = HeaderText.Of(seconds);
+        }
+
+        var rejected = new RateLimitRejectedContext(context, decision, layers, statuses, retryAfter);
+        SluiceLog.Denied(_runtime.Logger, context.Request.Method, context.Request.Path, rejected.DenyingLayer, retryAfter);
+        var onRejected = endpoint.OnRejected ?? plan.Options.OnRejected;
+        if (onRejected is not null)
+        {
+            await onRejected(rejected, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            await ProblemWriter.WriteAsync(rejected, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.AspNetCore;
+
+/// <summary>One layer: <c>Sluice:Layers:&lt;name&gt;</c>.</summary>
+public sealed class SluiceLayerOptions
+{
+    /// <summary>
+    /// What the layer is partitioned by: <c>Ip</c>, <c>ApiKey</c>, <c>User</c>, <c>Claim:&lt;type&gt;</c>,
+    /// <c>Route:&lt;name&gt;</c> (e.g. <c>Route:domain</c>), <c>Header:&lt;name&gt;</c>, <c>Custom:&lt;name&gt;</c>
+    /// (see <see cref="SluiceOptions.KeySelectors"/>), or <c>Global</c> (one key for everybody). Case-insensitive.
+    /// A request without the key (no API key sent) skips the layer. The default is <c>Ip</c>.
+    /// </summary>
+    public string Key { get; set; } = "Ip";
+
+    /// <summary>The rates enforced at once, e.g. <c>["2/s", "15/min"]</c>. Required.</summary>
+    public IList<string> Rates { get; set; } = [];
+
+    /// <summary>
+    /// The algorithm: <c>FixedWindow</c> (or <c>Fixed</c>), <c>SlidingWindow</c> (<c>Sliding</c>), <c>TokenBucket</c>
+    /// (<c>Gcra</c>) or <c>Concurrency</c>; case-insensitive. Text, so that a typo is reported with every other problem
+    /// instead of failing the configuration binder. The default is <c>FixedWindow</c>.
+    /// </summary>
+    public string Algorithm { get; set; } = "FixedWindow";
+
+    /// <summary>
+    /// <c>Global</c> (the default) applies to every request; <c>Endpoint</c> only to endpoints that require the layer by name.
+    /// </summary>
+    public string Scope { get; set; } = "Global";
+
+    /// <summary>
+    /// Which methods the layer counts: <c>All</c> (the default), <c>Read</c> (safe methods: GET, HEAD, OPTIONS, TRACE) or
+    /// <c>Write</c> (every other method).
+    /// </summary>
+    public string Methods { get; set; } = "All";
+
+    /// <summary>When <see langword="true"/>, the layer is evaluated, logged and counted, but never denies. The default is <see langword="false"/>.</summary>
+    public bool Shadow { get; set; }
+
+    /// <summary>
+    /// Whether this layer's state goes to <c>X-RateLimit-*</c>. At most one layer may be the headline; when none is
+    /// marked, the single layer keyed by <c>ApiKey</c> is. The default is <see langword="false"/>.
+    /// </summary>
+    public bool Headline { get; set; }
+
+    /// <summary>Segments of a sliding window. The default is 10.</summary>
+    public int SlidingWindowSegments { get; set; } = RateLimitLayer.DefaultSlidingWindowSegments;
+
+    /// <summary>A key selector set in code; when set it wins over <see cref="Key"/>.</summary>
+    public Func<HttpContext, string?>? KeySelector { get; set; }
+}

@@ -1,0 +1,73 @@
+using Sluice.AspNetCore.Middleware;
+
+namespace Sluice.AspNetCore;
+
+/// <summary>
+/// Run-time control of the configured layers, by name, for admin endpoints: per-key overrides (kept by the store, so a
+/// distributed store shares them) and usage read without charging.
+/// </summary>
+public sealed class SluiceLimits
+{
+    private readonly SluiceRuntime _runtime;
+
+    internal SluiceLimits(SluiceRuntime runtime) => _runtime = runtime;
+
+    /// <summary>Replaces a layer's rates for one key, keeping its usage.</summary>
+    /// <exception cref="ArgumentException">The layer is unknown, or a rate is invalid; the message lists every problem.</exception>
+    public async ValueTask SetOverrideAsync(string layerName, string key, IEnumerable<string> rates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rates);
+        var layer = Layer(layerName);
+        var parsed = new List<Rate>();
+        var problems = new List<string>();
+        foreach (var text in rates)
+        {
+            if (Rate.TryParse(text, out var rate, out var error))
+            {
+                parsed.Add(rate);
+            }
+            else
+            {
+                problems.Add($"'{text}' is not a valid rate: {error}");
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            problems.AddRange(layer.ValidateOverride(parsed));
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"The override of layer '{layerName}' is invalid: {string.Join("; ", problems)}.", nameof(rates));
+        }
+
+        await _runtime.Store.SetOverrideAsync(layer, key, parsed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Restores the layer's own rates for one key. Returns whether there was an override.</summary>
+    public ValueTask<bool> RemoveOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
+        => _runtime.Store.RemoveOverrideAsync(Layer(layerName), key, cancellationToken);
+
+    /// <summary>The override in force for one key, or <see langword="null"/>.</summary>
+    public ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
+        => _runtime.Store.GetOverrideAsync(Layer(layerName), key, cancellationToken);
+
+    /// <summary>The state of every rate in force for one key of one layer, read without charging.</summary>
+    public async ValueTask<IReadOnlyList<RateStatus>> GetUsageAsync(string layerName, string key, CancellationToken cancellationToken = default)
+    {
+        var result = await _runtime.Store.AcquireAsync(0, Layer(layerName).For(key)).ConfigureAwait(false);
+        return result.Statuses;
+    }
+
+    /// <summary>The layers configured now, by name.</summary>
+    public IReadOnlyCollection<string> LayerNames => _runtime.Plan.Layers.Keys;
+
+    private RateLimitLayer Layer(string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        return _runtime.Plan.Layers.TryGetValue(layerName, out var compiled)
+            ? compiled.Layer
+            : throw new ArgumentException($"There is no rate-limit layer '{layerName}'.", nameof(layerName));
+    }
+}

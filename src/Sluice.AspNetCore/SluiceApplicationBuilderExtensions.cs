@@ -1,0 +1,18 @@
+using Sluice.AspNetCore.Middleware;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Adds the Sluice middleware.</summary>
+public static class SluiceApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Enforces the configured layers. Place it after routing (so endpoint metadata is known; with minimal hosting
+    /// routing runs first by default) and before the endpoints. The configuration is checked against every mapped
+    /// endpoint when the pipeline is built: an invalid one stops startup with a <see cref="Sluice.AspNetCore.SluiceConfigurationException"/> listing every problem.
+    /// </summary>
+    public static IApplicationBuilder UseSluice(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.UseMiddleware<SluiceMiddleware>();
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice;
+using Sluice.AspNetCore;
+using Sluice.AspNetCore.Diagnostics;
+using Sluice.AspNetCore.Middleware;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Sluice.</summary>
+public static class SluiceServiceCollectionExtensions
+{
+    /// <summary>The key under which a store registers itself for <see cref="SluiceOptions.Store"/> = <c>Memory</c>.</summary>
+    public const string MemoryStoreName = "Memory";
+
+    /// <summary>Registers Sluice with options bound from <paramref name="configuration"/> (the <c>Sluice</c> section), reloaded when it changes.</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddSluice(configuration, static _ => { });
+    }
+
+    /// <summary>Registers Sluice with options set in code.</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, Action<SluiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddSluiceCore();
+        services.Configure(configure);
+        return services;
+    }
+
+    /// <summary>Registers Sluice with options bound from <paramref name="configuration"/>, then adjusted in code (key selectors, callbacks).</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, IConfiguration configuration, Action<SluiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddSluiceCore();
+        services.Configure<SluiceOptions>(configuration);
+        services.Configure(configure);
+        return services;
+    }
+
+    private static void AddSluiceCore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.AddLogging();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton<RateLimitStore>(MemoryStoreName, static (sp, _) =>
+            new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = sp.GetRequiredService<TimeProvider>() }));
+        services.TryAddSingleton(static sp =>
+        {
+            var name = sp.GetRequiredService<IOptionsMonitor<SluiceOptions>>().CurrentValue.Store;
+            return sp.GetKeyedService<RateLimitStore>(name)
+                ?? throw new SluiceConfigurationException([$"Sluice:Store '{name}' is not registered: use Memory, or add Sluice.Redis and call AddSluiceRedis() for Redis."]);
+        });
+        services.TryAddSingleton<SluiceMetrics>();
+        services.TryAddSingleton(static sp => new SluiceRuntime(
+            sp.GetRequiredService<IOptionsMonitor<SluiceOptions>>(),
+            sp.GetRequiredService<RateLimitStore>(),
+            sp.GetRequiredService<SluiceMetrics>(),
+            sp.GetRequiredService<ILogger<SluiceRuntime>>()));
+        services.TryAddSingleton(static sp => new SluiceLimits(sp.GetRequiredService<SluiceRuntime>()));
+    }
+}

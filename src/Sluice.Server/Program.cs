@@ -1,0 +1,20 @@
+using Sluice.Server;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or URLS says otherwise.
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
+builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+
+var app = builder.Build();
+app.UseRouting();
+app.UseSluice();
+app.MapReferenceEndpoints();
+app.Run();
+
+/// <summary>The entry point, visible to the test host.</summary>
+public partial class Program;

@@ -1,0 +1,100 @@
+using System.Net;
+
+namespace Sluice.AspNetCore.Tests.Keys;
+
+public sealed class ClientIpKeyTests
+{
+    private static Dictionary<string, string?> OnePerMinutePerIp(params string[] trusted)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:global-ip:Key"] = "Ip",
+            ["Sluice:Layers:global-ip:Rates:0"] = "1/min",
+        };
+        for (var i = 0; i < trusted.Length; i++)
+        {
+            settings[$"Sluice:ClientIp:TrustedProxies:{i}"] = trusted[i];
+        }
+
+        return settings;
+    }
+
+    private static async Task<HttpStatusCode> Get(TestApp app, string remote, string? forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ping");
+        request.Headers.TryAddWithoutValidation(TestApp.RemoteHeader, remote);
+        if (forwardedFor is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
+        return (await app.Client.SendAsync(request)).StatusCode;
+    }
+
+    [Fact]
+    public async Task ForwardedFor_FromATrustedProxy_KeysByTheClient()
+    {
+        await using var app = await TestApp.StartAsync(OnePerMinutePerIp("10.0.0.0/8"));
+
+        var clientA = await Get(app, "10.1.2.3", "198.51.100.7");
+        var clientB = await Get(app, "10.1.2.3", "198.51.100.8");
+        var clientAAgain = await Get(app, "10.9.9.9", "198.51.100.7, 10.0.0.5");
+
+        Assert.Equal(HttpStatusCode.OK, clientA);
+        Assert.Equal(HttpStatusCode.OK, clientB);
+        Assert.Equal(HttpStatusCode.TooManyRequests, clientAAgain);
+    }
+
+    [Fact]
+    public async Task ForwardedFor_FromAnUntrustedPeer_IsIgnored()
+    {
+        await using var app = await TestApp.StartAsync(OnePerMinutePerIp("10.0.0.0/8"));
+
+        var first = await Get(app, "203.0.113.5", "198.51.100.1");
+        var spoofed = await Get(app, "203.0.113.5", "198.51.100.2");
+
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.TooManyRequests, spoofed);
+    }
+
+    [Fact]
+    public async Task ForwardedFor_WithNoTrustedProxies_IsNeverBelieved()
+    {
+        await using var app = await TestApp.StartAsync(OnePerMinutePerIp());
+
+        var first = await Get(app, "10.1.2.3", "198.51.100.1");
+        var second = await Get(app, "10.1.2.3", "198.51.100.2");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, second);
+        Assert.Equal(HttpStatusCode.OK, first);
+    }
+
+    [Fact]
+    public async Task IPv6Clients_CanBeGroupedBy64()
+    {
+        var settings = OnePerMinutePerIp();
+        settings["Sluice:ClientIp:GroupIPv6By64"] = "true";
+        await using var app = await TestApp.StartAsync(settings);
+
+        var first = await Get(app, "2001:db8:1:2::1", null);
+        var sameNetwork = await Get(app, "2001:db8:1:2:ffff::9", null);
+        var otherNetwork = await Get(app, "2001:db8:1:3::1", null);
+
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.TooManyRequests, sameNetwork);
+        Assert.Equal(HttpStatusCode.OK, otherNetwork);
+    }
+
+    [Fact]
+    public async Task IPv4MappedAddresses_CountAsTheirIPv4Address()
+    {
+        await using var app = await TestApp.StartAsync(OnePerMinutePerIp());
+
+        var v4 = await Get(app, "192.0.2.44", null);
+        var mapped = await Get(app, "::ffff:192.0.2.44", null);
+
+        Assert.Equal(HttpStatusCode.OK, v4);
+        Assert.Equal(HttpStatusCode.TooManyRequests, mapped);
+    }
+}

@@ -1,0 +1,360 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.AspNetCore.Tests.Middleware;
+
+public sealed class SluiceMiddlewareTests
+{
+    private static Dictionary<string, string?> CertDirectory(string ip = "100/min", string key = "60/min", string auth = "3/15min") => new()
+    {
+        ["Sluice:Layers:global-ip:Key"] = "Ip",
+        ["Sluice:Layers:global-ip:Rates:0"] = ip,
+        ["Sluice:Layers:api-key:Key"] = "ApiKey",
+        ["Sluice:Layers:api-key:Rates:0"] = key,
+        ["Sluice:Layers:auth:Key"] = "Ip",
+        ["Sluice:Layers:auth:Scope"] = "Endpoint",
+        ["Sluice:Layers:auth:Rates:0"] = auth,
+    };
+
+    private static void MapCertDirectory(WebApplication app)
+    {
+        app.MapGet("/api/me", () => "me");
+        app.MapPost("/api/auth/resend", () => Results.Accepted()).RequireRateLimit("auth");
+        app.MapGet("/healthz", () => "ok").DisableRateLimit();
+    }
+
+    [Fact]
+    public async Task EveryApiKeyRequest_CarriesTheHeadlineHeaders()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(), MapCertDirectory);
+        app.Clock.Advance(TimeSpan.FromSeconds(12.5));
+
+        var first = await app.GetAsync("/api/me", apiKey: "k1");
+        var second = await app.GetAsync("/api/me", apiKey: "k1");
+        var anonymous = await app.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("60", first.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("59", first.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal("58", second.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddMinutes(1).ToUnixTimeSeconds().ToString(), second.Headers.GetValues("X-RateLimit-Reset").Single());
+        Assert.False(anonymous.Headers.Contains("X-RateLimit-Limit"));
+    }
+
+    [Fact]
+    public async Task LayersAreEvaluatedIndependently_ExceedingAnyOneGives429()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(ip: "5/min", key: "3/min"), MapCertDirectory);
+
+        var byKey = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            byKey.Add((await app.GetAsync("/api/me", apiKey: "k1", remote: $"198.51.100.{i}")).StatusCode);
+        }
+
+        var byIp = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            byIp.Add((await app.GetAsync("/api/me", apiKey: $"other-{i}", remote: "203.0.113.9")).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], byKey);
+        Assert.Equal(HttpStatusCode.TooManyRequests, byIp[5]);
+        Assert.All(byIp.Take(5), s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task Denial_Is429ProblemJson_WithCodeDetailRetryAfterAndLayer()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(key: "1/min"), MapCertDirectory);
+        app.Clock.Advance(TimeSpan.FromSeconds(59.2));
+        await app.GetAsync("/api/me", apiKey: "k1");
+
+        var denied = await app.GetAsync("/api/me", apiKey: "k1");
+        using var body = JsonDocument.Parse(await denied.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, denied.StatusCode);
+        Assert.Equal("application/problem+json", denied.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("1", denied.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("0", denied.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal("1", denied.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("RATE_LIMITED", body.RootElement.GetProperty("code").GetString());
+        Assert.Equal("Request was throttled. Expected available in 1 second.", body.RootElement.GetProperty("detail").GetString());
+        Assert.Equal(1, body.RootElement.GetProperty("retry_after").GetInt32());
+        Assert.Equal("api-key", body.RootElement.GetProperty("layer").GetString());
+        Assert.Equal(429, body.RootElement.GetProperty("status").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(0.25, "15")]
+    [InlineData(14.5, "1")]
+    [InlineData(14.999, "1")]
+    [InlineData(13.0, "2")]
+    [InlineData(0.0, "15")]
+    public async Task RetryAfter_IsWholeSecondsRoundedUp(double secondsIntoWindow, string expected)
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(key: "1/15s"), MapCertDirectory);
+        app.Clock.Advance(TimeSpan.FromSeconds(secondsIntoWindow));
+        await app.GetAsync("/api/me", apiKey: "k1");
+
+        var denied = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal(expected, denied.Headers.GetValues("Retry-After").Single());
+    }
+
+    [Fact]
+    public async Task ADeniedRequest_ChargesNoLayer()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(ip: "10/min", auth: "1/15min"), MapCertDirectory);
+        await app.SendAsync(HttpMethod.Post, "/api/auth/resend");
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await app.SendAsync(HttpMethod.Post, "/api/auth/resend")).StatusCode);
+        }
+
+        var usage = await app.App.Services.GetRequiredService<SluiceLimits>().GetUsageAsync("global-ip", "192.0.2.1");
+        Assert.Equal(9, usage[0].Remaining);
+    }
+
+    [Fact]
+    public async Task EndpointLayers_ApplyOnlyWhereRequired()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(auth: "1/15min"), MapCertDirectory);
+
+        var auth = new[] { await app.SendAsync(HttpMethod.Post, "/api/auth/resend"), await app.SendAsync(HttpMethod.Post, "/api/auth/resend") };
+        var me = await app.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.Accepted, auth[0].StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, auth[1].StatusCode);
+        Assert.Equal("auth", JsonDocument.Parse(await auth[1].Content.ReadAsStringAsync()).RootElement.GetProperty("layer").GetString());
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task DisabledEndpoint_IsExemptFromEveryLayer_AndGetsNoHeaders()
+    {
+        await using var app = await TestApp.StartAsync(CertDirectory(ip: "2/min", key: "1/min"), MapCertDirectory);
+
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 5; i++)
+        {
+            responses.Add(await app.GetAsync("/healthz", apiKey: "k1"));
+        }
+
+        var me = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(responses, r => Assert.False(r.Headers.Contains("X-RateLimit-Limit")));
+        Assert.Equal("0", me.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task SluiceDisabled_RemovesEnforcementAndHeaders()
+    {
+        var settings = CertDirectory(key: "1/min");
+        settings["Sluice:Enabled"] = "false";
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory);
+
+        var first = await app.GetAsync("/api/me", apiKey: "k1");
+        var second = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.False(first.Headers.Contains("X-RateLimit-Limit"));
+    }
+
+    [Fact]
+    public async Task ReadAndWriteLayers_CountTheirOwnMethodsOnly()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:reads:Key"] = "Ip",
+            ["Sluice:Layers:reads:Methods"] = "Read",
+            ["Sluice:Layers:reads:Rates:0"] = "2/min",
+            ["Sluice:Layers:writes:Key"] = "Ip",
+            ["Sluice:Layers:writes:Methods"] = "Write",
+            ["Sluice:Layers:writes:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings, a =>
+        {
+            a.MapGet("/r", () => "r");
+            a.MapPost("/r", () => "w");
+        });
+
+        var writes = new[] { await app.SendAsync(HttpMethod.Post, "/r"), await app.SendAsync(HttpMethod.Post, "/r") };
+        var reads = new[] { await app.GetAsync("/r"), await app.GetAsync("/r"), await app.GetAsync("/r") };
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], writes.Select(r => r.StatusCode));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], reads.Select(r => r.StatusCode));
+    }
+
+    [Fact]
+    public async Task RouteValueKey_LimitsPerDomain_AndCostLetsABulkRequestCountOnce()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:per-domain:Key"] = "Route:domain",
+            ["Sluice:Layers:per-domain:Scope"] = "Endpoint",
+            ["Sluice:Layers:per-domain:Algorithm"] = "Sliding",
+            ["Sluice:Layers:per-domain:Rates:0"] = "2/s",
+        };
+        await using var app = await TestApp.StartAsync(settings, a =>
+        {
+            var domain = a.MapGroup("/domains/{domain}").RequireRateLimit("per-domain");
+            domain.MapPost("/rrsets", () => "bulk").WithRateLimitCost(_ => 1);
+            domain.MapPost("/heavy", () => "heavy").WithRateLimitCost(_ => 2);
+        });
+
+        var a1 = await app.SendAsync(HttpMethod.Post, "/domains/a.example/rrsets");
+        var a2 = await app.SendAsync(HttpMethod.Post, "/domains/A.EXAMPLE/rrsets");
+        var a3 = await app.SendAsync(HttpMethod.Post, "/domains/a.example/rrsets");
+        var b = await app.SendAsync(HttpMethod.Post, "/domains/b.example/heavy");
+        var bAgain = await app.SendAsync(HttpMethod.Post, "/domains/b.example/rrsets");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], new[] { a1, a2, a3 }.Select(r => r.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, bAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task RejectionCallback_OfARouteGroup_ReplacesTheBody()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:dns:Key"] = "Ip",
+            ["Sluice:Layers:dns:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings, a =>
+        {
+            a.MapGroup("/api/v1").OnRateLimitRejected(async (rejected, token) =>
+            {
+                rejected.HttpContext.Response.ContentType = "application/json";
+                await rejected.HttpContext.Response.WriteAsync("{\"detail\": \"" + rejected.Detail + "\"}", token);
+            }).MapGet("/domains/", () => "[]");
+            a.MapGet("/other", () => "other");
+        });
+        app.Clock.Advance(TimeSpan.FromSeconds(58.5));
+        await app.GetAsync("/api/v1/domains/");
+
+        var dns = await app.GetAsync("/api/v1/domains/");
+        var other = await app.GetAsync("/other");
+
+        Assert.Equal("{\"detail\": \"Request was throttled. Expected available in 2 seconds.\"}", await dns.Content.ReadAsStringAsync());
+        Assert.Equal("2", dns.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("application/problem+json", other.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ShadowLayer_LetsTheRequestPass_AndLogsAndCountsTheWouldBeDenial()
+    {
+        var settings = CertDirectory();
+        settings["Sluice:Layers:trial:Key"] = "ApiKey";
+        settings["Sluice:Layers:trial:Shadow"] = "true";
+        settings["Sluice:Layers:trial:Rates:0"] = "1/min";
+        settings["Sluice:Layers:api-key:Headline"] = "true";
+        using var meter = new SluiceMeterListener();
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory);
+
+        var first = await app.GetAsync("/api/me", apiKey: "k1");
+        var second = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("'trial'", StringComparison.Ordinal));
+        Assert.Contains("sluice.decisions:trial,shadow_denied", meter.Of(app));
+        Assert.Contains("sluice.decisions:trial,allowed", meter.Of(app));
+        Assert.Contains("sluice.decisions:api-key,allowed", meter.Of(app));
+    }
+
+    [Fact]
+    public async Task DeniedRequests_AreCountedByLayerAndOutcome()
+    {
+        using var meter = new SluiceMeterListener();
+        await using var app = await TestApp.StartAsync(CertDirectory(key: "1/min"), MapCertDirectory);
+
+        await app.GetAsync("/api/me", apiKey: "k-metrics");
+        await app.GetAsync("/api/me", apiKey: "k-metrics");
+
+        Assert.Contains("sluice.decisions:api-key,denied", meter.Of(app));
+        Assert.Contains("sluice.store.duration", meter.Of(app));
+    }
+
+    [Fact]
+    public async Task ConcurrencyLayer_ReleasesItsPermit_WhenTheHandlerThrows()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:serial:Key"] = "Global",
+            ["Sluice:Layers:serial:Algorithm"] = "Concurrency",
+            ["Sluice:Layers:serial:Rates:0"] = "1/min",
+        };
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await TestApp.StartAsync(settings, a =>
+        {
+            a.MapGet("/slow", async () => { entered.TrySetResult(); await gate.Task; return "done"; });
+            a.MapGet("/boom", string () => throw new InvalidOperationException("boom"));
+        });
+
+        var slow = app.GetAsync("/slow");
+        await entered.Task;
+        var whileBusy = await app.GetAsync("/slow");
+        gate.SetResult();
+        await slow;
+        await Assert.ThrowsAnyAsync<Exception>(() => app.GetAsync("/boom"));
+        var afterThrow = await app.GetAsync("/slow");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, whileBusy.StatusCode);
+        Assert.Equal("1", whileBusy.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(HttpStatusCode.OK, afterThrow.StatusCode);
+    }
+
+    [Fact]
+    public async Task IetfHeaders_WhenEnabled_DescribeEveryApplicablePolicy()
+    {
+        var settings = CertDirectory();
+        settings["Sluice:IetfHeaders"] = "true";
+        settings["Sluice:Layers:api-key:Rates:1"] = "5/s";
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory);
+        app.Clock.Advance(TimeSpan.FromSeconds(43));
+
+        var response = await app.GetAsync("/api/me", apiKey: "k1");
+
+        // Configuration binds layers in name order: api-key before global-ip.
+        Assert.Equal("\"api-key/min\";q=60;w=60, \"api-key/s\";q=5;w=1, \"global-ip\";q=100;w=60", response.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Equal("\"api-key/min\";r=59;t=17, \"api-key/s\";r=4;t=1, \"global-ip\";r=99;t=17", response.Headers.GetValues("RateLimit").Single());
+        Assert.Equal("4", response.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task AStoreFailure_LetsTheRequestThrough_NeverA500()
+    {
+        var settings = CertDirectory();
+        settings["Sluice:Store"] = "Failing";
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s => s.AddKeyedSingleton<RateLimitStore>("Failing", new FailingStore()));
+
+        var response = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 5);
+    }
+
+    private sealed class FailingStore : RateLimitStore
+    {
+        public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
+            => ValueTask.FromException<RateLimitDecision>(new TimeoutException("the store did not answer"));
+
+        public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public override ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => ValueTask.FromResult(false);
+
+        public override ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => ValueTask.FromResult<IReadOnlyList<Rate>?>(null);
+    }
+}

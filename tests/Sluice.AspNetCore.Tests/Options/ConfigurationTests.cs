@@ -1,0 +1,140 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+
+namespace Sluice.AspNetCore.Tests.Options;
+
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public void Options_Ctor_EnsureDefaults()
+    {
+        var options = new SluiceOptions();
+        var layer = new SluiceLayerOptions();
+
+        Assert.True(options.Enabled);
+        Assert.Equal("Memory", options.Store);
+        Assert.True(options.RateLimitHeaders);
+        Assert.False(options.IetfHeaders);
+        Assert.Equal(429, options.RejectionStatusCode);
+        Assert.Equal(1, options.UnknownRetryAfterSeconds);
+        Assert.Empty(options.ClientIp.TrustedProxies);
+        Assert.Equal("X-Forwarded-For", options.ClientIp.ForwardedHeader);
+        Assert.False(options.ClientIp.GroupIPv6By64);
+        Assert.Empty(options.ApiKey.AuthorizationSchemes);
+        Assert.Equal("X-API-Key", options.ApiKey.Header);
+        Assert.Null(options.Cost);
+        Assert.Null(options.OnRejected);
+        Assert.Equal("Ip", layer.Key);
+        Assert.Equal("FixedWindow", layer.Algorithm);
+        Assert.Equal("Global", layer.Scope);
+        Assert.Equal("All", layer.Methods);
+        Assert.False(layer.Shadow);
+        Assert.False(layer.Headline);
+        Assert.Equal(10, layer.SlidingWindowSegments);
+    }
+
+    [Fact]
+    public async Task InvalidConfiguration_StopsStartup_WithOneMessageListingEveryProblem()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:a:Key"] = "Cookie",
+            ["Sluice:Layers:a:Rates:0"] = "100/min",
+            ["Sluice:Layers:b:Key"] = "Ip",
+            ["Sluice:Layers:b:Rates:0"] = "3/15mn",
+            ["Sluice:Layers:b:Algorithm"] = "Leaky",
+            ["Sluice:Layers:c:Key"] = "Ip",
+            ["Sluice:Layers:c:Rates:0"] = "10/s",
+            ["Sluice:ClientIp:TrustedProxies:0"] = "not-an-ip",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() =>
+            TestApp.StartAsync(settings, app => app.MapGet("/x", () => "x").RequireRateLimit("missing")));
+
+        Assert.Contains("Sluice:Layers:a:Key 'Cookie' is not a key kind", error.Message);
+        Assert.Contains("Sluice:Layers:b:Rates:0 '3/15mn' is not a valid rate", error.Message);
+        Assert.Contains("Sluice:Layers:b:Algorithm 'Leaky' is unknown", error.Message);
+        Assert.Contains("No headline layer", error.Message);
+        Assert.Contains("'not-an-ip' is not an IP address", error.Message);
+        Assert.Equal(5, error.Problems.Count);
+    }
+
+    [Fact]
+    public async Task AnEndpointNamingAMissingLayer_StopsStartup()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "60/min",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() =>
+            TestApp.StartAsync(settings, app => app.MapGet("/x", () => "x").RequireRateLimit("auth")));
+
+        Assert.Contains("requires rate-limit layer 'auth'", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public async Task ChangingTheConfiguration_AppliesNewRatesWithoutRestart_AndKeepsUsage()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "3/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+        for (var i = 0; i < 3; i++)
+        {
+            await app.GetAsync("/ping", apiKey: "k");
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await app.GetAsync("/ping", apiKey: "k")).StatusCode);
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "5/min" });
+        var afterReload = await app.GetAsync("/ping", apiKey: "k");
+
+        Assert.Equal(HttpStatusCode.OK, afterReload.StatusCode);
+        Assert.Equal("5", afterReload.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("1", afterReload.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task AnInvalidChange_IsLoggedAndIgnored_ThePreviousConfigurationStays()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "3/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "lots" });
+        var response = await app.GetAsync("/ping", apiKey: "k");
+
+        Assert.Equal("3", response.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("'lots'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LayersAndCallbacksInCode_Work()
+    {
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?>(),
+            a => a.MapGet("/ping", () => "pong"),
+            options =>
+            {
+                options.RateLimitHeaders = false;
+                options.KeySelectors["tenant"] = context => context.Request.Query["tenant"];
+                options.AddLayer("tenant", layer =>
+                {
+                    layer.Key = "Custom:tenant";
+                    layer.Rates = ["1/min"];
+                });
+            });
+
+        var first = await app.GetAsync("/ping?tenant=a");
+        var second = await app.GetAsync("/ping?tenant=a");
+        var other = await app.GetAsync("/ping?tenant=b");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK], new[] { first, second, other }.Select(r => r.StatusCode));
+    }
+}
