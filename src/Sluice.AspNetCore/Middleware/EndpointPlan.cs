@@ -13,4 +13,7 @@ internal sealed class EndpointPlan(bool disabled, CompiledLayer[] layers, Func<H
     public Func<HttpContext, long>? Cost { get; } = cost;
 
     public Func<RateLimitRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = onRejected;
+
+    /// <summary>Whether a layer holds permits until the request ends (concurrency): the decision must outlive the call to the next middleware.</summary>
+    public bool HoldsPermits { get; } = layers.Any(l => l.Layer.Algorithm == RateLimitAlgorithm.Concurrency);
 }

@@ -9,26 +9,29 @@ internal static class HeaderText
     private static Cached s_lastSeconds = new(-1, "-1");
 
     [ThreadStatic]
-    private static long t_lastLargeValue;
+    private static long t_lastLimitValue;
 
     [ThreadStatic]
-    private static string? t_lastLargeText;
+    private static string? t_lastLimitText;
 
-    /// <summary>Small numbers from a table; a large one (a limit of 1000/min) reuses this thread's last string when it repeats.</summary>
-    public static string Of(long value)
+    /// <summary>Small numbers from a table, larger ones formatted.</summary>
+    public static string Of(long value) => (ulong)value < (ulong)s_small.Length ? s_small[value] : value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A limit: it rarely changes, so a large one (1000/min) reuses this thread's last string.</summary>
+    public static string Limit(long value)
     {
         if ((ulong)value < (ulong)s_small.Length)
         {
             return s_small[value];
         }
 
-        if (t_lastLargeText is { } text && t_lastLargeValue == value)
+        if (t_lastLimitText is { } text && t_lastLimitValue == value)
         {
             return text;
         }
 
-        t_lastLargeValue = value;
-        return t_lastLargeText = value.ToString(CultureInfo.InvariantCulture);
+        t_lastLimitValue = value;
+        return t_lastLimitText = value.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Unix seconds; consecutive requests in the same window share one string.</summary>

@@ -21,6 +21,15 @@ internal sealed class SluiceMiddleware
     private const string RemainingHeader = "X-RateLimit-Remaining";
     private const string ResetHeader = "X-RateLimit-Reset";
 
+    /// <summary>Endpoints with at most this many layers take the synchronous path with the in-memory store.</summary>
+    private const int InlineLayers = 8;
+
+    [ThreadStatic]
+    private static LayerKey[]? t_layers;
+
+    [ThreadStatic]
+    private static RateStatus[]? t_statuses;
+
     private readonly RequestDelegate _next;
     private readonly SluiceRuntime _runtime;
 
@@ -42,7 +51,98 @@ internal sealed class SluiceMiddleware
         }
 
         var endpoint = plan.For(context.GetEndpoint());
-        return endpoint.Disabled || endpoint.Layers.Length == 0 ? _next(context) : DecideAsync(context, plan, endpoint);
+        if (endpoint.Disabled || endpoint.Layers.Length == 0)
+        {
+            return _next(context);
+        }
+
+        return _runtime.Store is MemoryRateLimitStore memory && !endpoint.HoldsPermits && endpoint.Layers.Length <= InlineLayers
+            ? DecideInline(context, plan, endpoint, memory)
+            : DecideAsync(context, plan, endpoint);
+    }
+
+    /// <summary>
+    /// The in-memory store without concurrency layers: the decision is synchronous and nothing outlives the call to the
+    /// next middleware, so keys and statuses live on the stack and no state machine is needed unless the request is denied.
+    /// </summary>
+    private Task DecideInline(HttpContext context, SluicePlan plan, EndpointPlan endpoint, MemoryRateLimitStore store)
+    {
+        // Per-thread buffers: they are used only until this method returns (a denial copies them before awaiting),
+        // and a large stack buffer next to references would be zeroed by the JIT on every call.
+        var layers = t_layers ??= new LayerKey[InlineLayers];
+        var statuses = t_statuses ??= new RateStatus[RateLimitStore.GetStatusCapacity(InlineLayers)];
+        var count = SelectKeys(context, endpoint, layers);
+        if (count == 0)
+        {
+            return _next(context);
+        }
+
+        try
+        {
+            return DecideInline(context, plan, endpoint, store, layers.AsSpan(0, count), statuses);
+        }
+        finally
+        {
+            // Do not keep the request's key strings alive on the thread.
+            layers.AsSpan(0, count).Clear();
+        }
+    }
+
+    private Task DecideInline(HttpContext context, SluicePlan plan, EndpointPlan endpoint, MemoryRateLimitStore store, Span<LayerKey> layers, Span<RateStatus> statuses)
+    {
+        var count = layers.Length;
+
+        RateLimitDecision decision;
+        try
+        {
+            var cost = endpoint.Cost?.Invoke(context) ?? plan.Options.Cost?.Invoke(context) ?? 1;
+            var started = _runtime.Metrics.StoreDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+            decision = store.Acquire(layers[..count], statuses, cost);
+            if (started != 0)
+            {
+                _runtime.Metrics.StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _runtime.Metrics.StoreFailures.Add(1);
+            SluiceLog.StoreFailed(_runtime.Logger, e);
+            return _next(context);
+        }
+
+        var reported = statuses[..decision.StatusCount];
+        Report(context, layers[..count], reported);
+        WriteHeaders(context, plan, decision, layers[..count], reported);
+        return decision.IsAllowed
+            ? _next(context)
+            : RejectAsync(context, plan, endpoint, decision, layers[..count].ToArray(), reported.ToArray());
+    }
+
+    /// <summary>Fills <paramref name="layers"/> with the layers that apply and their keys; returns how many.</summary>
+    private static int SelectKeys(HttpContext context, EndpointPlan endpoint, Span<LayerKey> layers)
+    {
+        var safe = IsSafe(context.Request.Method);
+        var count = 0;
+        Keys.RequestKeySelector? lastSelector = null;
+        string? lastKey = null;
+        foreach (var layer in endpoint.Layers)
+        {
+            if (!layer.AppliesTo(safe))
+            {
+                continue;
+            }
+
+            // Layers often share a selector (the client IP of global-ip and auth): read it once per request.
+            var key = ReferenceEquals(layer.Selector, lastSelector) ? lastKey : layer.Selector.Select(context);
+            lastSelector = layer.Selector;
+            lastKey = key;
+            if (key is not null)
+            {
+                layers[count++] = new LayerKey(layer.Layer, key);
+            }
+        }
+
+        return count;
     }
 
     private static bool IsSafe(string method) =>
@@ -50,16 +150,8 @@ internal sealed class SluiceMiddleware
 
     private async Task DecideAsync(HttpContext context, SluicePlan plan, EndpointPlan endpoint)
     {
-        var safe = IsSafe(context.Request.Method);
         var layers = ArrayPool<LayerKey>.Shared.Rent(endpoint.Layers.Length);
-        var count = 0;
-        foreach (var layer in endpoint.Layers)
-        {
-            if (layer.AppliesTo(safe) && layer.Selector.Select(context) is { } key)
-            {
-                layers[count++] = new LayerKey(layer.Layer, key);
-            }
-        }
+        var count = SelectKeys(context, endpoint, layers);
 
         if (count == 0)
         {
@@ -190,7 +282,7 @@ internal sealed class SluiceMiddleware
             {
                 var status = statuses[chosen];
                 var headlineDenied = !decision.IsAllowed && status.Outcome == RateOutcome.Denied;
-                headers[LimitHeader] = HeaderText.Of(status.Limit);
+                headers[LimitHeader] = HeaderText.Limit(status.Limit);
                 headers[RemainingHeader] = HeaderText.Of(headlineDenied ? 0 : status.Remaining);
                 headers[ResetHeader] = HeaderText.UnixSeconds(CeilingUnixSeconds(status.ResetAt));
             }

@@ -27,25 +27,6 @@ internal static class InlineBuffers
         private long _element;
     }
 
-    /// <summary>What a lean decision keeps per layer.</summary>
-    public struct Target
-    {
-        public LayerShard Shard;
-        public LayerTable Table;
-        public int Hash;
-        public int Index;
-        public int Version;
-        public bool Allowed;
-        public long NewState;
-        public long ExpiresAtMicros;
-    }
-
-    [InlineArray(LeanLayers)]
-    public struct Targets
-    {
-        private Target _element;
-    }
-
     [InlineArray(LeanLayers)]
     public struct LeanLongs
     {

@@ -97,11 +97,24 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             throw new ArgumentException($"A request may name at most {MaxLayersPerRequest} layers; it named {count}.", nameof(layers));
         }
 
-        if (count <= InlineBuffers.LeanLayers && !_generalPathOnly)
+        long? now = null;
+        if (count <= InlineBuffers.LeanLayers && !_generalPathOnly && statuses.Length >= count
+            && TryAcquireNested(layers, statuses, cost, out var nested, out now))
         {
-            return AcquireLean(layers, statuses, cost);
+            return nested;
         }
 
+        return AcquireGeneral(layers, statuses, cost, now);
+    }
+
+    /// <summary>Any request: every layer, every rate, every algorithm.</summary>
+    /// <param name="layers">The layers.</param>
+    /// <param name="statuses">The status buffer.</param>
+    /// <param name="cost">The cost.</param>
+    /// <param name="now">The time already read for this decision, if any: the clock is read once per decision.</param>
+    private RateLimitDecision AcquireGeneral(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, long? now)
+    {
+        var count = layers.Length;
         Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
         Unsafe.SkipInit(out InlineBuffers.LayerLongs orderBuffer);
         Span<int> hashes = hashBuffer;
@@ -119,11 +132,11 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
         // One global lock order (table, stripe) rules out deadlock between decisions naming layers in other orders.
         SortSmall(lockOrder);
-        var now = _clock.Now();
+        var time = now ?? _clock.Now();
         EnterAll(layers, hashes, lockOrder);
         try
         {
-            return Decide(layers, statuses, cost, now, hashes);
+            return Decide(layers, statuses, cost, time, hashes);
         }
         finally
         {
@@ -189,137 +202,139 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
     /// <summary>
     /// A few layers, each of one rate of a one-slot algorithm (fixed window, token bucket, concurrency): the semantics
-    /// of <see cref="Decide"/> with per-layer state in one stack buffer. Other requests go to <see cref="Decide"/>.
+    /// of <see cref="Decide"/> without per-layer buffers of references. Each recursion level locks its stripe (in the
+    /// global order), checks its rate, recurses, and on the way back charges its layer if the request passed, under its
+    /// own lock. A stripe is unlocked only after its charge, and any decision that could see it has to lock the
+    /// stripes in the same order, so no one observes a half-charged request.
     /// </summary>
-    private RateLimitDecision AcquireLean(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost)
+    /// <remarks>
+    /// Returns <see langword="false"/> when a layer does not fit (several rates in force, a multi-slot algorithm):
+    /// nothing was charged, and the caller takes the general path with <c>fallbackNow</c>, the time already read (null
+    /// when the layers showed it before the clock was read).
+    /// </remarks>
+    private bool TryAcquireNested(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, out RateLimitDecision decision, out long? fallbackNow)
     {
+        decision = default;
+        fallbackNow = null;
         var count = layers.Length;
-        InlineBuffers.Targets targets = default;
+        Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
         Unsafe.SkipInit(out InlineBuffers.LeanLongs orderBuffer);
+        Span<int> hashes = hashBuffer;
         Span<long> order = ((Span<long>)orderBuffer)[..count];
         for (var i = 0; i < count; i++)
         {
             var (layer, key) = layers[i];
             ArgumentNullException.ThrowIfNull(layer);
             ArgumentNullException.ThrowIfNull(key);
-            ref var target = ref targets[i];
-            target.Table = GetTable(layer);
-            target.Hash = key.GetHashCode();
-            var shardIndex = target.Table.ShardIndex(target.Hash);
-            target.Shard = target.Table.Shard(shardIndex);
-            order[i] = ((long)target.Table.Order << 40) | ((long)shardIndex << 8) | (uint)i;
+            var table = GetTable(layer);
+            if (table.SlotsPerRate != 1 || layer.RateArray.Length != 1)
+            {
+                return false;
+            }
+
+            var hash = key.GetHashCode();
+            hashes[i] = hash;
+            order[i] = ((long)table.Order << 40) | ((long)table.ShardIndex(hash) << 8) | (uint)i;
         }
 
         SortSmall(order);
-        var now = _clock.Now();
-        LayerShard? previous = null;
-        foreach (var entry in order)
+        var call = new NestedCall(layers, statuses, hashes, order, cost, _clock.Now());
+        var result = Nested(0, null, ref call);
+        if (result == NestedResult.Allowed)
         {
-            var shard = targets[(int)(entry & 0xFF)].Shard;
-            if (!ReferenceEquals(shard, previous))
-            {
-                shard.Enter();
-                previous = shard;
-            }
+            var leaseId = call.Permits == 0 ? 0 : (Interlocked.Increment(ref _nextLeaseSequence) << 32) | call.Permits;
+            decision = new RateLimitDecision(true, 0, -1, count, leaseId);
+            return true;
+        }
+
+        if (result == NestedResult.Fallback)
+        {
+            fallbackNow = call.Now;
+            return false;
+        }
+
+        var (retryAfter, denied) = RetryAfter(statuses[..count]);
+        decision = new RateLimitDecision(false, retryAfter, denied, count, 0);
+        return true;
+    }
+
+    private NestedResult Nested(int depth, LayerShard? held, ref NestedCall call)
+    {
+        if (depth == call.Order.Length)
+        {
+            return call.Allowed ? NestedResult.Allowed : NestedResult.Denied;
+        }
+
+        var i = (int)(call.Order[depth] & 0xFF);
+        var (layer, key) = call.Layers[i];
+        var table = GetTable(layer);
+        var hash = call.Hashes[i];
+        var shard = table.Shard(table.ShardIndex(hash));
+        var enter = !ReferenceEquals(shard, held);
+        if (enter)
+        {
+            shard.Enter();
         }
 
         try
         {
-            return DecideLean(layers, statuses, cost, now, ref targets);
+            var rates = table.RatesFor(layer, key, out var isOverride);
+            if (rates.Length != 1 || table.SlotsPerRate != 1)
+            {
+                return NestedResult.Fallback;
+            }
+
+            var now = call.Now;
+            var rate = rates[0];
+            var index = shard.Find(key, hash);
+            var version = shard.Version;
+            var check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, call.Cost);
+            call.Allowed &= check.Allowed || layer.IsShadow;
+            var result = Nested(depth + 1, shard, ref call);
+            if (result == NestedResult.Fallback)
+            {
+                return result;
+            }
+
+            if (version != shard.Version)
+            {
+                // A deeper level grew this stripe: entries moved.
+                index = shard.Find(key, hash);
+            }
+
+            if (check.Allowed)
+            {
+                if (result == NestedResult.Allowed && call.Cost > 0)
+                {
+                    index = index >= 0 ? index : shard.FindOrInsert(key, hash, now);
+                    shard.SetSlot(index, 0, check.NewState);
+                    shard.SetExpiry(index, check.ExpiresAtMicros);
+                    call.Permits |= table.Kind == RateLimitAlgorithm.Concurrency ? 1u << i : 0;
+                    shard.MaybeSweep(now);
+                }
+                else if (call.Cost > 0)
+                {
+                    // Not charged: report the state as it is, not as it would have been after the charge.
+                    check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, 0);
+                }
+
+                call.Statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, isOverride);
+            }
+            else
+            {
+                var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
+                call.Statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, retryAfter, layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied, isOverride);
+            }
+
+            return result;
         }
         finally
         {
-            previous = null;
-            for (var n = order.Length - 1; n >= 0; n--)
+            if (enter)
             {
-                var shard = targets[(int)(order[n] & 0xFF)].Shard;
-                if (!ReferenceEquals(shard, previous))
-                {
-                    shard.Exit();
-                    previous = shard;
-                }
+                shard.Exit();
             }
         }
-    }
-
-    private RateLimitDecision DecideLean(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, long now, ref InlineBuffers.Targets targets)
-    {
-        var count = layers.Length;
-        var allowed = true;
-        for (var i = 0; i < count; i++)
-        {
-            ref var target = ref targets[i];
-            var (layer, key) = layers[i];
-            var rates = target.Table.RatesFor(layer, key, out var isOverride);
-            if (rates.Length != 1 || target.Table.SlotsPerRate != 1 || statuses.Length < count)
-            {
-                Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
-                Span<int> hashes = hashBuffer;
-                for (var h = 0; h < count; h++)
-                {
-                    hashes[h] = targets[h].Hash;
-                }
-
-                return Decide(layers, statuses, cost, now, hashes[..count]);
-            }
-
-            var shard = target.Shard;
-            var index = shard.Find(key, target.Hash);
-            target.Index = index;
-            target.Version = shard.Version;
-            var check = CheckSlot(target.Table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rates[0], now, cost);
-            target.Allowed = check.Allowed;
-            target.NewState = check.NewState;
-            target.ExpiresAtMicros = check.ExpiresAtMicros;
-            var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
-            var outcome = check.Allowed ? RateOutcome.Allowed : layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied;
-            statuses[i] = new RateStatus(i, 0, rates[0], check.Remaining, check.ResetAtMicros, retryAfter, outcome, isOverride);
-            allowed &= check.Allowed || layer.IsShadow;
-        }
-
-        var charged = 0u;
-        if (allowed && cost > 0)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                ref var target = ref targets[i];
-                if (!target.Allowed)
-                {
-                    continue;
-                }
-
-                var shard = target.Shard;
-                var index = target.Index >= 0 && target.Version == shard.Version ? target.Index : shard.FindOrInsert(layers[i].Key, target.Hash, now);
-                shard.SetSlot(index, 0, target.NewState);
-                shard.SetExpiry(index, target.ExpiresAtMicros);
-                charged |= 1u << i;
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                targets[i].Shard.MaybeSweep(now);
-            }
-        }
-
-        if (charged != (1u << count) - 1)
-        {
-            // A layer that was not charged reports its state as it is, not as it would have been after the charge.
-            for (var i = 0; i < count; i++)
-            {
-                ref var status = ref statuses[i];
-                if ((charged & (1u << i)) != 0 || status.Outcome != RateOutcome.Allowed)
-                {
-                    continue;
-                }
-
-                ref var target = ref targets[i];
-                var index = target.Shard.Find(layers[i].Key, target.Hash);
-                var check = CheckSlot(target.Table.Kind, index >= 0 ? target.Shard.GetSlot(index, 0) : 0, status.Rate, now, 0);
-                status = new RateStatus(i, 0, status.Rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, status.IsOverride);
-            }
-        }
-
-        return Summarize(layers, statuses[..count], allowed, charged);
     }
 
     /// <summary>The synchronous form of <see cref="ReleaseAsync"/>.</summary>
@@ -650,6 +665,26 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
 
         return (longest, index);
+    }
+
+    private enum NestedResult
+    {
+        Denied,
+        Allowed,
+        Fallback,
+    }
+
+    /// <summary>What every level of <see cref="Nested"/> shares, passed by reference.</summary>
+    private ref struct NestedCall(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, ReadOnlySpan<int> hashes, ReadOnlySpan<long> order, long cost, long now)
+    {
+        public readonly ReadOnlySpan<LayerKey> Layers = layers;
+        public readonly Span<RateStatus> Statuses = statuses;
+        public readonly ReadOnlySpan<int> Hashes = hashes;
+        public readonly ReadOnlySpan<long> Order = order;
+        public readonly long Cost = cost;
+        public readonly long Now = now;
+        public bool Allowed = true;
+        public uint Permits;
     }
 
     private static T Locked<T>(LayerShard shard, Func<LayerShard, T> read)
