@@ -10,9 +10,13 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 
 builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
 
+// Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
+builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
+
 var app = builder.Build();
 app.UseRouting();
 app.UseSluice();
+app.MapHealthChecks("/healthz/store").DisableRateLimit();
 app.MapReferenceEndpoints();
 app.Run();
 

@@ -176,6 +176,15 @@ internal sealed class SluiceMiddleware
                 var pending = store.AcquireAsync(layers.AsMemory(0, count), statuses, cost, token);
                 decision = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
             }
+            catch (RateLimitStoreUnavailableException e)
+            {
+                // The store fails closed: refuse with 503, never a 500.
+                _runtime.Metrics.StoreFailures.Add(1);
+                SluiceLog.StoreFailed(_runtime.Logger, e);
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers[HeaderNames.RetryAfter] = HeaderText.Of(Math.Max(1, (long)Math.Ceiling(e.RetryAfter.TotalSeconds)));
+                return;
+            }
             catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
             {
                 _runtime.Metrics.StoreFailures.Add(1);

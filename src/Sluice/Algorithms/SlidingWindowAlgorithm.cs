@@ -45,7 +45,9 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
         if (sum + cost <= rate.Limit)
         {
-            return new RateCheck(true, rate.Limit - sum - cost, (current + _segments + 1) * width, 0);
+            // A charge lands in the current segment; a read (cost 0) leaves the usage as it is.
+            var reset = cost > 0 ? (current + _segments + 1) * width : DrainedAt(sum, newest, width, now);
+            return new RateCheck(true, rate.Limit - sum - cost, reset, 0);
         }
 
         // The earliest time the oldest segments have left the window and enough room is free.

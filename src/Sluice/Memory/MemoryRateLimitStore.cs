@@ -178,7 +178,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                     shard.SetSlot(index, 0, check.NewState);
                     shard.SetExpiry(index, check.ExpiresAtMicros);
                     shard.MaybeSweep(now);
-                    leaseId = table.Kind == RateLimitAlgorithm.Concurrency ? (Interlocked.Increment(ref _nextLeaseSequence) << 32) | 1 : 0;
+                    leaseId = table.Kind == RateLimitAlgorithm.Concurrency ? ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | 1 : 0;
                 }
                 else
                 {
@@ -242,7 +242,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         var result = Nested(0, null, ref call);
         if (result == NestedResult.Allowed)
         {
-            var leaseId = call.Permits == 0 ? 0 : (Interlocked.Increment(ref _nextLeaseSequence) << 32) | call.Permits;
+            var leaseId = call.Permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | call.Permits;
             decision = new RateLimitDecision(true, 0, -1, count, leaseId);
             return true;
         }
@@ -628,7 +628,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 }
             }
 
-            var leaseId = permits == 0 ? 0 : (Interlocked.Increment(ref _nextLeaseSequence) << 32) | permits;
+            var leaseId = permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | permits;
             return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId);
         }
 

@@ -344,10 +344,24 @@ public sealed class SluiceMiddlewareTests
         Assert.Contains(app.Logs.Entries, e => e.Id.Id == 5);
     }
 
-    private sealed class FailingStore : RateLimitStore
+    [Fact]
+    public async Task AStoreThatFailsClosed_Answers503WithRetryAfter()
+    {
+        var settings = CertDirectory();
+        settings["Sluice:Store"] = "Closed";
+        var store = new FailingStore(new RateLimitStoreUnavailableException("down", TimeSpan.FromSeconds(2.5)));
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s => s.AddKeyedSingleton<RateLimitStore>("Closed", store));
+
+        var response = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("3", response.Headers.GetValues("Retry-After").Single());
+    }
+
+    private sealed class FailingStore(Exception? error = null) : RateLimitStore
     {
         public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
-            => ValueTask.FromException<RateLimitDecision>(new TimeoutException("the store did not answer"));
+            => ValueTask.FromException<RateLimitDecision>(error ?? new TimeoutException("the store did not answer"));
 
         public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 

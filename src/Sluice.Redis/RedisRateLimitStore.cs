@@ -1,0 +1,343 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Sluice.Redis.Faults;
+using Sluice.Redis.Overrides;
+using Sluice.Redis.Scripts;
+using StackExchange.Redis;
+
+namespace Sluice.Redis;
+
+/// <summary>
+/// A store shared by many instances: every decision evaluates and charges all its layers and rates in Redis,
+/// atomically, with one EVALSHA, using the Redis server's clock. Semantics are those of <see cref="MemoryRateLimitStore"/>
+/// (the same contract suite passes against both).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Keys are <c>{prefix}{layer}:{algorithm}:{key}</c> and always carry a TTL covering their state, so Redis memory is
+/// bounded by the keys still inside a window. Concurrency permits are sorted-set members whose score is their safety
+/// expiry (the rate's period): a crashed instance cannot hold a permit forever.
+/// </para>
+/// <para>
+/// When Redis fails or answers later than <see cref="RedisRateLimitStoreOptions.Timeout"/>, decisions fall back to a
+/// local in-memory store (fail-open, the default) or throw <see cref="RateLimitStoreUnavailableException"/>
+/// (fail-closed). After <see cref="RedisRateLimitStoreOptions.FailuresToBreak"/> failures a circuit breaker stops
+/// asking Redis for <see cref="RedisRateLimitStoreOptions.BreakDuration"/>, then one request probes it again. Fallbacks
+/// are counted by the <c>sluice.redis.fallbacks</c> instrument of the <c>Sluice</c> meter.
+/// </para>
+/// </remarks>
+public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
+{
+    private static readonly Meter s_meter = new("Sluice");
+    private static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>("sluice.redis.fallbacks", "{decision}", "Decisions made without Redis.");
+
+    private readonly RedisRateLimitStoreOptions _options;
+    private readonly Task<ConnectionMultiplexer> _connecting;
+    private readonly bool _ownsConnection;
+    private readonly CircuitBreaker _breaker;
+    private readonly MemoryRateLimitStore _fallback;
+    private readonly OverrideCache _overrides;
+    private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
+    private long _nextLease;
+    private long _fallbacks;
+
+    /// <summary>
+    /// Connects to Redis as configured, in the background: the constructor never blocks, and decisions that come before
+    /// the connection (or while Redis is down) take the failure path.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public RedisRateLimitStore(RedisRateLimitStoreOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>Uses an existing connection (the caller keeps owning it).</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public RedisRateLimitStore(RedisRateLimitStoreOptions options, ConnectionMultiplexer? connection)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"RedisRateLimitStoreOptions are invalid: {string.Join("; ", problems)}.", nameof(options));
+        }
+
+        _options = options;
+        if (connection is null)
+        {
+            var configuration = ConfigurationOptions.Parse(options.Configuration);
+            configuration.AbortOnConnectFail = false;
+            configuration.ConnectTimeout = (int)Math.Max(options.Timeout.TotalMilliseconds, 1000);
+            configuration.SyncTimeout = (int)Math.Max(options.Timeout.TotalMilliseconds, 1);
+            _connecting = ConnectionMultiplexer.ConnectAsync(configuration);
+            _ownsConnection = true;
+        }
+        else
+        {
+            _connecting = Task.FromResult(connection);
+        }
+
+        _breaker = new CircuitBreaker(options.FailuresToBreak, options.BreakDuration, options.TimeProvider);
+        _fallback = new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = options.TimeProvider });
+        _overrides = new OverrideCache(DatabaseAsync, options.KeyPrefix, options.OverrideRefreshInterval, options.TimeProvider);
+    }
+
+    /// <summary>Whether decisions are currently made by Redis (the circuit is closed and the connection is up).</summary>
+    public bool IsUsingRedis => !_breaker.IsOpen && _connecting.IsCompletedSuccessfully && _connecting.Result.IsConnected;
+
+    /// <summary>How many decisions this store made without Redis (locally, or refused when failing closed).</summary>
+    public long FallbackCount => Interlocked.Read(ref _fallbacks);
+
+    /// <summary>The last Redis error that sent a decision to the fallback, for diagnostics.</summary>
+    public Exception? LastError { get; private set; }
+
+    /// <summary>The failure mode in force.</summary>
+    public RedisFailureMode FailureMode => _options.FailureMode;
+
+
+    /// <inheritdoc />
+    public override async ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        if (layers.Length == 0)
+        {
+            return new RateLimitDecision(true, 0, -1, 0, 0);
+        }
+
+        if (layers.Length > 31)
+        {
+            throw new ArgumentException($"A request may name at most 31 layers in the Redis store; it named {layers.Length}.", nameof(layers));
+        }
+
+        var rates = RatesInForce(layers.Span, out var statusCount);
+        if (statuses.Length < statusCount)
+        {
+            throw new ArgumentException($"The status buffer holds {statuses.Length} entries; this request needs {statusCount}.", nameof(statuses));
+        }
+
+        if (_breaker.ShouldTry())
+        {
+            var lease = (Interlocked.Increment(ref _nextLease) & 0x7FFF_FFFF) | 0x4000_0000;
+            var (keys, values) = Arguments(layers.Span, rates, cost, lease);
+            try
+            {
+                var result = await EvaluateAsync(keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                _breaker.Succeeded();
+                return Read((RedisResult[])result!, layers.Span, rates, statuses.Span, lease);
+            }
+            catch (Exception e) when (IsRedisFailure(e, cancellationToken))
+            {
+                _breaker.Failed();
+                return Fallback(layers, statuses, cost, e, "error");
+            }
+            catch
+            {
+                // Anything unexpected still ends this attempt, so that a probe never stays taken.
+                _breaker.Failed();
+                throw;
+            }
+        }
+
+        return Fallback(layers, statuses, cost, null, "circuit_open");
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default)
+    {
+        if (leaseId == 0)
+        {
+            return;
+        }
+
+        if (leaseId < 0)
+        {
+            _fallback.Release(layers.Span, leaseId & long.MaxValue);
+            return;
+        }
+
+        var member = Member(leaseId >> 32);
+        var mask = (uint)leaseId;
+        var keys = new List<RedisKey>();
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if ((mask & (1u << i)) != 0)
+            {
+                keys.Add(Key(layers.Span[i].Layer, layers.Span[i].Key));
+            }
+        }
+
+        try
+        {
+            var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(keys.Select(key => database.SortedSetRemoveAsync(key, member)))
+                .WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsRedisFailure(e, cancellationToken))
+        {
+            // The lease expires by itself after its safety lifetime.
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
+    {
+        ValidateOverride(layer, key, rates);
+        await _overrides.SetAsync(layer.Name, key, rates).ConfigureAwait(false);
+        await _fallback.SetOverrideAsync(layer, key, rates, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(key);
+        await _fallback.RemoveOverrideAsync(layer, key, cancellationToken).ConfigureAwait(false);
+        return await _overrides.RemoveAsync(layer.Name, key).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(key);
+        return await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false);
+    }
+
+    /// <summary>Re-reads the overrides kept in Redis now, instead of at the next refresh.</summary>
+    public Task RefreshOverridesAsync() => _overrides.RefreshAsync(skipIfBusy: false);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _overrides.Dispose();
+        if (_ownsConnection)
+        {
+            _connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
+    private async Task<IDatabase> DatabaseAsync() => (await _connecting.ConfigureAwait(false)).GetDatabase();
+
+    private async Task<RedisResult> EvaluateAsync(RedisKey[] keys, RedisValue[] values)
+        => await DecideScript.EvaluateAsync(await DatabaseAsync().ConfigureAwait(false), keys, values).ConfigureAwait(false);
+
+    private static bool IsRedisFailure(Exception e, CancellationToken cancellationToken) =>
+        e is RedisException or TimeoutException or RedisTimeoutException or ObjectDisposedException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static int AlgorithmCode(RateLimitAlgorithm algorithm) => algorithm switch
+    {
+        RateLimitAlgorithm.FixedWindow => 1,
+        RateLimitAlgorithm.SlidingWindow => 2,
+        RateLimitAlgorithm.TokenBucket => 3,
+        _ => 4,
+    };
+
+    private string Member(long lease) => _instance + ":" + lease.ToString(CultureInfo.InvariantCulture);
+
+    private string Key(RateLimitLayer layer, string key)
+    {
+        var algorithm = layer.Algorithm switch
+        {
+            RateLimitAlgorithm.FixedWindow => "f",
+            RateLimitAlgorithm.SlidingWindow => "s" + layer.SlidingWindowSegments.ToString(CultureInfo.InvariantCulture),
+            RateLimitAlgorithm.TokenBucket => "t",
+            _ => "c",
+        };
+        return _options.KeyPrefix + layer.Name + ":" + algorithm + ":" + key;
+    }
+
+    private Rate[][] RatesInForce(ReadOnlySpan<LayerKey> layers, out int statusCount)
+    {
+        var rates = new Rate[layers.Length][];
+        statusCount = 0;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var (layer, key) = layers[i];
+            ArgumentNullException.ThrowIfNull(layer);
+            ArgumentNullException.ThrowIfNull(key);
+            rates[i] = !_overrides.IsEmpty && _overrides.TryGet(layer.Name, key, out var custom) ? custom : layer.RateArray;
+            statusCount += rates[i].Length;
+        }
+
+        return rates;
+    }
+
+    private (RedisKey[] Keys, RedisValue[] Values) Arguments(ReadOnlySpan<LayerKey> layers, Rate[][] rates, long cost, long lease)
+    {
+        var keys = new RedisKey[layers.Length];
+        var values = new List<RedisValue>(3 + (layers.Length * 6))
+        {
+            _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
+            cost,
+            Member(lease),
+            (long)_options.KeyTtlPadding.TotalMilliseconds,
+        };
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var layer = layers[i].Layer;
+            keys[i] = Key(layer, layers[i].Key);
+            values.Add(AlgorithmCode(layer.Algorithm));
+            values.Add(layer.IsShadow ? 1 : 0);
+            values.Add(layer.SlidingWindowSegments);
+            values.Add(rates[i].Length);
+            foreach (var rate in rates[i])
+            {
+                values.Add(rate.Limit);
+                values.Add(rate.PeriodMicros);
+            }
+        }
+
+        return (keys, [.. values]);
+    }
+
+    private RateLimitDecision Read(RedisResult[] reply, ReadOnlySpan<LayerKey> layers, Rate[][] rates, Span<RateStatus> statuses, long lease)
+    {
+        var allowed = (long)reply[0] == 1;
+        var status = 0;
+        var at = 1;
+        var permits = 0u;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var passed = true;
+            for (var r = 0; r < rates[i].Length; r++, at += 4)
+            {
+                var outcome = (RateOutcome)(int)(long)reply[at + 3];
+                passed &= outcome == RateOutcome.Allowed;
+                statuses[status++] = new RateStatus(i, r, rates[i][r], (long)reply[at], (long)reply[at + 1], (long)reply[at + 2], outcome, !ReferenceEquals(rates[i], layers[i].Layer.RateArray));
+            }
+
+            if (allowed && passed && layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)
+            {
+                permits |= 1u << i;
+            }
+        }
+
+        if (allowed)
+        {
+            return new RateLimitDecision(true, 0, -1, status, permits == 0 ? 0 : (lease << 32) | permits);
+        }
+
+        var (retryAfter, denied) = MemoryRateLimitStore.RetryAfter(statuses[..status]);
+        return new RateLimitDecision(false, retryAfter, denied, status, 0);
+    }
+
+    private RateLimitDecision Fallback(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost, Exception? error, string reason)
+    {
+        s_fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        Interlocked.Increment(ref _fallbacks);
+        LastError = error ?? LastError;
+        if (_options.FailureMode == RedisFailureMode.FailClosed)
+        {
+            var retryAfter = _breaker.IsOpen ? _breaker.RetryAfter : _options.BreakDuration;
+            throw new RateLimitStoreUnavailableException("Redis is unavailable and the store fails closed.", retryAfter, error);
+        }
+
+        var decision = _fallback.Acquire(layers.Span, statuses.Span, cost);
+
+        // Mark local leases so that their release goes to the local store.
+        return decision.LeaseId == 0
+            ? decision
+            : new RateLimitDecision(true, 0, -1, decision.StatusCount, decision.LeaseId | long.MinValue);
+    }
+}

@@ -1,0 +1,96 @@
+namespace Sluice.Redis;
+
+/// <summary>Options of the <see cref="RedisRateLimitStore"/>, bound from <c>Sluice:Redis</c>.</summary>
+public sealed class RedisRateLimitStoreOptions
+{
+    /// <summary>The StackExchange.Redis configuration string. The default is <c>127.0.0.1:6379</c>.</summary>
+    public string Configuration { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Prepended to every key, so that several applications can share one Redis. The default is <c>sluice:</c>.</summary>
+    public string KeyPrefix { get; set; } = "sluice:";
+
+    /// <summary>How long a decision waits for Redis before it counts as a failure. The default is 250 ms.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>What decisions do while Redis fails. The default is <see cref="RedisFailureMode.FailOpen"/>.</summary>
+    public RedisFailureMode FailureMode { get; set; } = RedisFailureMode.FailOpen;
+
+    /// <summary>Consecutive failures after which the store stops asking Redis for <see cref="BreakDuration"/>. The default is 3.</summary>
+    public int FailuresToBreak { get; set; } = 3;
+
+    /// <summary>How long the store leaves Redis alone after <see cref="FailuresToBreak"/> failures, before one request probes it again. The default is 2 seconds.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often each instance re-reads the per-key overrides kept in Redis: an override set on one instance is in
+    /// force on every other within this delay (at once on the instance that set it). The default is 1 second.
+    /// </summary>
+    public TimeSpan OverrideRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether decisions use the Redis server's clock (<c>TIME</c>), so that instances with skewed clocks agree. When
+    /// <see langword="false"/>, <see cref="TimeProvider"/> is sent with each decision (tests drive a fake clock). The default is <see langword="true"/>.
+    /// </summary>
+    public bool UseServerTime { get; set; } = true;
+
+    /// <summary>
+    /// Added to every key's TTL beyond the end of its state, covering clock steps between instances (and, in tests,
+    /// a fake clock that runs slower than Redis's own). The default is 1 second.
+    /// </summary>
+    public TimeSpan KeyTtlPadding { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The local clock: the fallback store's, the circuit breaker's, and the decisions' when <see cref="UseServerTime"/> is off. The default is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Lists every problem; empty when the options are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Configuration))
+        {
+            problems.Add("Sluice:Redis:Configuration is empty");
+        }
+
+        if (KeyPrefix is null)
+        {
+            problems.Add("Sluice:Redis:KeyPrefix is null");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            problems.Add($"Sluice:Redis:Timeout is {Timeout}; it must be positive");
+        }
+
+        if (FailuresToBreak < 1)
+        {
+            problems.Add($"Sluice:Redis:FailuresToBreak is {FailuresToBreak}; it must be at least 1");
+        }
+
+        if (BreakDuration <= TimeSpan.Zero)
+        {
+            problems.Add($"Sluice:Redis:BreakDuration is {BreakDuration}; it must be positive");
+        }
+
+        if (KeyTtlPadding < TimeSpan.Zero)
+        {
+            problems.Add($"Sluice:Redis:KeyTtlPadding is {KeyTtlPadding}; it must not be negative");
+        }
+
+        if (OverrideRefreshInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"Sluice:Redis:OverrideRefreshInterval is {OverrideRefreshInterval}; it must be positive");
+        }
+
+        if (!Enum.IsDefined(FailureMode))
+        {
+            problems.Add($"Sluice:Redis:FailureMode {(int)FailureMode} is unknown; use FailOpen or FailClosed");
+        }
+
+        if (TimeProvider is null)
+        {
+            problems.Add("Sluice:Redis:TimeProvider is null");
+        }
+
+        return problems;
+    }
+}

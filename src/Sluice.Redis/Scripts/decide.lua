@@ -1,0 +1,204 @@
+-- Sluice: one decision over every layer and rate of one request, atomically, in one round trip.
+-- The arithmetic mirrors src/Sluice/Algorithms (same formulas, same rounding); times are whole microseconds since the
+-- Unix epoch, which Lua's doubles hold exactly. Integer division is math.floor(a / b): with a below 2^53 and b >= 1
+-- the quotient of two exact integers never rounds across a whole number here.
+--
+-- KEYS[i]  the state of layer i for the request's key: a hash (fixed, sliding, token bucket) or a sorted set
+--          of leases (concurrency).
+-- ARGV     now (empty: the server's TIME), cost, lease member, TTL padding in milliseconds, then per layer:
+--          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
+--          then per rate: limit, period in microseconds.
+-- Returns  { allowed (0/1), then per rate: remaining, reset at, retry after (-1 never, -2 unknown), outcome
+--          (0 allowed, 1 denied, 2 shadow denied) }.
+
+local now = tonumber(ARGV[1])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
+local cost = tonumber(ARGV[2])
+local member = ARGV[3]
+local padding = tonumber(ARGV[4])
+local NEVER, UNKNOWN = -1, -2
+
+local function floor_div(a, b) return math.floor(a / b) end
+
+-- Redis writes a Lua number passed to a command with 14 significant digits: a microsecond timestamp has 16.
+local function int(n) return string.format('%d', n) end
+
+-- Each check returns: allowed, remaining after, reset after, retry after, remaining before, reset before, and a
+-- function that charges the state and returns when it is empty again.
+
+local function fixed(key, r, limit, period)
+  local fields = redis.call('HMGET', key, 'w' .. r, 'c' .. r)
+  local window = floor_div(now, period)
+  local stored = tonumber(fields[1])
+  local count = 0
+  if stored and stored >= window then count = tonumber(fields[2]) or 0 end
+  local keep = window
+  if count > 0 then keep = stored end
+  local window_end = (window + 1) * period
+  local charge = function()
+    redis.call('HSET', key, 'w' .. r, int(keep), 'c' .. r, int(count + cost))
+    return window_end
+  end
+  if cost > limit then return false, limit - count, window_end, NEVER, limit - count, window_end, charge end
+  if count + cost <= limit then
+    return true, limit - count - cost, window_end, 0, limit - count, window_end, charge
+  end
+  return false, limit - count, window_end, window_end - now, limit - count, window_end, charge
+end
+
+local function token_bucket(key, r, limit, period)
+  local stored = tonumber(redis.call('HGET', key, 't' .. r)) or 0
+  local interval = floor_div(period + limit - 1, limit)
+  local capacity = limit * interval
+  local tat = math.max(stored, now)
+  local before = floor_div(capacity - (tat - now), interval)
+  local new_tat = tat + cost * interval
+  local charge = function()
+    redis.call('HSET', key, 't' .. r, int(new_tat))
+    return new_tat
+  end
+  if cost > limit then return false, before, tat, NEVER, before, tat, charge end
+  if new_tat - now <= capacity then
+    return true, floor_div(capacity - (new_tat - now), interval), new_tat, 0, before, tat, charge
+  end
+  return false, before, tat, new_tat - capacity - now, before, tat, charge
+end
+
+local function sliding(key, r, limit, period, segments)
+  local ring = segments + 1
+  local names = { 'n' .. r }
+  for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
+  local fields = redis.call('HMGET', key, unpack(names))
+  local width = floor_div(period + segments - 1, segments)
+  local newest = tonumber(fields[1]) or 0
+  local current = math.max(floor_div(now, width), newest)
+  local oldest = current - segments
+  local function count(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
+  local sum = 0
+  for segment = math.max(oldest, newest - segments), newest do sum = sum + count(segment) end
+  local drained = now
+  if sum > 0 then drained = (newest + segments + 1) * width end
+  local charge = function()
+    local changes = {}
+    if current > newest then
+      for segment = math.max(newest + 1, current - segments), current do
+        changes[#changes + 1] = 's' .. r .. '_' .. (segment % ring)
+        changes[#changes + 1] = 0
+      end
+      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = int(current)
+    end
+    local own = 0
+    if current <= newest then own = count(current) end
+    changes[#changes + 1] = 's' .. r .. '_' .. (current % ring)
+    changes[#changes + 1] = int(own + cost)
+    redis.call('HSET', key, unpack(changes))
+    return (current + segments + 1) * width
+  end
+  local before = math.max(0, limit - sum)
+  if cost > limit then return false, before, drained, NEVER, before, drained, charge end
+  if sum + cost <= limit then
+    return true, limit - sum - cost, (current + segments + 1) * width, 0, before, drained, charge
+  end
+  local needed = sum + cost - limit
+  local freed = 0
+  local retry_at = (newest + segments + 1) * width
+  for segment = oldest, newest do
+    freed = freed + count(segment)
+    if freed >= needed then
+      retry_at = (segment + segments + 1) * width
+      break
+    end
+  end
+  return false, before, drained, retry_at - now, before, drained, charge
+end
+
+local function concurrency(key, limit, lifetime)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local in_flight = redis.call('ZCARD', key)
+  local permits = 0
+  if cost > 0 then permits = 1 end
+  local charge = function()
+    redis.call('ZADD', key, int(now + lifetime), member)
+    return now + lifetime
+  end
+  local before = math.max(0, limit - in_flight)
+  if in_flight + permits <= limit then
+    return true, limit - in_flight - permits, now, 0, before, now, charge
+  end
+  return false, before, now, UNKNOWN, before, now, charge
+end
+
+-- Phase 1: every rate of every layer decides; nothing changes.
+local layers = {}
+local allowed = true
+local arg = 5
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local algorithm = tonumber(ARGV[arg])
+  local shadow = ARGV[arg + 1] == '1'
+  local segments = tonumber(ARGV[arg + 2])
+  local rate_count = tonumber(ARGV[arg + 3])
+  arg = arg + 4
+  local layer = { key = key, algorithm = algorithm, shadow = shadow, passed = true, rates = {} }
+  for r = 0, rate_count - 1 do
+    local limit, period = tonumber(ARGV[arg]), tonumber(ARGV[arg + 1])
+    arg = arg + 2
+    local ok, remaining, reset, retry, remaining_before, reset_before, charge
+    if algorithm == 1 then
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(key, r, limit, period)
+    elseif algorithm == 2 then
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(key, r, limit, period, segments)
+    elseif algorithm == 3 then
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = token_bucket(key, r, limit, period)
+    else
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = concurrency(key, limit, period)
+    end
+    layer.passed = layer.passed and ok
+    layer.rates[#layer.rates + 1] = { ok = ok, remaining = remaining, reset = reset, retry = retry,
+      remaining_before = remaining_before, reset_before = reset_before, charge = charge }
+  end
+  allowed = allowed and (layer.passed or shadow)
+  layers[i] = layer
+end
+
+-- Phase 2: charge every layer that had room, but only if the request as a whole passed. Every key keeps a TTL
+-- that covers its state, so Redis memory is bounded by the keys still inside a window.
+local charged = allowed and cost > 0
+for i = 1, #layers do
+  local layer = layers[i]
+  layer.charged = charged and layer.passed
+  if layer.charged then
+    local expires = now
+    for r = 1, #layer.rates do expires = math.max(expires, layer.rates[r].charge()) end
+    local ttl = math.max(1, math.ceil((expires - now) / 1000)) + padding
+    local current_ttl = redis.call('PTTL', layer.key)
+    if current_ttl < ttl then redis.call('PEXPIRE', layer.key, int(ttl)) end
+  end
+end
+
+local reply = { allowed and 1 or 0 }
+for i = 1, #layers do
+  local layer = layers[i]
+  for r = 1, #layer.rates do
+    local rate = layer.rates[r]
+    local outcome = 0
+    if not rate.ok then
+      outcome = 1
+      if layer.shadow then outcome = 2 end
+    end
+    if rate.ok and not layer.charged then
+      reply[#reply + 1] = rate.remaining_before
+      reply[#reply + 1] = rate.reset_before
+    else
+      reply[#reply + 1] = rate.remaining
+      reply[#reply + 1] = rate.reset
+    end
+    reply[#reply + 1] = rate.retry
+    reply[#reply + 1] = outcome
+  end
+end
+return reply

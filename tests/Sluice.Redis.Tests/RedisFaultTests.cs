@@ -1,0 +1,98 @@
+namespace Sluice.Redis.Tests;
+
+/// <summary>
+/// Stops and restarts a redis-server of its own under load. Waits are polls with deadlines: a reconnect happens in
+/// real time, which no fake clock can move.
+/// </summary>
+public sealed class RedisFaultTests : IAsyncLifetime
+{
+    private readonly RedisServer _redis = new();
+
+    public Task InitializeAsync() => _redis.InitializeAsync();
+
+    public Task DisposeAsync() => _redis.DisposeAsync();
+
+    private RedisRateLimitStore Store(RedisFailureMode mode) => new(new RedisRateLimitStoreOptions
+    {
+        Configuration = _redis.Configuration,
+        KeyPrefix = "faults:",
+        Timeout = TimeSpan.FromMilliseconds(200),
+        FailuresToBreak = 2,
+        BreakDuration = TimeSpan.FromMilliseconds(300),
+        FailureMode = mode,
+    });
+
+    private static async Task<bool> Eventually(Func<Task<bool>> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
+    }
+
+    [Fact]
+    public async Task RedisStoppingUnderLoad_FallsBackLocallyWithoutAnException_AndRedisIsUsedAgainWhenBack()
+    {
+        using var store = Store(RedisFailureMode.FailOpen);
+        var layer = RateLimitLayer.FixedWindow("ip", Rate.Parse("1000000/min"));
+        var errors = 0;
+        var decisions = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    Assert.True((await store.AcquireAsync(layer.For("k"))).IsAllowed);
+                    Interlocked.Increment(ref decisions);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+
+                // Fallback decisions complete synchronously: yield so that the load cannot starve the thread pool
+                // (a server interleaves requests with I/O the same way).
+                await Task.Yield();
+            }
+        })));
+
+        await Eventually(() => Task.FromResult(decisions > 200), TimeSpan.FromSeconds(10));
+        await _redis.StopAsync();
+        var fellBack = await Eventually(() => Task.FromResult(!store.IsUsingRedis), TimeSpan.FromSeconds(10));
+        var beforeRestart = decisions;
+        await Eventually(() => Task.FromResult(decisions > beforeRestart + 200), TimeSpan.FromSeconds(10));
+        await _redis.StartAsync();
+        var recovered = await Eventually(() => Task.FromResult(store.IsUsingRedis && _redis.EvalshaCalls() > 50), TimeSpan.FromSeconds(15));
+        stop.Cancel();
+        await load;
+
+        Assert.True(fellBack, "the store never noticed Redis was down");
+        Assert.True(recovered, "the store did not use Redis again within 15 seconds of its restart");
+        Assert.Equal(0, errors);
+    }
+
+    [Fact]
+    public async Task FailClosed_RefusesWithRetryAfter_WhileRedisIsDown()
+    {
+        using var store = Store(RedisFailureMode.FailClosed);
+        var layer = RateLimitLayer.FixedWindow("ip", Rate.Parse("10/min"));
+        Assert.True((await store.AcquireAsync(layer.For("k"))).IsAllowed);
+
+        await _redis.StopAsync();
+        var error = await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () => await store.AcquireAsync(layer.For("k")));
+
+        Assert.True(error.RetryAfter > TimeSpan.Zero);
+        var health = await new RedisRateLimitStoreHealthCheck(store).CheckHealthAsync(new());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, health.Status);
+    }
+}

@@ -1,0 +1,201 @@
+using StackExchange.Redis;
+
+namespace Sluice.Redis.Tests;
+
+public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    private static Rate R(string text) => Rate.Parse(text);
+
+    private RedisRateLimitStore Store(string prefix, TimeProvider? time = null, bool serverTime = true, Action<RedisRateLimitStoreOptions>? configure = null)
+    {
+        var options = new RedisRateLimitStoreOptions
+        {
+            Configuration = redis.Configuration,
+            KeyPrefix = prefix,
+            UseServerTime = serverTime,
+            TimeProvider = time ?? TimeProvider.System,
+            Timeout = TimeSpan.FromSeconds(5),
+        };
+        configure?.Invoke(options);
+        return new RedisRateLimitStore(options);
+    }
+
+    private static string Prefix() => "t-" + Guid.NewGuid().ToString("N")[..8] + ":";
+
+    [Fact]
+    public void Options_Ctor_EnsureDefaults()
+    {
+        var options = new RedisRateLimitStoreOptions();
+
+        Assert.Equal("127.0.0.1:6379", options.Configuration);
+        Assert.Equal("sluice:", options.KeyPrefix);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.Timeout);
+        Assert.Equal(RedisFailureMode.FailOpen, options.FailureMode);
+        Assert.Equal(3, options.FailuresToBreak);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.BreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.OverrideRefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.KeyTtlPadding);
+        Assert.True(options.UseServerTime);
+        Assert.Same(TimeProvider.System, options.TimeProvider);
+    }
+
+    [Fact]
+    public void Options_Invalid_ListEveryProblem()
+    {
+        var options = new RedisRateLimitStoreOptions { Configuration = " ", Timeout = TimeSpan.Zero, FailuresToBreak = 0 };
+
+        var error = Assert.Throws<ArgumentException>(() => new RedisRateLimitStore(options));
+
+        Assert.Contains("Configuration is empty", error.Message);
+        Assert.Contains("Timeout", error.Message);
+        Assert.Contains("FailuresToBreak", error.Message);
+    }
+
+    [Fact]
+    public async Task EveryDecision_IsExactlyOneEvalsha_WhateverTheNumberOfLayers()
+    {
+        using var store = Store(Prefix());
+        var layers = new[]
+        {
+            RateLimitLayer.FixedWindow("ip", R("100/min")).For("1.2.3.4"),
+            RateLimitLayer.FixedWindow("key", R("60/min")).For("k"),
+            new RateLimitLayer("dns", RateLimitAlgorithm.SlidingWindow, [R("2/s"), R("15/min"), R("100/h"), R("300/day")], shadow: false).For("example.com"),
+            RateLimitLayer.TokenBucket("burst", R("10/s")).For("k"),
+        };
+        await store.AcquireAsync(layers);
+        var before = redis.EvalshaCalls();
+
+        for (var i = 0; i < 25; i++)
+        {
+            await store.AcquireAsync(layers);
+        }
+
+        Assert.Equal(25, redis.EvalshaCalls() - before);
+    }
+
+    [Fact]
+    public async Task ThreeInstancesWithTheirOwnConnections_HammeringOneKey_AdmitExactlyTheLimit()
+    {
+        var prefix = Prefix();
+        var stores = Enumerable.Range(0, 3).Select(_ => Store(prefix)).ToArray();
+        var layer = RateLimitLayer.FixedWindow("hot", R("50/h"));
+        var admitted = 0;
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(task => Task.Run(async () =>
+            {
+                var store = stores[task % 3];
+                for (var i = 0; i < 10; i++)
+                {
+                    if ((await store.AcquireAsync(layer.For("one-key"))).IsAllowed)
+                    {
+                        Interlocked.Increment(ref admitted);
+                    }
+                }
+            })));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                store.Dispose();
+            }
+        }
+
+        Assert.Equal(50, admitted);
+    }
+
+    [Fact]
+    public async Task InstancesWithSkewedClocks_AgreeOnTheServersTime()
+    {
+        var prefix = Prefix();
+        var early = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var late = new ManualTimeProvider(DateTimeOffset.UtcNow.AddHours(3));
+        using var a = Store(prefix, early);
+        using var b = Store(prefix, late);
+        var layer = RateLimitLayer.FixedWindow("skew", R("1/day"));
+
+        var first = await a.AcquireAsync(layer.For("k"));
+        var second = await b.AcquireAsync(layer.For("k"));
+
+        Assert.True(first.IsAllowed);
+        Assert.False(second.IsAllowed);
+    }
+
+    [Fact]
+    public async Task EveryKey_CarriesATtlCoveringItsWindow()
+    {
+        var prefix = Prefix();
+        using var store = Store(prefix);
+        await store.AcquireAsync(
+            RateLimitLayer.FixedWindow("f", R("10/min")).For("k"),
+            RateLimitLayer.SlidingWindow("s", R("10/h")).For("k"),
+            RateLimitLayer.TokenBucket("t", R("10/h")).For("k"),
+            RateLimitLayer.Concurrency("c", 2, TimeSpan.FromMinutes(5)).For("k"));
+        var server = redis.Admin.GetServer("127.0.0.1", redis.Port);
+        var database = redis.Admin.GetDatabase();
+
+        var keys = server.Keys(pattern: prefix + "*").Select(k => (string)k!).Where(k => !k.Contains("overrides", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(4, keys.Count);
+        foreach (var key in keys)
+        {
+            var ttl = await database.KeyTimeToLiveAsync(key);
+            Assert.True(ttl > TimeSpan.Zero, $"{key} has no TTL");
+            // A sliding window keeps its oldest segment: up to (segments + 1) segment widths, 1.1 h here.
+            Assert.True(ttl <= TimeSpan.FromHours(1.1) + TimeSpan.FromSeconds(2), $"{key} lives {ttl}");
+        }
+    }
+
+    [Fact]
+    public async Task AnOverrideSetOnOneInstance_IsInForceOnAnother_AfterItsRefresh()
+    {
+        var prefix = Prefix();
+        using var a = Store(prefix);
+        using var b = Store(prefix, configure: o => o.OverrideRefreshInterval = TimeSpan.FromHours(1));
+        var layer = RateLimitLayer.FixedWindow("api-key", R("1/min"));
+        await b.RefreshOverridesAsync();
+
+        await a.SetOverrideAsync(layer, "vip", [R("600/min")]);
+        await b.RefreshOverridesAsync();
+        var result = await b.AcquireAsync(layer.For("vip"));
+
+        Assert.Equal(600, result.Statuses[0].Limit);
+        Assert.Equal([R("600/min")], await b.GetOverrideAsync(layer, "vip"));
+    }
+
+    [Fact]
+    public async Task AFlushedScriptCache_IsLoadedAgain()
+    {
+        using var store = Store(Prefix());
+        var layer = RateLimitLayer.FixedWindow("ip", R("10/min"));
+        await store.AcquireAsync(layer.For("k"));
+
+        await redis.Admin.GetServer("127.0.0.1", redis.Port).ScriptFlushAsync();
+        var result = await store.AcquireAsync(layer.For("k"));
+
+        Assert.True(result.IsAllowed);
+        Assert.Equal(8, result.Statuses[0].Remaining);
+        Assert.True(store.IsUsingRedis);
+    }
+
+    [Fact]
+    public async Task ConcurrencyLeases_OfACrashedInstance_ExpireAfterTheirLifetime()
+    {
+        var prefix = Prefix();
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var layer = RateLimitLayer.Concurrency("writes", 1, TimeSpan.FromSeconds(30));
+        using (var crashed = Store(prefix, clock, serverTime: false))
+        {
+            Assert.True((await crashed.AcquireAsync(layer.For("d"))).IsAllowed);
+        }
+
+        using var survivor = Store(prefix, clock, serverTime: false);
+        var meanwhile = await survivor.AcquireAsync(layer.For("d"));
+        clock.Advance(TimeSpan.FromSeconds(30));
+        var after = await survivor.AcquireAsync(layer.For("d"));
+
+        Assert.False(meanwhile.IsAllowed);
+        Assert.True(after.IsAllowed);
+    }
+}

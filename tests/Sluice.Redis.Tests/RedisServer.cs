@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace Sluice.Redis.Tests;
+
+/// <summary>
+/// A real redis-server (the Debian package) on a free loopback port, with no persistence, stopped when disposed.
+/// A missing redis-server is a failure, never a skip: ./test.sh installs it.
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "sluice-redis-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+
+    public int Port { get; } = FreePort();
+
+    public string Configuration => $"127.0.0.1:{Port},allowAdmin=true";
+
+    public ConnectionMultiplexer Admin { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        await StartAsync();
+        Admin = await ConnectionMultiplexer.ConnectAsync(Configuration);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Admin?.Dispose();
+        await StopAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    public async Task StartAsync()
+    {
+        var executable = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("redis-server is not installed: run ./test.sh, which installs it from Debian packages (apt-get install redis-server).");
+        var start = new ProcessStartInfo(executable)
+        {
+            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no", "--loglevel", "warning" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        throw new InvalidOperationException($"redis-server did not listen on port {Port} within 10 seconds.");
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>The number of EVALSHA commands the server has run; -1 while the admin connection cannot ask.</summary>
+    public long EvalshaCalls()
+    {
+        try
+        {
+            return ReadEvalshaCalls();
+        }
+        catch (RedisConnectionException)
+        {
+            return -1;
+        }
+    }
+
+    private long ReadEvalshaCalls()
+    {
+        var stats = Admin.GetServer("127.0.0.1", Port).Info("commandstats").SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        if (!stats.TryGetValue("cmdstat_evalsha", out var line))
+        {
+            return 0;
+        }
+
+        var calls = line.Split(',').First(p => p.StartsWith("calls=", StringComparison.Ordinal));
+        return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
