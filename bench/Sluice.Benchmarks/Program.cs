@@ -9,4 +9,11 @@ if (args.Length > 0 && args[0] == "footprint")
     return;
 }
 
+// `redis [decisions]` measures the Redis store against Redis itself (needs redis-server and redis-benchmark).
+if (args.Length > 0 && args[0] == "redis")
+{
+    await RedisBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200_000);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end throughput of the reference server with Sluice on and with Sluice:Enabled=false, on loopback.
 # The server runs on core 0 and wrk on core 1; PAIRS interleaved pairs of DURATION each (bounded: at most
-# PAIRS x 2 x (DURATION + 5 s)); limits are raised so that every request passes all three layers and gets headers.
-# Prints each run and the medians. Usage: bench/wrk/run.sh [PAIRS=5] [DURATION=10s] [CONNECTIONS=32]
+# PAIRS x 2 x (WARMUP + DURATION + 5 s)); limits are raised so that every request passes all three layers and gets headers.
+# Each run warms up for WARMUP first: on one core the runtime's tiered JIT needs several seconds to reach steady state.
+# Prints each run and the medians. Usage: bench/wrk/run.sh [PAIRS=5] [DURATION=10s] [CONNECTIONS=32] [WARMUP=10s]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pairs=${1:-5}
 duration=${2:-10s}
 connections=${3:-32}
+warmup=${4:-10s}
 port=5091
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT
@@ -15,13 +17,13 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 dotnet publish src/Sluice.Server -c Release -o "$out/server" >/dev/null
 
 run() { # $1 = true|false (Sluice:Enabled)
-  taskset -c 0 dotnet "$out/server/Sluice.Server.dll" --urls "http://127.0.0.1:$port" \
+  taskset -c 0 dotnet "$out/server/Sluice.Server.dll" --contentRoot "$out/server" --urls "http://127.0.0.1:$port" \
     --Sluice:Enabled="$1" --Logging:LogLevel:Default=Warning \
     --Sluice:Layers:global-ip:Rates:0=1000000000/min --Sluice:Layers:api-key:Rates:0=1000000000/min \
     --Sluice:Layers:auth:Rates:0=1000000000/15min >"$out/server.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-  taskset -c 1 wrk -t1 -c"$connections" -d3s -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
+  taskset -c 1 wrk -t1 -c"$connections" -d"$warmup" -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
   taskset -c 1 wrk -t1 -c"$connections" -d"$duration" --latency -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >"$out/wrk.txt"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local rps non2xx

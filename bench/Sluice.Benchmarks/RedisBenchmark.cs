@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Redis;
+using StackExchange.Redis;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>
+/// The Redis store against Redis itself, in one run: a redis-server of its own on a free loopback port, pinned to core 0
+/// (the .NET client runs on core 1). Reports Redis's own cost per call of the 3-layer decision script against a 1-key
+/// INCR+PEXPIRE script, decisions per second from this process against redis-benchmark sending the same EVALSHA, the
+/// client's allocations per decision, and Redis's bytes per key for each algorithm.
+/// </summary>
+public static class RedisBenchmark
+{
+    private const string IncrScript = "local v = redis.call('INCR', KEYS[1]) redis.call('PEXPIRE', KEYS[1], 60000) return v";
+
+    public static async Task RunAsync(int decisions)
+    {
+        var port = FreePort();
+        var directory = Directory.CreateTempSubdirectory("sluice-redis-bench").FullName;
+        using var server = Process.Start(new ProcessStartInfo("taskset", $"-c 0 redis-server --port {port} --bind 127.0.0.1 --save \"\" --appendonly no --dir {directory}")
+        {
+            RedirectStandardOutput = true,
+        })!;
+        try
+        {
+            await Task.Delay(500);
+            var endpoint = $"127.0.0.1:{port},allowAdmin=true";
+            using var admin = await ConnectionMultiplexer.ConnectAsync(endpoint);
+            var redis = admin.GetServer("127.0.0.1", port);
+            using var store = new RedisRateLimitStore(new RedisRateLimitStoreOptions { Configuration = $"127.0.0.1:{port}", Timeout = TimeSpan.FromSeconds(5), KeyPrefix = "b:" });
+            var layers = ThreeLayers(1_000_000_000);
+
+            // Warm up (loads the script), then measure the decision script's server-side cost.
+            await Run(store, layers, 2_000, 64);
+            await redis.ConfigResetStatisticsAsync();
+            var watch = Stopwatch.StartNew();
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            await Run(store, layers, decisions, 64);
+            var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)decisions;
+            var sluicePerSecond = decisions / watch.Elapsed.TotalSeconds;
+            var (evalshaCalls, evalshaUsec) = Stat(redis, "evalsha");
+
+            // The same number of 1-key INCR+PEXPIRE scripts, pipelined the same way.
+            var database = admin.GetDatabase();
+            var incrSha = await redis.ScriptLoadAsync(IncrScript);
+            await redis.ConfigResetStatisticsAsync();
+            await Pipelined(decisions, 64, i => database.ScriptEvaluateAsync(incrSha, [(RedisKey)("incr:" + (i % 10_000).ToString(CultureInfo.InvariantCulture))]));
+            var (_, incrUsec) = Stat(redis, "evalsha");
+
+            // redis-benchmark sending our exact EVALSHA (same keys, same arguments) with 50 clients, pipelined by 16.
+            var sha = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(Sluice.Redis.Scripts.DecideScript.Text))).ToLowerInvariant();
+            var benchmarkStart = new ProcessStartInfo("taskset") { RedirectStandardOutput = true };
+            foreach (var argument in new[]
+            {
+                "-c", "1", "redis-benchmark", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "50", "-P", "16",
+                "-n", decisions.ToString(CultureInfo.InvariantCulture), "-q",
+                "EVALSHA", sha, "3", "b:global-ip:f:10.0.0.1", "b:api-key:f:key-1", "b:auth:f:10.0.0.1",
+                string.Empty, "1", "bench:1", "1000",
+                "1", "0", "10", "1", "1000000000", "60000000",
+                "1", "0", "10", "1", "1000000000", "60000000",
+                "1", "0", "10", "1", "1000000000", "900000000",
+            })
+            {
+                benchmarkStart.ArgumentList.Add(argument);
+            }
+
+            var benchmark = Process.Start(benchmarkStart)!;
+            var benchmarkOutput = await benchmark.StandardOutput.ReadToEndAsync();
+            await benchmark.WaitForExitAsync();
+            var peerPerSecond = ParseRequestsPerSecond(benchmarkOutput);
+
+            Console.WriteLine("| measure | Sluice | reference | ratio | target |");
+            Console.WriteLine("|---|---|---|---|---|");
+            Console.WriteLine($"| EVALSHA per decision (INFO commandstats) | {evalshaCalls / (double)decisions:F3} | 1 | | exactly 1 |");
+            Console.WriteLine($"| Redis usec_per_call, 3-layer decision vs 1-key INCR+PEXPIRE script | {evalshaUsec:F2} µs | {incrUsec:F2} µs | {evalshaUsec / incrUsec:F2}× | ≤ 2.5× |");
+            Console.WriteLine($"| decisions/s, this process (64 in flight) vs redis-benchmark -c 50 -P 16, same EVALSHA | {sluicePerSecond:F0} | {peerPerSecond:F0} | {sluicePerSecond / peerPerSecond:P0} | ≥ 80 % |");
+            Console.WriteLine($"| client bytes allocated per decision | {allocated:F0} B | | | ≤ 408 B |");
+            Console.WriteLine();
+            Console.WriteLine("| algorithm | Redis MEMORY USAGE per key (one rate) |");
+            Console.WriteLine("|---|---|");
+            foreach (var (name, layer, key) in new[]
+            {
+                ("fixed window", RateLimitLayer.FixedWindow("m-f", Rate.Parse("100/min")), "b:m-f:f:client-1"),
+                ("sliding window, 10 segments", RateLimitLayer.SlidingWindow("m-s", Rate.Parse("100/min")), "b:m-s:s10:client-1"),
+                ("token bucket", RateLimitLayer.TokenBucket("m-t", Rate.Parse("100/min")), "b:m-t:t:client-1"),
+                ("concurrency, one lease held", RateLimitLayer.Concurrency("m-c", 10), "b:m-c:c:client-1"),
+            })
+            {
+                await store.AcquireAsync(layer.For("client-1"));
+                var bytes = (long)await database.ExecuteAsync("MEMORY", "USAGE", key);
+                Console.WriteLine($"| {name} | {bytes} B |");
+            }
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static LayerKey[] ThreeLayers(int limit) =>
+    [
+        RateLimitLayer.FixedWindow("global-ip", new Rate(limit, TimeSpan.FromMinutes(1))).For("10.0.0.1"),
+        RateLimitLayer.FixedWindow("api-key", new Rate(limit, TimeSpan.FromMinutes(1))).For("key-1"),
+        RateLimitLayer.FixedWindow("auth", new Rate(limit, TimeSpan.FromMinutes(15))).For("10.0.0.1"),
+    ];
+
+    private static Task Run(RedisRateLimitStore store, LayerKey[] layers, int count, int inFlight)
+    {
+        var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length) * inFlight];
+        return Pipelined(count, inFlight, i => store.AcquireAsync(layers, statuses.AsMemory((i % inFlight) * 24, 24)).AsTask());
+    }
+
+    private static async Task Pipelined(int count, int inFlight, Func<int, Task> operation)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await operation(i);
+            }
+        }));
+    }
+
+    private static (long Calls, double UsecPerCall) Stat(IServer server, string command)
+    {
+        var line = server.Info("commandstats").SelectMany(g => g).First(p => p.Key == "cmdstat_" + command).Value;
+        var fields = line.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        return (long.Parse(fields["calls"], CultureInfo.InvariantCulture), double.Parse(fields["usec_per_call"], CultureInfo.InvariantCulture));
+    }
+
+    private static double ParseRequestsPerSecond(string output)
+    {
+        // "EVALSHA ...: 123456.78 requests per second, p50=..." (the -q form)
+        var at = output.LastIndexOf(" requests per second", StringComparison.Ordinal);
+        var start = output.LastIndexOf(':', at) + 1;
+        return double.Parse(output[start..at].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
