@@ -63,7 +63,8 @@ public static class SluiceServiceCollectionExtensions
             sp.GetRequiredService<IOptionsMonitor<SluiceOptions>>(),
             sp.GetRequiredService<RateLimitStore>(),
             sp.GetRequiredService<SluiceMetrics>(),
-            sp.GetRequiredService<ILogger<SluiceRuntime>>()));
+            sp.GetRequiredService<ILogger<SluiceRuntime>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(static sp => new SluiceLimits(sp.GetRequiredService<SluiceRuntime>()));
     }
 }

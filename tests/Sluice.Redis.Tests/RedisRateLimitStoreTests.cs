@@ -109,8 +109,9 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     public async Task InstancesWithSkewedClocks_AgreeOnTheServersTime()
     {
         var prefix = Prefix();
-        var early = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        var late = new ManualTimeProvider(DateTimeOffset.UtcNow.AddHours(3));
+        // Both local clocks are wrong, one by three hours: the decision uses the server's TIME.
+        var early = new ManualTimeProvider(ManualTimeProvider.DefaultStart);
+        var late = new ManualTimeProvider(ManualTimeProvider.DefaultStart.AddHours(3));
         using var a = Store(prefix, early);
         using var b = Store(prefix, late);
         var layer = RateLimitLayer.FixedWindow("skew", R("1/day"));
@@ -183,7 +184,7 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     public async Task ConcurrencyLeases_OfACrashedInstance_ExpireAfterTheirLifetime()
     {
         var prefix = Prefix();
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new ManualTimeProvider();
         var layer = RateLimitLayer.Concurrency("writes", 1, TimeSpan.FromSeconds(30));
         using (var crashed = Store(prefix, clock, serverTime: false))
         {

@@ -112,7 +112,7 @@ internal sealed class SluiceMiddleware
 
         var reported = statuses[..decision.StatusCount];
         Report(context, layers[..count], reported);
-        WriteHeaders(context, plan, decision, layers[..count], reported);
+        WriteHeaders(context, plan, decision, layers[..count], reported, _runtime.Time);
         return decision.IsAllowed
             ? _next(context)
             : RejectAsync(context, plan, endpoint, decision, layers[..count].ToArray(), reported.ToArray());
@@ -200,7 +200,7 @@ internal sealed class SluiceMiddleware
 
             var reported = statuses.AsSpan(0, decision.StatusCount);
             Report(context, layers.AsSpan(0, count), reported);
-            WriteHeaders(context, plan, decision, layers.AsSpan(0, count), reported);
+            WriteHeaders(context, plan, decision, layers.AsSpan(0, count), reported, _runtime.Time);
             if (!decision.IsAllowed)
             {
                 await RejectAsync(context, plan, endpoint, decision, layers[..count], statuses[..decision.StatusCount]).ConfigureAwait(false);
@@ -265,7 +265,7 @@ internal sealed class SluiceMiddleware
         _ => "allowed",
     };
 
-    private static void WriteHeaders(HttpContext context, SluicePlan plan, RateLimitDecision decision, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
+    private static void WriteHeaders(HttpContext context, SluicePlan plan, RateLimitDecision decision, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, TimeProvider time)
     {
         var headers = context.Response.Headers;
         if (plan.Headline is { } headline)
@@ -299,16 +299,16 @@ internal sealed class SluiceMiddleware
 
         if (plan.Options.IetfHeaders && statuses.Length > 0)
         {
-            WriteIetfHeaders(headers, layers, statuses, context);
+            WriteIetfHeaders(headers, layers, statuses, time);
         }
     }
 
     /// <summary>draft-ietf-httpapi-ratelimit-headers-10: one policy and one limit item per rate in force.</summary>
-    private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, HttpContext context)
+    private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, TimeProvider time)
     {
         var policy = new StringBuilder();
         var limit = new StringBuilder();
-        var now = context.RequestServices.GetService(typeof(TimeProvider)) is TimeProvider time ? time.GetUtcNow() : DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         for (var s = 0; s < statuses.Length; s++)
         {
             var status = statuses[s];

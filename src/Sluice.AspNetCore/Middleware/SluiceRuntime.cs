@@ -19,15 +19,19 @@ internal sealed class SluiceRuntime : IDisposable
     private EndpointDataSource? _endpoints;
     private volatile SluicePlan? _plan;
 
-    public SluiceRuntime(IOptionsMonitor<SluiceOptions> options, RateLimitStore store, SluiceMetrics metrics, ILogger<SluiceRuntime> logger)
+    public SluiceRuntime(IOptionsMonitor<SluiceOptions> options, RateLimitStore store, SluiceMetrics metrics, ILogger<SluiceRuntime> logger, TimeProvider time)
     {
         _options = options;
+        Time = time;
         Store = store;
         Metrics = metrics;
         _logger = logger;
     }
 
     public RateLimitStore Store { get; }
+
+    /// <summary>The application's clock (for the IETF headers' seconds-until-reset).</summary>
+    public TimeProvider Time { get; }
 
     public SluiceMetrics Metrics { get; }
 

@@ -119,16 +119,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         Unsafe.SkipInit(out InlineBuffers.LayerLongs orderBuffer);
         Span<int> hashes = hashBuffer;
         Span<long> lockOrder = ((Span<long>)orderBuffer)[..count];
-        for (var i = 0; i < count; i++)
-        {
-            var (layer, key) = layers[i];
-            ArgumentNullException.ThrowIfNull(layer);
-            ArgumentNullException.ThrowIfNull(key);
-            var table = GetTable(layer);
-            var hash = key.GetHashCode();
-            hashes[i] = hash;
-            lockOrder[i] = ((long)table.Order << 40) | ((long)table.ShardIndex(hash) << 8) | (uint)i;
-        }
+        Resolve(layers, hashes, lockOrder, oneSlotOnly: false);
 
         // One global lock order (table, stripe) rules out deadlock between decisions naming layers in other orders.
         SortSmall(lockOrder);
@@ -221,20 +212,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         Unsafe.SkipInit(out InlineBuffers.LeanLongs orderBuffer);
         Span<int> hashes = hashBuffer;
         Span<long> order = ((Span<long>)orderBuffer)[..count];
-        for (var i = 0; i < count; i++)
+        if (!Resolve(layers, hashes, order, oneSlotOnly: true))
         {
-            var (layer, key) = layers[i];
-            ArgumentNullException.ThrowIfNull(layer);
-            ArgumentNullException.ThrowIfNull(key);
-            var table = GetTable(layer);
-            if (table.SlotsPerRate != 1 || layer.RateArray.Length != 1)
-            {
-                return false;
-            }
-
-            var hash = key.GetHashCode();
-            hashes[i] = hash;
-            order[i] = ((long)table.Order << 40) | ((long)table.ShardIndex(hash) << 8) | (uint)i;
+            return false;
         }
 
         SortSmall(order);
@@ -402,6 +382,31 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
         return ValueTask.FromResult<IReadOnlyList<Rate>?>(GetTable(layer).Overrides.TryGetValue(key, out var rates) ? rates : null);
+    }
+
+    /// <summary>
+    /// Hashes every key and computes its place in the global lock order (table, stripe, position). With
+    /// <paramref name="oneSlotOnly"/>, stops and returns false at a layer that is not one rate of a one-slot algorithm.
+    /// </summary>
+    private bool Resolve(ReadOnlySpan<LayerKey> layers, Span<int> hashes, Span<long> order, bool oneSlotOnly)
+    {
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var (layer, key) = layers[i];
+            ArgumentNullException.ThrowIfNull(layer);
+            ArgumentNullException.ThrowIfNull(key);
+            var table = GetTable(layer);
+            if (oneSlotOnly && (table.SlotsPerRate != 1 || layer.RateArray.Length != 1))
+            {
+                return false;
+            }
+
+            var hash = key.GetHashCode();
+            hashes[i] = hash;
+            order[i] = ((long)table.Order << 40) | ((long)table.ShardIndex(hash) << 8) | (uint)i;
+        }
+
+        return true;
     }
 
     /// <summary>Overrides change under the key's stripe lock, so one decision sees the same rates in all its phases.</summary>
