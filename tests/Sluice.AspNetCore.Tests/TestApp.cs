@@ -39,7 +39,8 @@ internal sealed class TestApp : IAsyncDisposable
         IDictionary<string, string?> settings,
         Action<WebApplication>? map = null,
         Action<SluiceOptions>? configure = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? beforeSluice = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -58,6 +59,7 @@ internal sealed class TestApp : IAsyncDisposable
             return next(context);
         });
         app.UseRouting();
+        beforeSluice?.Invoke(app);
         app.UseSluice();
         if (map is null)
         {

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Sluice.Redis.Tests;
+
+public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    [Fact]
+    public async Task AddSluiceRedis_BindsSluiceRedis_AndRegistersTheRedisStoreAndItsHealthCheck()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Redis:Configuration"] = $"127.0.0.1:{redis.Port}",
+            ["Sluice:Redis:Timeout"] = "00:00:02",
+            ["Sluice:Redis:FailureMode"] = "FailClosed",
+            ["Sluice:Redis:KeyPrefix"] = "configured:",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSluiceRedis(configuration.GetSection("Sluice:Redis"));
+        await using var provider = services.BuildServiceProvider();
+
+        var store = Assert.IsType<RedisRateLimitStore>(provider.GetRequiredKeyedService<RateLimitStore>("Redis"));
+        var result = await store.AcquireAsync(RateLimitLayer.FixedWindow("ip", Rate.Parse("5/min")).For("k"));
+        var health = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        Assert.Equal(RedisFailureMode.FailClosed, store.FailureMode);
+        Assert.True(result.IsAllowed);
+        Assert.Equal(0, store.FallbackCount);
+        Assert.True(await redis.Admin.GetDatabase().KeyExistsAsync("configured:ip:f:k"));
+        Assert.Equal(HealthStatus.Healthy, health.Entries["sluice-redis"].Status);
+    }
+}
