@@ -20,12 +20,6 @@ internal ref struct RateSlots
         _offset = offset;
     }
 
-    /// <summary>Contiguous slots.</summary>
-    public RateSlots(Span<long> slots)
-        : this(ref slots[0], slots[1..], 0)
-    {
-    }
-
     /// <summary>The state of a key never seen: zeros. Must not be written.</summary>
     public static RateSlots Unseen(ReadOnlySpan<long> zeros) => new(ref s_zero, System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(zeros), zeros.Length), 0);
 
