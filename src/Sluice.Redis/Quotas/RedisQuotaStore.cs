@@ -1,0 +1,120 @@
+using StackExchange.Redis;
+
+namespace Sluice.Quotas;
+
+/// <summary>
+/// A quota store in Redis, shared by every instance: one Redis set per subject and period holds the counted items, and
+/// each charge is one Lua script, so concurrent charges from any number of instances are exact.
+/// </summary>
+/// <remarks>
+/// Keys are <c>{KeyPrefix}quota:{quota}:{subject}:{period}</c> and expire <see cref="RedisQuotaStoreOptions.RetainAfterPeriod"/>
+/// after their period ends, so Redis holds only current usage. Redis persistence (RDB/AOF) decides durability. Unlike
+/// the rate-limit store there is no local fallback: a quota is paid usage, so an unreachable Redis is reported with
+/// <see cref="QuotaStoreUnavailableException"/> and the caller decides (the reference server answers 503).
+/// </remarks>
+public sealed class RedisQuotaStore : QuotaStore, IDisposable
+{
+    private const string ChargeScript = """
+        if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+          return {1, redis.call('SCARD', KEYS[1])}
+        end
+        local used = redis.call('SCARD', KEYS[1])
+        if used + 1 > tonumber(ARGV[2]) then
+          return {2, used}
+        end
+        redis.call('SADD', KEYS[1], ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[3])
+        return {0, used + 1}
+        """;
+
+    private static readonly TimeSpan FirstConnectTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly RedisQuotaStoreOptions _options;
+    private readonly Task<ConnectionMultiplexer> _connecting;
+    private readonly bool _ownsConnection;
+
+    /// <summary>Connects to <see cref="RedisQuotaStoreOptions.Configuration"/> in the background; the constructor never blocks.</summary>
+    public RedisQuotaStore(RedisQuotaStoreOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>Uses <paramref name="connection"/> when given (shared with other stores; not disposed here), else connects.</summary>
+    public RedisQuotaStore(RedisQuotaStoreOptions options, ConnectionMultiplexer? connection)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Configuration, nameof(options.Configuration));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Timeout, TimeSpan.Zero, nameof(options.Timeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.RetainAfterPeriod, TimeSpan.Zero, nameof(options.RetainAfterPeriod));
+        _options = options;
+        if (connection is null)
+        {
+            var configuration = ConfigurationOptions.Parse(options.Configuration);
+            configuration.AbortOnConnectFail = false;
+            configuration.SyncTimeout = (int)options.Timeout.TotalMilliseconds;
+            _connecting = ConnectionMultiplexer.ConnectAsync(configuration);
+            _ownsConnection = true;
+        }
+        else
+        {
+            _connecting = Task.FromResult(connection);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<QuotaDecision> ChargeAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        var now = _options.TimeProvider.GetUtcNow();
+        var resets = request.Period.ResetAfter(now);
+
+        // A relative TTL, so a Redis clock that disagrees with ours cannot expire a live period early.
+        var ttlSeconds = (long)Math.Ceiling((resets - now + _options.RetainAfterPeriod).TotalSeconds);
+        var result = (RedisResult[])(await RunAsync(
+            db => db.ScriptEvaluateAsync(ChargeScript, [Key(request.Quota, request.Subject, request.Period, now)], [request.Item, request.Limit, ttlSeconds]),
+            cancellationToken).ConfigureAwait(false))!;
+        var outcome = (int)result[0] switch
+        {
+            0 => QuotaOutcome.Charged,
+            1 => QuotaOutcome.AlreadyCounted,
+            _ => QuotaOutcome.Exceeded,
+        };
+        return new QuotaDecision(outcome, request.Limit, (long)result[1], resets);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default)
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        var used = await RunAsync(db => db.SetLengthAsync(Key(quota, subject, period, now)), cancellationToken).ConfigureAwait(false);
+        return new QuotaUsage(limit, used, period.ResetAfter(now));
+    }
+
+    /// <summary>Closes the connection if the store opened it.</summary>
+    public void Dispose()
+    {
+        if (_ownsConnection)
+        {
+            _connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
+    private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The first connection may take longer than one operation's timeout; it is paid once.
+            var connection = await _connecting.WaitAsync(Max(_options.Timeout, FirstConnectTimeout), cancellationToken).ConfigureAwait(false);
+            return await operation(connection.GetDatabase()).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new QuotaStoreUnavailableException($"The Redis quota store failed: {e.Message}", e);
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private string Key(string quota, string subject, QuotaPeriod period, DateTimeOffset now)
+        => $"{_options.KeyPrefix}quota:{quota}:{subject}:{period.NameOf(now)}";
+}

@@ -1,0 +1,64 @@
+namespace Sluice.Quotas;
+
+/// <summary>
+/// A quota store in process memory: exact under concurrency, but usage is lost when the process ends. For tests and
+/// single-process tools; a server should use the SQLite or Redis store. Periods that have ended are dropped lazily
+/// when their subject is next charged.
+/// </summary>
+public sealed class MemoryQuotaStore : QuotaStore
+{
+    private readonly Dictionary<(string Quota, string Subject), Bucket> _buckets = new();
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a store reading time from <paramref name="timeProvider"/> (default <see cref="TimeProvider.System"/>).</summary>
+    public MemoryQuotaStore(TimeProvider? timeProvider = null) => _time = timeProvider ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public override ValueTask<QuotaDecision> ChargeAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var name = request.Period.NameOf(now);
+        var resets = request.Period.ResetAfter(now);
+        lock (_buckets)
+        {
+            if (!_buckets.TryGetValue((request.Quota, request.Subject), out var bucket) || bucket.Period != name)
+            {
+                bucket = new Bucket(name);
+                _buckets[(request.Quota, request.Subject)] = bucket;
+            }
+
+            if (bucket.Items.Contains(request.Item))
+            {
+                return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, bucket.Items.Count, resets));
+            }
+
+            if (bucket.Items.Count + 1 > request.Limit)
+            {
+                return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, bucket.Items.Count, resets));
+            }
+
+            bucket.Items.Add(request.Item);
+            return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.Charged, request.Limit, bucket.Items.Count, resets));
+        }
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        lock (_buckets)
+        {
+            var used = _buckets.TryGetValue((quota, subject), out var bucket) && bucket.Period == period.NameOf(now) ? bucket.Items.Count : 0;
+            return ValueTask.FromResult(new QuotaUsage(limit, used, period.ResetAfter(now)));
+        }
+    }
+
+    private sealed class Bucket(string period)
+    {
+        public string Period { get; } = period;
+
+        public HashSet<string> Items { get; } = new(StringComparer.Ordinal);
+    }
+}
