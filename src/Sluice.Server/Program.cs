@@ -1,4 +1,18 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Sluice.Quotas;
 using Sluice.Server;
+using Sluice.Server.Admin;
+using Sluice.Server.Api;
+using Sluice.Server.Auth;
+using Sluice.Server.Certificates;
+using Sluice.Server.Data;
+using Sluice.Server.OpenApi;
+using Sluice.Server.Quotas;
+using Sluice.Server.Startup;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,17 +22,55 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 }
 
+ServerConfiguration.Validate(builder.Configuration);
+var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
+
 builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
 
 // Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
 builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
 
+builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString));
+builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
+builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
+builder.Services.AddSingleton<QuotaStore>(sp =>
+{
+    var time = sp.GetRequiredService<TimeProvider>();
+    return string.Equals(sp.GetRequiredService<IOptions<QuotaOptions>>().Value.Store, "Redis", StringComparison.OrdinalIgnoreCase)
+        ? new RedisQuotaStore(new RedisQuotaStoreOptions
+        {
+            Configuration = builder.Configuration["Sluice:Redis:Configuration"] ?? "127.0.0.1:6379",
+            KeyPrefix = builder.Configuration["Sluice:Redis:KeyPrefix"] ?? "sluice:",
+            TimeProvider = time,
+        })
+        : new SqliteQuotaStore(new SqliteQuotaStoreOptions { ConnectionString = connectionString, TimeProvider = time });
+});
+builder.Services.AddSingleton<RecipientQuota>();
+builder.Services.AddSingleton<AdminToken>();
+builder.Services.AddAuthentication(ApiClaims.Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiClaims.Scheme, null);
+
+builder.Services.Configure<JsonOptions>(o =>
+{
+    o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+    o.SerializerOptions.DictionaryKeyPolicy = null;
+});
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransformer>());
+
 var app = builder.Build();
+await ServerInitializer.InitializeAsync(app);
+
+app.UseMiddleware<ApiErrorMiddleware>();
 app.UseRouting();
+app.UseAuthentication();
 app.UseSluice();
+app.MapOpenApi();
 app.MapHealthChecks("/healthz/store").DisableRateLimit();
 app.MapReferenceEndpoints();
-app.Run();
+app.MapCertificateEndpoints();
+app.MapAdminEndpoints();
+await app.RunAsync();
 
 /// <summary>The entry point, visible to the test host.</summary>
 public partial class Program;

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Sluice.Quotas;
+
+namespace Sluice.Server.Api;
+
+/// <summary>
+/// Turns what escapes an endpoint into problem+json: unreadable requests (bad JSON, wrong content type, a body too
+/// large) keep their 4xx status with a <c>code</c> and, for JSON, the offending field; an unavailable quota store is
+/// a 503 with <c>Retry-After</c>; anything else is a logged 500 without internals.
+/// </summary>
+internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is BadHttpRequestException or QuotaStoreUnavailableException or JsonException)
+        {
+            var (result, retryAfter) = e switch
+            {
+                BadHttpRequestException bad => (BadRequest(bad), (int?)null),
+                JsonException json => (ApiProblems.Invalid(FieldOf(json), "The JSON body could not be read: " + json.Message), null),
+                _ => (ApiProblems.Unavailable("The quota store is unavailable; nothing was charged. Retry shortly."), 1),
+            };
+            if (e is QuotaStoreUnavailableException)
+            {
+                logger.LogWarning(e, "The quota store is unavailable.");
+            }
+
+            context.Response.Clear();
+            if (retryAfter is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await result.ExecuteAsync(context);
+        }
+    }
+
+    private static IResult BadRequest(BadHttpRequestException e)
+    {
+        if (e.InnerException is JsonException json)
+        {
+            return ApiProblems.Invalid(FieldOf(json), "The JSON body could not be read: " + json.Message);
+        }
+
+        var code = e.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            StatusCodes.Status415UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            _ => "BAD_REQUEST",
+        };
+        return ApiProblems.Problem(e.StatusCode, code, "Bad request", e.Message);
+    }
+
+    /// <summary>The JSON path of the error as a field name: <c>$.rates[1]</c> becomes <c>rates[1]</c>; the body itself is <c>body</c>.</summary>
+    private static string FieldOf(JsonException e)
+        => e.Path is { Length: > 1 } path ? path.TrimStart('$').TrimStart('.') : "body";
+}

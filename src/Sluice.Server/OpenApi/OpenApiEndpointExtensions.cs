@@ -1,0 +1,10 @@
+namespace Sluice.Server.OpenApi;
+
+/// <summary>Endpoint conventions that feed the OpenAPI document.</summary>
+internal static class OpenApiEndpointExtensions
+{
+    /// <summary>Documents the <c>X-Quota-*</c> headers and the 403 <c>QUOTA_EXCEEDED</c> answer on this endpoint.</summary>
+    public static TBuilder WithQuotaHeaders<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(QuotaHeadersMetadata.Instance);
+}

@@ -1,0 +1,57 @@
+using Microsoft.Data.Sqlite;
+using Sluice.Server.Certificates;
+using Sluice.Server.Quotas;
+
+namespace Sluice.Server.Startup;
+
+/// <summary>Reads and checks the server's own settings before anything starts, reporting every problem in one exception.</summary>
+internal static class ServerConfiguration
+{
+    /// <summary>The SQLite connection string: <c>ConnectionStrings:Sluice</c>, else <c>sluice.db</c> next to the app.</summary>
+    public static string ConnectionString(IConfiguration configuration)
+        => configuration.GetConnectionString("Sluice") is { Length: > 0 } configured
+            ? configured
+            : $"Data Source={Path.Combine(AppContext.BaseDirectory, "sluice.db")}";
+
+    /// <exception cref="InvalidOperationException">Lists every problem found.</exception>
+    public static void Validate(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        try
+        {
+            _ = new SqliteConnectionStringBuilder(ConnectionString(configuration));
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add($"ConnectionStrings:Sluice is not a SQLite connection string: {e.Message}");
+        }
+
+        if (configuration["Admin:Token"] is { } token && token.Length > 0 && token.Trim().Length < 12)
+        {
+            problems.Add("Admin:Token is shorter than 12 characters; use a long random secret, or leave it empty to have one generated.");
+        }
+
+        Bind<QuotaOptions>(configuration, "Quotas", problems, o => o.Validate());
+        Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.BulkMaxBytes > 0 ? [] : [$"Certificates:BulkMaxBytes is {o.BulkMaxBytes}; it must be positive."]);
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
+        }
+    }
+
+    private static void Bind<T>(IConfiguration configuration, string section, List<string> problems, Func<T, List<string>> validate)
+        where T : new()
+    {
+        var options = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(options);
+            problems.AddRange(validate(options));
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add($"{section}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using Sluice.AspNetCore;
+using Microsoft.EntityFrameworkCore;
+using Sluice.Server.Admin;
+using Sluice.Server.Auth;
+using Sluice.Server.Data;
+
+namespace Sluice.Server.Startup;
+
+/// <summary>
+/// Runs once before the server listens: creates the database schema, resolves the admin token (configured, stored, or
+/// generated and printed once), creates the demo account in Development, and re-applies the operator's per-key limits
+/// to the rate-limit store (the in-memory store forgets them on restart; the database does not).
+/// </summary>
+internal static class ServerInitializer
+{
+    private const string AdminTokenSetting = "admin_token_sha256";
+
+    public static async Task InitializeAsync(WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<ServerDb>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var output = services.GetService<ServerConsole>()?.Out ?? Console.Out;
+
+        if (db.Database.IsSqlite() && db.Database.GetDbConnection().DataSource is { Length: > 0 } file && Path.GetDirectoryName(Path.GetFullPath(file)) is { } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await db.Database.EnsureCreatedAsync();
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers proceed while a writer commits; the quota store uses the same file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
+        }
+
+        var token = services.GetRequiredService<AdminToken>();
+        var configured = app.Configuration["Admin:Token"];
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            token.Set(Secrets.Hash(configured.Trim()));
+        }
+        else if (await db.Settings.FindAsync(AdminTokenSetting) is { } stored)
+        {
+            token.Set(Convert.FromHexString(stored.Value));
+        }
+        else
+        {
+            var generated = Secrets.Create("adm_");
+            db.Settings.Add(new ServerSetting { Name = AdminTokenSetting, Value = Convert.ToHexString(Secrets.Hash(generated)) });
+            await db.SaveChangesAsync();
+            token.Set(Secrets.Hash(generated));
+            await output.WriteLineAsync("Sluice server: no Admin:Token is configured, so one was generated. It is shown only now:");
+            await output.WriteLineAsync($"  export SLUICE_ADMIN_TOKEN={generated}");
+        }
+
+        if (app.Environment.IsDevelopment() && !await db.Accounts.AnyAsync())
+        {
+            var account = new Account { Name = "Demo", Plan = "free", CreatedAt = time.GetUtcNow() };
+            db.Accounts.Add(account);
+            await db.SaveChangesAsync();
+            var (key, secret) = AdminEndpoints.NewKey(account.Id, time);
+            db.ApiKeys.Add(key);
+            await db.SaveChangesAsync();
+            await output.WriteLineAsync($"Sluice server (Development): created demo account {account.Id} (plan free) and API key {key.Id}:");
+            await output.WriteLineAsync($"  export SLUICE_API_KEY={secret}");
+        }
+
+        var limits = services.GetRequiredService<SluiceLimits>();
+        var overridden = await db.ApiKeys.AsNoTracking().Where(k => k.RatesOverride != null && k.RevokedAt == null).ToListAsync();
+        foreach (var key in overridden)
+        {
+            await limits.SetOverrideAsync(AdminEndpoints.ApiKeyLayer, AdminEndpoints.KeyOf(key.Id), key.RatesOverride!.Split(','));
+        }
+    }
+}
