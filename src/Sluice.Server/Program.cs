@@ -14,7 +14,10 @@ using Sluice.Server.OpenApi;
 using Sluice.Server.Quotas;
 using Sluice.Server.Startup;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from the working directory when it has one (`dotnet run` runs in the project directory, so
+// edits to the source file reload live), else from beside the app, so `dotnet Sluice.Server.dll` works from anywhere.
+var contentRoot = File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? Directory.GetCurrentDirectory() : AppContext.BaseDirectory;
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
 
 // http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or URLS says otherwise.
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
@@ -70,6 +73,7 @@ app.MapHealthChecks("/healthz/store").DisableRateLimit();
 app.MapReferenceEndpoints();
 app.MapCertificateEndpoints();
 app.MapAdminEndpoints();
+await ServerInitializer.RestoreKeyLimitsAsync(app);
 await app.RunAsync();
 
 /// <summary>The entry point, visible to the test host.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Routing;
 using Sluice.AspNetCore.Middleware;
 
 namespace Sluice.AspNetCore;
@@ -5,12 +6,19 @@ namespace Sluice.AspNetCore;
 /// <summary>
 /// Run-time control of the configured layers, by name, for admin endpoints: per-key overrides (kept by the store, so a
 /// distributed store shares them) and usage read without charging.
+/// Usable before the app starts (to restore stored overrides at startup): the first call compiles the configuration
+/// against the endpoints mapped so far, as <c>UseSluice</c> would, so call it after mapping every endpoint.
 /// </summary>
 public sealed class SluiceLimits
 {
     private readonly SluiceRuntime _runtime;
+    private readonly Func<EndpointDataSource?> _endpoints;
 
-    internal SluiceLimits(SluiceRuntime runtime) => _runtime = runtime;
+    internal SluiceLimits(SluiceRuntime runtime, Func<EndpointDataSource?> endpoints)
+    {
+        _runtime = runtime;
+        _endpoints = endpoints;
+    }
 
     /// <summary>Replaces a layer's rates for one key, keeping its usage.</summary>
     /// <exception cref="ArgumentException">The layer is unknown, or a rate is invalid; the message lists every problem.</exception>
@@ -66,6 +74,10 @@ public sealed class SluiceLimits
     private RateLimitLayer Layer(string layerName)
     {
         ArgumentNullException.ThrowIfNull(layerName);
+
+        // Used at startup before the pipeline is built (to restore stored overrides): compile the configuration now,
+        // against the endpoints mapped so far, exactly as UseSluice would; UseSluice then finds it started.
+        _runtime.Start(_endpoints());
         return _runtime.Plan.Layers.TryGetValue(layerName, out var compiled)
             ? compiled.Layer
             : throw new ArgumentException($"There is no rate-limit layer '{layerName}'.", nameof(layerName));

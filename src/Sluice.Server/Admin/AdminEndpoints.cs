@@ -20,13 +20,13 @@ internal static class AdminEndpoints
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").RequireAdminToken().DisableRateLimit().WithTags("Admin");
-        admin.MapPost("/accounts", CreateAccount).WithName("CreateAccount");
-        admin.MapPost("/accounts/{id:long}/keys", CreateKey).WithName("CreateKey");
-        admin.MapDelete("/keys/{keyId:long}", RevokeKey).WithName("RevokeKey");
-        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).WithName("SetKeyLimits");
-        admin.MapDelete("/keys/{keyId:long}/limits", RemoveLimits).WithName("RemoveKeyLimits");
-        admin.MapPut("/accounts/{id:long}/quota", SetQuota).WithName("SetAccountQuota");
-        admin.MapGet("/accounts/{id:long}/usage", GetUsage).WithName("GetAccountUsage");
+        admin.MapPost("/accounts", CreateAccount).Produces<AccountResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("CreateAccount");
+        admin.MapPost("/accounts/{id:long}/keys", CreateKey).Produces<KeyCreatedResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound).WithName("CreateKey");
+        admin.MapDelete("/keys/{keyId:long}", RevokeKey).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithName("RevokeKey");
+        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).Produces<KeyLimitsResponse>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("SetKeyLimits");
+        admin.MapDelete("/keys/{keyId:long}/limits", RemoveLimits).Produces(StatusCodes.Status204NoContent).WithName("RemoveKeyLimits");
+        admin.MapPut("/accounts/{id:long}/quota", SetQuota).Produces<AccountResponse>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("SetAccountQuota");
+        admin.MapGet("/accounts/{id:long}/usage", GetUsage).Produces<UsageResponse>().WithName("GetAccountUsage");
     }
 
     private static async Task<IResult> CreateAccount(CreateAccountRequest? request, ServerDb db, RecipientQuota quota, TimeProvider time, CancellationToken cancellationToken)

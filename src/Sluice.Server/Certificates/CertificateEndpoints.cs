@@ -18,13 +18,17 @@ internal static class CertificateEndpoints
     public static void MapCertificateEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").RequireApiKey().WithTags("Certificates");
-        api.MapGet("/me", GetMe).WithName("GetMe").WithSummary("The caller's account and its quota usage this month.").WithQuotaHeaders();
-        api.MapPost("/certificates", Issue).WithName("IssueCertificate").WithSummary("Issues one certificate; a recipient new this month is charged to the quota.").WithQuotaHeaders();
-        api.MapGet("/certificates", List).WithName("ListCertificates").WithSummary("The account's certificates, newest first, paged.");
-        api.MapGet("/certificates/{id:long}", Get).WithName("GetCertificate").WithSummary("One certificate.");
+        api.MapGet("/me", GetMe).Produces<MeResponse>().WithName("GetMe").WithSummary("The caller's account and its quota usage this month.").WithQuotaHeaders();
+        api.MapPost("/certificates", Issue).Produces<CertificateResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("IssueCertificate").WithSummary("Issues one certificate; a recipient new this month is charged to the quota.").WithQuotaHeaders();
+        api.MapGet("/certificates", List).Produces<CertificatePage>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("ListCertificates").WithSummary("The account's certificates, newest first, paged.");
+        api.MapGet("/certificates/{id:long}", Get).Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithName("GetCertificate").WithSummary("One certificate.");
         api.MapPost("/certificates/bulk", Bulk)
             .DisableRateLimit()
             .Accepts<string>("text/csv")
+            .Produces<BulkResult>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithName("BulkIssueCertificates")
             .WithSummary("Bulk CSV upload: exempt from every rate-limit layer, still bound by the monthly quota.")
             .WithQuotaHeaders();

@@ -8,8 +8,8 @@ namespace Sluice.Server.Startup;
 
 /// <summary>
 /// Runs once before the server listens: creates the database schema, resolves the admin token (configured, stored, or
-/// generated and printed once), creates the demo account in Development, and re-applies the operator's per-key limits
-/// to the rate-limit store (the in-memory store forgets them on restart; the database does not).
+/// generated and printed once), creates the demo account in Development; then, once endpoints are mapped, re-applies the
+/// operator's per-key limits.
 /// </summary>
 internal static class ServerInitializer
 {
@@ -67,7 +67,17 @@ internal static class ServerInitializer
             await output.WriteLineAsync($"  export SLUICE_API_KEY={secret}");
         }
 
-        var limits = services.GetRequiredService<SluiceLimits>();
+    }
+
+    /// <summary>
+    /// Re-applies the operator's per-key rates to the rate-limit store (the in-memory store forgets them on restart; the
+    /// database does not). Call after every endpoint is mapped: it starts Sluice, which checks the endpoints' layers.
+    /// </summary>
+    public static async Task RestoreKeyLimitsAsync(WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDb>();
+        var limits = scope.ServiceProvider.GetRequiredService<SluiceLimits>();
         var overridden = await db.ApiKeys.AsNoTracking().Where(k => k.RatesOverride != null && k.RevokedAt == null).ToListAsync();
         foreach (var key in overridden)
         {

@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Sluice.Server.Tests;
+
+public sealed class AdminApiTests : IAsyncLifetime
+{
+    private readonly ServerHost _host = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task CreatingAnAccount_Answers201_WithItsIdAndQuota()
+    {
+        using var admin = _host.Admin();
+
+        var response = await admin.PostAsJsonAsync("/admin/accounts", new { name = "Acme", plan = "enterprise" });
+        var body = await ServerHost.Json(response);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.True(body.GetProperty("id").GetInt64() > 0);
+        Assert.Equal("enterprise", body.GetProperty("plan").GetString());
+        Assert.Equal(100_000, body.GetProperty("monthly_recipients").GetInt64());
+    }
+
+    [Fact]
+    public async Task CreatingAKey_ShowsTheSecretOnce_AndTheKeyWorks()
+    {
+        var account = await _host.CreateAccountAsync();
+        using var admin = _host.Admin();
+
+        var response = await admin.PostAsync($"/admin/accounts/{account}/keys", null);
+        var body = await ServerHost.Json(response);
+        using var client = _host.WithKey(body.GetProperty("key").GetString()!);
+        var usage = await (await admin.GetAsync($"/admin/accounts/{account}/usage")).Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.True(body.GetProperty("id").GetInt64() > 0);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/me")).StatusCode);
+        Assert.DoesNotContain(body.GetProperty("key").GetString()!, usage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AKeysLimits_CanBeRaised_AndRestored_AtRunTime()
+    {
+        var (_, keyId, client) = await _host.NewCustomerAsync();
+        using var admin = _host.Admin();
+        await client.GetAsync("/api/me");
+
+        var put = await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
+        var raised = await client.GetAsync("/api/me");
+        var delete = await admin.DeleteAsync($"/admin/keys/{keyId}/limits");
+        var restored = await client.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("600", raised.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("598", raised.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        Assert.Equal("60", restored.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("57", restored.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task AKeysRaisedLimit_SurvivesARestart()
+    {
+        long keyId;
+        string key;
+        await using (var first = new ServerHost(directory: _host.Directory))
+        {
+            var account = await first.CreateAccountAsync();
+            (keyId, key) = await first.CreateKeyAsync(account);
+            using var admin = first.Admin();
+            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
+        }
+
+        await using var restarted = new ServerHost(directory: _host.Directory);
+        using var client = restarted.WithKey(key);
+
+        Assert.Equal("600", (await client.GetAsync("/api/me")).Headers.GetValues("X-RateLimit-Limit").Single());
+    }
+
+    [Fact]
+    public async Task Usage_ShowsTheQuota_AndEachKeysWindow()
+    {
+        var (account, keyId, client) = await _host.NewCustomerAsync();
+        await ServerHost.Issue(client, "a@example.com");
+        await client.GetAsync("/api/me");
+        using var admin = _host.Admin();
+
+        var body = await ServerHost.Json(await admin.GetAsync($"/admin/accounts/{account}/usage"));
+        var key = body.GetProperty("keys")[0];
+
+        Assert.Equal(1, body.GetProperty("quota").GetProperty("used").GetInt64());
+        Assert.Equal(49, body.GetProperty("quota").GetProperty("remaining").GetInt64());
+        Assert.Equal(keyId, key.GetProperty("id").GetInt64());
+        Assert.Equal(60, key.GetProperty("rate_limits")[0].GetProperty("limit").GetInt64());
+        Assert.Equal(58, key.GetProperty("rate_limits")[0].GetProperty("remaining").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("/admin/keys/{key}/limits", """{"rates":["-1/min"]}""", "rates[0]")]
+    [InlineData("/admin/keys/{key}/limits", """{"rates":["600/min","often"]}""", "rates[1]")]
+    [InlineData("/admin/keys/{key}/limits", """{"rates":[]}""", "rates")]
+    [InlineData("/admin/keys/{key}/limits", """{"rates":"600/min"}""", "rates")]
+    [InlineData("/admin/accounts/{account}/quota", """{"monthly_recipients":-5}""", "monthly_recipients")]
+    [InlineData("/admin/accounts/{account}/quota", """{"monthly_recipients":"many"}""", "monthly_recipients")]
+    public async Task BadInput_Gets400_NamingTheField(string path, string json, string field)
+    {
+        var (account, keyId, _) = await _host.NewCustomerAsync();
+        using var admin = _host.Admin();
+        var url = path.Replace("{key}", keyId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{account}", account.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        var response = await admin.PutAsync(url, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await ServerHost.Json(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, body.GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"plan":"free"}""", "name")]
+    [InlineData("""{"name":"Acme","plan":"platinum"}""", "plan")]
+    public async Task ABadAccount_Gets400_NamingTheField(string json, string field)
+    {
+        using var admin = _host.Admin();
+
+        var response = await admin.PostAsync("/admin/accounts", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, (await ServerHost.Json(response)).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-token-0123456789")]
+    public async Task AWrongOrMissingAdminToken_Gets401(string? token)
+    {
+        using var client = token is null ? _host.Anonymous() : _host.WithKey(token);
+
+        var response = await client.PostAsJsonAsync("/admin/accounts", new { name = "Acme", plan = "free" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("UNAUTHORIZED", (await ServerHost.Json(response)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task AnApiKey_IsNotAnAdminToken()
+    {
+        var (_, _, _) = await _host.NewCustomerAsync();
+        var account = await _host.CreateAccountAsync();
+        var (_, key) = await _host.CreateKeyAsync(account);
+        using var client = _host.WithKey(key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync($"/admin/accounts/{account}/usage")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST", "/admin/accounts/999/keys")]
+    [InlineData("DELETE", "/admin/keys/999")]
+    [InlineData("DELETE", "/admin/keys/999/limits")]
+    [InlineData("GET", "/admin/accounts/999/usage")]
+    public async Task UnknownAccountsAndKeys_Get404(string method, string path)
+    {
+        using var admin = _host.Admin();
+
+        var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheAdminApi_IsExemptFromTheIpLayer()
+    {
+        using var admin = _host.Admin();
+        for (var i = 0; i < 110; i++)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/admin/accounts/999/usage")).StatusCode);
+        }
+    }
+}

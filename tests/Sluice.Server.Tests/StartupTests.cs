@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+
+namespace Sluice.Server.Tests;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task WithoutAnAdminToken_OneIsGenerated_PrintedOnce_AndKeptAcrossRestarts()
+    {
+        var settings = new Dictionary<string, string?> { ["Admin:Token"] = "" };
+        string token;
+        var directory = Directory.CreateTempSubdirectory("sluice-server-").FullName;
+        await using (var first = new ServerHost(settings, directory: directory))
+        {
+            _ = first.Services;
+            var printed = first.Output.ToString();
+            token = printed.Split("SLUICE_ADMIN_TOKEN=")[1].Split('\n')[0].Trim();
+        }
+
+        await using var second = new ServerHost(settings, directory: directory);
+        _ = second.Services;
+        using var admin = second.WithKey(token);
+        using var wrong = second.WithKey(token + "x");
+
+        Assert.StartsWith("adm_", token, StringComparison.Ordinal);
+        Assert.DoesNotContain("SLUICE_ADMIN_TOKEN", second.Output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/accounts", new { name = "Acme", plan = "free" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.PostAsJsonAsync("/admin/accounts", new { name = "Acme", plan = "free" })).StatusCode);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task InDevelopment_AFirstStart_CreatesAndPrintsADemoAccountAndKey_Once()
+    {
+        var directory = Directory.CreateTempSubdirectory("sluice-server-").FullName;
+        await using var host = new ServerHost(environment: "Development", directory: directory);
+        _ = host.Services;
+        var printed = host.Output.ToString();
+        var key = printed.Split("SLUICE_API_KEY=")[1].Split('\n')[0].Trim();
+        using var client = host.WithKey(key);
+
+        var me = await ServerHost.Json(await client.GetAsync("/api/me"));
+
+        Assert.Equal("Demo", me.GetProperty("name").GetString());
+        Assert.Equal("free", me.GetProperty("plan").GetString());
+        await using var again = new ServerHost(environment: "Development", directory: host.Directory);
+        _ = again.Services;
+        Assert.DoesNotContain("SLUICE_API_KEY", again.Output.ToString(), StringComparison.Ordinal);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task OutsideDevelopment_NoDemoAccountIsCreated()
+    {
+        await using var host = new ServerHost();
+        _ = host.Services;
+
+        Assert.DoesNotContain("SLUICE_API_KEY", host.Output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheDatabase_IsTheFileNamedByConnectionStringsSluice()
+    {
+        await using var host = new ServerHost();
+        await host.CreateAccountAsync();
+
+        Assert.True(File.Exists(host.DatabasePath));
+    }
+
+    [Fact]
+    public async Task SluiceEnabledFalse_TurnsEveryLayerOff()
+    {
+        await using var host = new ServerHost(new() { ["Sluice:Enabled"] = "false" });
+        var (_, _, client) = await host.NewCustomerAsync();
+
+        for (var i = 0; i < 120; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/me")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task TheLayersRates_ComeFromConfiguration()
+    {
+        await using var host = new ServerHost(new() { ["Sluice:Layers:api-key:Rates:0"] = "5/min", ["Sluice:Layers:auth:Rates:0"] = "1/15min" });
+        var (_, _, client) = await host.NewCustomerAsync();
+        using var anonymous = host.Anonymous();
+
+        var response = await client.GetAsync("/api/me");
+        await anonymous.PostAsJsonAsync("/api/auth/resend-verification-public", new { email = "a@example.com" });
+        var second = await anonymous.PostAsJsonAsync("/api/auth/resend-verification-public", new { email = "a@example.com" });
+
+        Assert.Equal("5", response.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task SluiceStoreRedis_IsHonoured_AndFailsClosedWhenConfiguredSo()
+    {
+        await using var host = new ServerHost(new()
+        {
+            ["Sluice:Store"] = "Redis",
+            ["Sluice:Redis:Configuration"] = $"127.0.0.1:{FreePort()},connectTimeout=200",
+            ["Sluice:Redis:FailureMode"] = "FailClosed",
+        });
+        var (_, _, client) = await host.NewCustomerAsync();
+
+        var response = await client.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public void BadConfiguration_StopsStartup_ListingEveryProblem()
+    {
+        var host = new ServerHost(new()
+        {
+            ["Quotas:Plans:free"] = "-1",
+            ["Admin:Token"] = "short",
+            ["Certificates:BulkMaxBytes"] = "0",
+            ["Quotas:Store"] = "Postgres",
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Services);
+        var message = error.ToString();
+
+        Assert.Contains("Quotas:Plans:free is -1", message, StringComparison.Ordinal);
+        Assert.Contains("Admin:Token is shorter", message, StringComparison.Ordinal);
+        Assert.Contains("Certificates:BulkMaxBytes is 0", message, StringComparison.Ordinal);
+        Assert.Contains("Quotas:Store 'Postgres'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABadRateInConfiguration_StopsStartup_QuotingIt()
+    {
+        var host = new ServerHost(new() { ["Sluice:Layers:api-key:Rates:0"] = "60/fortnight" });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Services);
+
+        Assert.Contains("60/fortnight", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TheBuiltServer_ListensWhereUrlsOrAspNetCoreUrlsSays(bool commandLine)
+    {
+        var port = FreePort();
+        var directory = Directory.CreateTempSubdirectory("sluice-kestrel-").FullName;
+        var url = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll") },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        if (commandLine)
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(url);
+        }
+        else
+        {
+            start.Environment["ASPNETCORE_URLS"] = url;
+        }
+
+        start.Environment["ConnectionStrings__Sluice"] = $"Data Source={Path.Combine(directory, "s.db")}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(start)!;
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            HttpResponseMessage? response = null;
+            for (var attempt = 0; attempt < 100 && response is null; attempt++)
+            {
+                try
+                {
+                    response = await client.GetAsync("/healthz");
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            Assert.NotNull(response);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(File.Exists(Path.Combine(directory, "s.db")));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
