@@ -10,6 +10,7 @@ using Sluice.Server.Api;
 using Sluice.Server.Auth;
 using Sluice.Server.Certificates;
 using Sluice.Server.Data;
+using Sluice.Server.Dns;
 using Sluice.Server.OpenApi;
 using Sluice.Server.Quotas;
 using Sluice.Server.Startup;
@@ -28,7 +29,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 ServerConfiguration.Validate(builder.Configuration);
 var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
 
-builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain);
 
 // Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
 builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
@@ -36,6 +37,9 @@ builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis")
 builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString));
 builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
 builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
+builder.Services.Configure<DnsOptions>(builder.Configuration.GetSection("Dns"));
+builder.Services.AddScoped<RRsetWriter>();
+builder.Services.AddSingleton<DomainWriteLocks>();
 builder.Services.AddSingleton<QuotaStore>(sp =>
 {
     var time = sp.GetRequiredService<TimeProvider>();
@@ -73,6 +77,7 @@ app.MapHealthChecks("/healthz/store").DisableRateLimit();
 app.MapReferenceEndpoints();
 app.MapCertificateEndpoints();
 app.MapAdminEndpoints();
+app.MapDnsEndpoints();
 await ServerInitializer.RestoreKeyLimitsAsync(app);
 await app.RunAsync();
 

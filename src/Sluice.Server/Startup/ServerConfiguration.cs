@@ -32,6 +32,7 @@ internal static class ServerConfiguration
         }
 
         Bind<QuotaOptions>(configuration, "Quotas", problems, o => o.Validate());
+        Bind<Dns.DnsOptions>(configuration, "Dns", problems, o => o.Validate());
         Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.BulkMaxBytes > 0 ? [] : [$"Certificates:BulkMaxBytes is {o.BulkMaxBytes}; it must be positive."]);
 
         if (problems.Count > 0)

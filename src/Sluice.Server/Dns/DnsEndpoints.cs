@@ -1,0 +1,338 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Sluice.Server.Auth;
+using Sluice.Server.Data;
+
+namespace Sluice.Server.Dns;
+
+/// <summary>
+/// deSEC's DNS API (domains and RRsets, with bulk writes) in deSEC's request and response shapes, under deSEC's
+/// limits: per-domain write rates, per-account reads and domain changes, a daily cap per account, and a per-domain
+/// writer lock. A bulk request is one request, so it is charged once. Every 429 carries deSEC's body.
+/// </summary>
+internal static class DnsEndpoints
+{
+    public const string PerDomainWrites = "dns_api_per_domain_expensive";
+    public const string DomainChanges = "dns_api_expensive";
+    public const string Reads = "dns_api_cheap";
+    public const string Daily = "user";
+
+    /// <summary>The key selector of the per-domain layer: the account and the domain, so a stranger's requests for a domain never use up its owner's rate.</summary>
+    public const string AccountDomainKey = "account-domain";
+
+    public static void MapDnsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var dns = app.MapGroup("/api/v1/domains").RequireApiKey().OnRateLimitRejected(DeSecThrottle.OnRejected).WithTags("DNS");
+        dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>();
+        dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily).Produces<DomainResponse>(StatusCodes.Status201Created);
+        dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();
+        dns.MapDelete("/{name}/", DeleteDomain).RequireRateLimit(DomainChanges, Daily).Produces(StatusCodes.Status204NoContent);
+        dns.MapGet("/{name}/rrsets/", ListRRsets).RequireRateLimit(Reads, Daily).Produces<List<RRsetResponse>>();
+        dns.MapMethods("/{name}/rrsets/", ["POST", "PATCH", "PUT"], WriteCollection).RequireRateLimit(PerDomainWrites, Daily)
+            .Accepts<JsonElement>("application/json").Produces<List<RRsetResponse>>();
+        dns.MapGet("/{name}/rrsets/{**path}", GetRRset).RequireRateLimit(Reads, Daily).Produces<RRsetResponse>();
+        dns.MapMethods("/{name}/rrsets/{**path}", ["PATCH", "PUT", "DELETE"], WriteOne).RequireRateLimit(PerDomainWrites, Daily)
+            .Accepts<JsonElement>("application/json").Produces<RRsetResponse>();
+    }
+
+    /// <summary>The per-domain layer's key: <c>{account id}:{domain}</c>, or none outside a domain route or without a key.</summary>
+    public static string? AccountDomain(HttpContext context)
+        => context.GetRouteValue("name") is string name && ApiCaller.From(context.User) is { } caller
+            ? $"{caller.AccountId}:{name.ToLowerInvariant()}"
+            : null;
+
+    private static async Task<IResult> ListDomains(HttpContext context, ServerDb db, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    {
+        var caller = ApiCaller.Of(context);
+        var domains = await db.Domains.AsNoTracking().Where(d => d.AccountId == caller.AccountId).OrderBy(d => d.Name).ToListAsync(cancellationToken);
+        return TypedResults.Ok(domains.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList());
+    }
+
+    private static async Task<IResult> CreateDomain(DomainRequest? request, HttpContext context, ServerDb db, TimeProvider time, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    {
+        var name = request?.Name?.Trim().TrimEnd('.').ToLowerInvariant();
+        if (string.IsNullOrEmpty(name))
+        {
+            return FieldError("name", "This field is required.");
+        }
+
+        if (!DnsNames.IsDomain(name))
+        {
+            return FieldError("name", $"'{request!.Name}' is not a valid domain name.");
+        }
+
+        if (await db.Domains.AnyAsync(d => d.Name == name, cancellationToken))
+        {
+            return FieldError("name", "This domain name conflicts with an existing zone, or is disallowed by policy.");
+        }
+
+        var domain = new Domain { AccountId = ApiCaller.Of(context).AccountId, Name = name, Created = time.GetUtcNow() };
+        db.Domains.Add(domain);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request created the same name between the check and the insert: the unique index decided.
+            return FieldError("name", "This domain name conflicts with an existing zone, or is disallowed by policy.");
+        }
+
+        return TypedResults.Created($"/api/v1/domains/{name}/", DomainResponse.From(domain, options.Value.MinimumTtl));
+    }
+
+    private static async Task<IResult> GetDomain(string name, HttpContext context, ServerDb db, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+        => await FindDomain(name, context, db, tracked: false, cancellationToken) is { } domain
+            ? TypedResults.Ok(DomainResponse.From(domain, options.Value.MinimumTtl))
+            : NotFound();
+
+    private static async Task<IResult> DeleteDomain(string name, HttpContext context, ServerDb db, DomainWriteLocks locks, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    {
+        using var held = await locks.AcquireAsync(name.ToLowerInvariant(), options.Value.WriteWait, cancellationToken);
+        if (held is null)
+        {
+            return Busy();
+        }
+
+        // Deleting a domain that does not exist (or is not yours) answers 204, as deSEC does: the end state is the same.
+        if (await FindDomain(name, context, db, tracked: true, cancellationToken) is { } domain)
+        {
+            await db.RRsets.Where(r => r.DomainId == domain.Id).ExecuteDeleteAsync(cancellationToken);
+            db.Domains.Remove(domain);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ListRRsets(string name, string? subname, string? type, HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    {
+        if (await FindDomain(name, context, db, tracked: false, cancellationToken) is not { } domain)
+        {
+            return NotFound();
+        }
+
+        var query = db.RRsets.AsNoTracking().Where(r => r.DomainId == domain.Id);
+        if (subname is not null)
+        {
+            var wanted = subname == "@" ? string.Empty : subname.ToLowerInvariant();
+            query = query.Where(r => r.Subname == wanted);
+        }
+
+        if (type is not null)
+        {
+            var wanted = type.ToUpperInvariant();
+            query = query.Where(r => r.Type == wanted);
+        }
+
+        var rrsets = await query.OrderBy(r => r.Subname).ThenBy(r => r.Type).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rrsets.Select(r => RRsetResponse.From(r, domain.Name)).ToList());
+    }
+
+    private static async Task<IResult> GetRRset(string name, string? path, HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    {
+        if (ParsePath(path) is not { } at || await FindDomain(name, context, db, tracked: false, cancellationToken) is not { } domain)
+        {
+            return NotFound();
+        }
+
+        var rrset = await db.RRsets.AsNoTracking().FirstOrDefaultAsync(r => r.DomainId == domain.Id && r.Subname == at.Subname && r.Type == at.Type, cancellationToken);
+        return rrset is null ? NotFound() : TypedResults.Ok(RRsetResponse.From(rrset, domain.Name));
+    }
+
+    private static async Task<IResult> WriteCollection(string name, HttpContext context, ServerDb db, RRsetWriter writer, DomainWriteLocks locks, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    {
+        var mode = ModeOf(context.Request.Method);
+        if (await ReadJsonAsync(context, cancellationToken) is not { } body)
+        {
+            return ParseError();
+        }
+
+        if (await FindDomain(name, context, db, tracked: true, cancellationToken) is not { } domain)
+        {
+            return NotFound();
+        }
+
+        if (body.ValueKind == JsonValueKind.Object)
+        {
+            if (mode != DnsWriteMode.Create)
+            {
+                return Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { ["non_field_errors"] = ["Expected a list of items but got type \"dict\"."] });
+            }
+
+            var (item, errors) = RRsetItem.Parse(body, options.Value, mode);
+            if (item is null)
+            {
+                return Json(StatusCodes.Status400BadRequest, errors);
+            }
+
+            return await WriteLocked(domain, [item], mode, single: true, writer, locks, options.Value, cancellationToken);
+        }
+
+        if (body.ValueKind != JsonValueKind.Array)
+        {
+            return Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { ["non_field_errors"] = ["Expected a list of items or a dictionary."] });
+        }
+
+        var entries = body.EnumerateArray().ToList();
+        if (entries.Count > options.Value.MaxBulkItems)
+        {
+            return Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { ["non_field_errors"] = [$"A bulk request may carry at most {options.Value.MaxBulkItems} RRsets; this one has {entries.Count}."] });
+        }
+
+        var items = new List<RRsetItem?>();
+        var itemErrors = new List<Dictionary<string, List<string>>>();
+        foreach (var entry in entries)
+        {
+            var (item, errors) = RRsetItem.Parse(entry, options.Value, mode);
+            items.Add(item);
+            itemErrors.Add(errors);
+        }
+
+        MarkDuplicates(items, itemErrors);
+        if (itemErrors.Any(e => e.Count > 0))
+        {
+            return Json(StatusCodes.Status400BadRequest, itemErrors);
+        }
+
+        return await WriteLocked(domain, items.Select(i => i!).ToList(), mode, single: false, writer, locks, options.Value, cancellationToken);
+    }
+
+    private static async Task<IResult> WriteOne(string name, string? path, HttpContext context, ServerDb db, RRsetWriter writer, DomainWriteLocks locks, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    {
+        if (ParsePath(path) is not { } at || await FindDomain(name, context, db, tracked: true, cancellationToken) is not { } domain)
+        {
+            return NotFound();
+        }
+
+        if (HttpMethods.IsDelete(context.Request.Method))
+        {
+            return await WriteLocked(domain, [new RRsetItem(at.Subname, at.Type, null, [])], DnsWriteMode.Patch, single: true, writer, locks, options.Value, cancellationToken);
+        }
+
+        if (await ReadJsonAsync(context, cancellationToken) is not { } body)
+        {
+            return ParseError();
+        }
+
+        var mode = ModeOf(context.Request.Method);
+        var (item, errors) = RRsetItem.Parse(body, options.Value, mode, at.Subname, at.Type);
+        if (item is null)
+        {
+            return Json(StatusCodes.Status400BadRequest, errors);
+        }
+
+        using var held = await locks.AcquireAsync(domain.Name, options.Value.WriteWait, cancellationToken);
+        if (held is null)
+        {
+            return Busy();
+        }
+
+        if (!await db.RRsets.AnyAsync(r => r.DomainId == domain.Id && r.Subname == item.Subname && r.Type == item.Type, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        return await Apply(domain, [item], mode, single: true, writer, cancellationToken);
+    }
+
+    private static async Task<IResult> WriteLocked(Domain domain, List<RRsetItem> items, DnsWriteMode mode, bool single, RRsetWriter writer, DomainWriteLocks locks, DnsOptions options, CancellationToken cancellationToken)
+    {
+        using var held = await locks.AcquireAsync(domain.Name, options.WriteWait, cancellationToken);
+        return held is null ? Busy() : await Apply(domain, items, mode, single, writer, cancellationToken);
+    }
+
+    private static async Task<IResult> Apply(Domain domain, List<RRsetItem> items, DnsWriteMode mode, bool single, RRsetWriter writer, CancellationToken cancellationToken)
+    {
+        var (result, errors) = await writer.ApplyAsync(domain, items, mode, cancellationToken);
+        if (errors is not null)
+        {
+            return single ? Json(StatusCodes.Status400BadRequest, errors[0]) : Json(StatusCodes.Status400BadRequest, errors);
+        }
+
+        var shown = result!.Select(r => RRsetResponse.From(r, domain.Name)).ToList();
+        var status = mode == DnsWriteMode.Create ? StatusCodes.Status201Created : StatusCodes.Status200OK;
+        if (!single)
+        {
+            return Json(status, shown);
+        }
+
+        return shown.Count == 0 ? TypedResults.NoContent() : Json(status, shown[0]);
+    }
+
+    /// <summary>Flags every item whose (subname, type) another item of the same request also has.</summary>
+    private static void MarkDuplicates(List<RRsetItem?> items, List<Dictionary<string, List<string>>> errors)
+    {
+        var positions = items
+            .Select((item, index) => (item, index))
+            .Where(p => p.item is not null)
+            .GroupBy(p => (p.item!.Subname, p.item.Type))
+            .Where(g => g.Count() > 1);
+        foreach (var group in positions)
+        {
+            foreach (var (_, index) in group)
+            {
+                var others = string.Join(", ", group.Select(g => g.index).Where(i => i != index));
+                RRsetItem.Add(errors[index], "non_field_errors", $"Same subname and type as in position(s) {others}, but must be unique.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>{subname}/{type}/</c> from the rest of the URL. The apex is <c>@</c> or an empty segment
+    /// (<c>rrsets/@/A/</c>, <c>rrsets//A/</c>); the trailing slash is optional.
+    /// </summary>
+    internal static (string Subname, string Type)? ParsePath(string? path)
+    {
+        var parts = (path ?? string.Empty).Split('/');
+        if (parts.Length == 3 && parts[2].Length == 0)
+        {
+            parts = parts[..2];
+        }
+
+        if (parts.Length != 2 || parts[1].Length == 0)
+        {
+            return null;
+        }
+
+        var subname = parts[0] == "@" ? string.Empty : parts[0].ToLowerInvariant();
+        return DnsNames.IsSubname(subname) ? (subname, parts[1].ToUpperInvariant()) : null;
+    }
+
+    private static async Task<Domain?> FindDomain(string name, HttpContext context, ServerDb db, bool tracked, CancellationToken cancellationToken)
+    {
+        var caller = ApiCaller.Of(context);
+        var lower = name.ToLowerInvariant();
+        var query = tracked ? db.Domains : db.Domains.AsNoTracking();
+        return await query.FirstOrDefaultAsync(d => d.Name == lower && d.AccountId == caller.AccountId, cancellationToken);
+    }
+
+    private static async Task<JsonElement?> ReadJsonAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellationToken);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static DnsWriteMode ModeOf(string method)
+        => HttpMethods.IsPost(method) ? DnsWriteMode.Create : HttpMethods.IsPut(method) ? DnsWriteMode.Replace : DnsWriteMode.Patch;
+
+    private static IResult Json<T>(int status, T value) => TypedResults.Json(value, statusCode: status);
+
+    private static IResult FieldError(string field, string message)
+        => Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { [field] = [message] });
+
+    private static IResult NotFound() => Json(StatusCodes.Status404NotFound, new Dictionary<string, string> { ["detail"] = "Not found." });
+
+    private static IResult ParseError() => Json(StatusCodes.Status400BadRequest, new Dictionary<string, string> { ["detail"] = "JSON parse error - the body is not valid JSON." });
+
+    /// <summary>The domain stayed busy for the whole bounded wait: throttled like any other 429, to retry in a second.</summary>
+    private static IResult Busy() => Results.Extensions.DeSecThrottled(1);
+}

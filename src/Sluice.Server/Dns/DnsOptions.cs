@@ -1,0 +1,44 @@
+namespace Sluice.Server.Dns;
+
+/// <summary>The <c>Dns</c> section: bounds of the deSEC-style DNS API.</summary>
+public sealed class DnsOptions
+{
+    /// <summary>The smallest TTL accepted, in seconds. The default value is 3600 (deSEC's default minimum).</summary>
+    public int MinimumTtl { get; set; } = 3600;
+
+    /// <summary>The largest TTL accepted, in seconds. The default value is 604800 (one week).</summary>
+    public int MaximumTtl { get; set; } = 604_800;
+
+    /// <summary>How long a write waits for an earlier write to the same domain before it is throttled. The default value is 5 seconds.</summary>
+    public TimeSpan WriteWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most RRsets one bulk request may carry. The default value is 1000.</summary>
+    public int MaxBulkItems { get; set; } = 1000;
+
+    /// <summary>Every problem with these options, with its configuration path.</summary>
+    public List<string> Validate()
+    {
+        var problems = new List<string>();
+        if (MinimumTtl < 1)
+        {
+            problems.Add($"Dns:MinimumTtl is {MinimumTtl}; it must be at least 1.");
+        }
+
+        if (MaximumTtl < MinimumTtl)
+        {
+            problems.Add($"Dns:MaximumTtl is {MaximumTtl}; it must not be below Dns:MinimumTtl ({MinimumTtl}).");
+        }
+
+        if (WriteWait < TimeSpan.Zero)
+        {
+            problems.Add($"Dns:WriteWait is {WriteWait}; it must not be negative.");
+        }
+
+        if (MaxBulkItems < 1)
+        {
+            problems.Add($"Dns:MaxBulkItems is {MaxBulkItems}; it must be at least 1.");
+        }
+
+        return problems;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sluice.Server.Dns;
+
+/// <summary>
+/// Which record types the API manages and what their records look like. A, AAAA, CNAME, NS, MX and TXT are checked in
+/// full; the other supported types must be non-empty presentation text. Types that DNSSEC or the server manage (SOA,
+/// DNSKEY, RRSIG, NSEC*, ...) are refused, as deSEC refuses them.
+/// </summary>
+internal static class RecordSyntax
+{
+    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
+    {
+        "A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NS", "PTR", "SRV", "SSHFP", "SVCB", "TLSA", "TXT",
+    };
+
+    public static bool IsSupported(string type) => Supported.Contains(type);
+
+    public static string SupportedList => string.Join(", ", Supported.Order(StringComparer.Ordinal));
+
+    /// <summary>Why <paramref name="record"/> is not a valid <paramref name="type"/> record, or null when it is.</summary>
+    public static string? Check(string type, string record)
+    {
+        if (record.Length is 0 or > 4000)
+        {
+            return "Records must be between 1 and 4000 characters.";
+        }
+
+        return type switch
+        {
+            "A" => IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && record.Count(c => c == '.') == 3
+                ? null : $"'{record}' is not an IPv4 address.",
+            "AAAA" => IPAddress.TryParse(record, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && !record.Contains('%', StringComparison.Ordinal)
+                ? null : $"'{record}' is not an IPv6 address.",
+            "CNAME" or "NS" or "PTR" => DnsNames.IsAbsoluteHost(record)
+                ? null : $"'{record}' is not a fully qualified host name ending in a dot.",
+            "MX" => CheckMx(record),
+            "TXT" => CheckTxt(record),
+            _ => null,
+        };
+    }
+
+    private static string? CheckMx(string record)
+    {
+        var parts = record.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length == 2 && ushort.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && DnsNames.IsAbsoluteHost(parts[1])
+            ? null
+            : $"'{record}' is not '<preference 0-65535> <host name ending in a dot>'.";
+    }
+
+    /// <summary>One or more double-quoted strings separated by spaces, each at most 255 characters once unescaped.</summary>
+    private static string? CheckTxt(string record)
+    {
+        var i = 0;
+        var strings = 0;
+        while (i < record.Length)
+        {
+            if (record[i] == ' ')
+            {
+                i++;
+                continue;
+            }
+
+            if (record[i] != '"')
+            {
+                return $"TXT records are quoted strings such as \"\\\"v=spf1 -all\\\"\"; '{record}' is not.";
+            }
+
+            var length = 0;
+            i++;
+            while (i < record.Length && record[i] != '"')
+            {
+                i += record[i] == '\\' ? 2 : 1;
+                length++;
+            }
+
+            if (i >= record.Length)
+            {
+                return $"A quoted string in '{record}' is not closed.";
+            }
+
+            if (length > 255)
+            {
+                return "A TXT string is longer than 255 characters; split it into several quoted strings.";
+            }
+
+            i++;
+            strings++;
+        }
+
+        return strings > 0 ? null : "A TXT record needs at least one quoted string.";
+    }
+}

@@ -1,0 +1,461 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Server.Dns;
+
+namespace Sluice.Server.Tests;
+
+public sealed class DnsApiTests : IAsyncLifetime
+{
+    private const string Domains = "/api/v1/domains/";
+
+    private readonly ServerHost _host = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
+
+    private static object TxtRRset(string subname, string value = "token") => new { subname, type = "TXT", ttl = 3600, records = new[] { $"\"{value}\"" } };
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string url, string json)
+        => client.SendAsync(new HttpRequestMessage(method, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+
+    private async Task<HttpClient> NewDnsClientAsync(params string[] domains)
+    {
+        var account = await _host.CreateAccountAsync();
+        var (_, key) = await _host.CreateKeyAsync(account);
+        var client = _host.Anonymous();
+        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
+        foreach (var domain in domains)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync(Domains, new { name = domain })).StatusCode);
+        }
+
+        return client;
+    }
+
+    private static string PolicyRemaining(HttpResponseMessage response, string policy)
+    {
+        var field = response.Headers.GetValues("RateLimit").Single().Split(", ").Single(f => f.StartsWith($"\"{policy}\"", StringComparison.Ordinal));
+        return field.Split(';').Single(p => p.StartsWith("r=", StringComparison.Ordinal))[2..];
+    }
+
+    [Fact]
+    public async Task TwentyRRsetsInOneBulkPatch_CountOnce()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var bulk = await client.PatchAsJsonAsync(Domains + "example.com/rrsets/", Enumerable.Range(0, 20).Select(i => TxtRRset($"_acme-challenge.name{i}")).ToArray());
+        var second = await client.PatchAsJsonAsync(Domains + "example.com/rrsets/", Enumerable.Range(0, 20).Select(i => TxtRRset($"_acme-challenge.name{i}", "other")).ToArray());
+        var listed = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/?type=TXT");
+
+        Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
+        Assert.Equal("1", PolicyRemaining(bulk, "dns_api_per_domain_expensive/s"));
+        Assert.Equal("14", PolicyRemaining(bulk, "dns_api_per_domain_expensive/min"));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(20, listed.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task TheThirdWriteToOneDomainWithinASecond_IsThrottled_WhileAnotherDomainIsNot()
+    {
+        using var client = await NewDnsClientAsync("example.com", "example.org");
+
+        // Back-to-back writes, a few milliseconds apart as real requests are: the sliding window has 1000 segments
+        // (1 ms for the per-second rate), so the wait rounds up to deSEC's "1 second", as lego saw it.
+        var first = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+        _host.Time.Advance(TimeSpan.FromMilliseconds(3));
+        var second = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("b"));
+        _host.Time.Advance(TimeSpan.FromMilliseconds(3));
+        var third = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("c"));
+        var otherDomain = await client.PostAsJsonAsync(Domains + "example.org/rrsets/", TxtRRset("c"));
+        var body = await third.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, otherDomain.StatusCode);
+        Assert.Equal("""{"detail":"Request was throttled. Expected available in 1 second."}""", body);
+        Assert.Equal("1", third.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("application/json", third.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(Domains + "example.com/rrsets/c/TXT/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AThrottledWrite_PassesOnceTheSecondIsOver()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("b"));
+        var throttled = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("c"));
+
+        _host.Time.Advance(TimeSpan.FromSeconds(int.Parse(throttled.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture)));
+
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("c"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheMinuteLimit_Throttles_WithAPluralRetryAfter()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        for (var i = 0; i < 15; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.PatchAsJsonAsync(Domains + "example.com/rrsets/", new[] { TxtRRset("a", $"v{i}") })).StatusCode);
+            _host.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var throttled = await client.PatchAsJsonAsync(Domains + "example.com/rrsets/", new[] { TxtRRset("a", "late") });
+        var seconds = int.Parse(throttled.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.InRange(seconds, 2, 60);
+        Assert.Equal($$"""{"detail":"Request was throttled. Expected available in {{seconds}} seconds."}""", await throttled.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ReadsAreLimitedPerAccount()
+    {
+        using var reader = await NewDnsClientAsync("example.com");
+        using var other = await NewDnsClientAsync("example.net");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(Domains + "example.com/rrsets/")).StatusCode);
+        }
+
+        var throttled = await reader.GetAsync(Domains);
+        var write = await reader.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.StartsWith("{\"detail\":\"Request was throttled.", await throttled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync(Domains)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, write.StatusCode);
+    }
+
+    [Fact]
+    public async Task ABulkRequestWithOneBadItem_ChangesNothing_AndReportsPerItemErrors()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PatchAsJsonAsync(Domains + "example.com/rrsets/", new object[]
+        {
+            TxtRRset("a"),
+            new { subname = "www", type = "A", ttl = 3600, records = new[] { "300.1.2.3" } },
+            TxtRRset("b"),
+        });
+        var errors = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var listed = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(3, errors.GetArrayLength());
+        Assert.Empty(errors[0].EnumerateObject());
+        Assert.Contains("IPv4", errors[1].GetProperty("records")[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty(errors[2].EnumerateObject());
+        Assert.Equal(0, listed.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task DuplicatesInOneBulkRequest_AreRejected()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new[] { TxtRRset("a"), TxtRRset("b"), TxtRRset("A", "other") });
+        var errors = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("position(s) 2", errors[0].GetProperty("non_field_errors")[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty(errors[1].EnumerateObject());
+        Assert.Contains("position(s) 0", errors[2].GetProperty("non_field_errors")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentWritesToOneDomain_NeverInterleave_AndWaitRatherThanFail()
+    {
+        await using var host = new ServerHost(new()
+        {
+            ["Sluice:Layers:dns_api_per_domain_expensive:Rates:0"] = "1000/s",
+            ["Sluice:Layers:dns_api_per_domain_expensive:Rates:1"] = "1000/min",
+        });
+        var account = await host.CreateAccountAsync();
+        var (_, key) = await host.CreateKeyAsync(account);
+        using var client = host.Anonymous();
+        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
+        await client.PostAsJsonAsync(Domains, new { name = "example.com" });
+
+        var writes = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() =>
+            client.PutAsJsonAsync(Domains + "example.com/rrsets/", Enumerable.Range(0, 10).Select(n => TxtRRset($"n{n}", $"writer{i}")).ToArray()))));
+        var listed = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/");
+        var values = listed.EnumerateArray().Select(r => r.GetProperty("records")[0].GetString()).Distinct().ToList();
+
+        Assert.All(writes, w => Assert.Equal(HttpStatusCode.OK, w.StatusCode));
+        Assert.Equal(1, host.Services.GetRequiredService<DomainWriteLocks>().MaxConcurrentWritersPerDomain);
+        Assert.Single(values);
+    }
+
+    [Fact]
+    public async Task Domains_CanBeCreatedListedReadAndDeleted()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+
+        var listed = await client.GetFromJsonAsync<JsonElement>(Domains);
+        var one = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/");
+        var deleted = await client.DeleteAsync(Domains + "example.com/");
+        var gone = await client.GetAsync(Domains + "example.com/");
+
+        Assert.Equal("example.com", listed[0].GetProperty("name").GetString());
+        Assert.Equal(3600, one.GetProperty("minimum_ttl").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("""{"detail":"Not found."}""", await gone.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("""{"name":"not a domain"}""")]
+    [InlineData("""{"name":"com"}""")]
+    [InlineData("""{}""")]
+    public async Task BadDomainNames_Get400_NamingTheField(string json)
+    {
+        using var client = await NewDnsClientAsync();
+
+        var response = await Send(client, HttpMethod.Post, Domains, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("name", out _));
+    }
+
+    [Fact]
+    public async Task ATakenDomain_Gets400()
+    {
+        using var owner = await NewDnsClientAsync("example.com");
+        using var other = await NewDnsClientAsync();
+
+        var response = await other.PostAsJsonAsync(Domains, new { name = "example.com" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnotherAccountsDomain_IsNotFound_AndItsWritesDoNotUseTheOwnersRate()
+    {
+        using var owner = await NewDnsClientAsync("example.com");
+        using var stranger = await NewDnsClientAsync();
+        var attempts = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            attempts.Add((await stranger.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("x"))).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.TooManyRequests], attempts);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync(Domains + "example.com/rrsets/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("x"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("y"))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("@")]
+    [InlineData("")]
+    public async Task TheApex_IsAddressedByAtOrAnEmptySegment(string segment)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "", type = "A", ttl = 3600, records = new[] { "192.0.2.1" } });
+
+        var rrset = await client.GetFromJsonAsync<JsonElement>($"{Domains}example.com/rrsets/{segment}/A/");
+
+        Assert.Equal("example.com.", rrset.GetProperty("name").GetString());
+        Assert.Equal("", rrset.GetProperty("subname").GetString());
+    }
+
+    [Fact]
+    public async Task OneRRset_CanBeReadPatchedReplacedAndDeleted()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        var url = Domains + "example.com/rrsets/www/A/";
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "www", type = "A", ttl = 3600, records = new[] { "192.0.2.1" } });
+
+        var patched = await client.PatchAsJsonAsync(url, new { ttl = 7200 });
+        _host.Time.Advance(TimeSpan.FromSeconds(1.1));
+        var replaced = await client.PutAsJsonAsync(url, new { ttl = 3600, records = new[] { "192.0.2.2", "192.0.2.3" } });
+        _host.Time.Advance(TimeSpan.FromSeconds(1.1));
+        var deleted = await client.DeleteAsync(url);
+
+        Assert.True(patched.IsSuccessStatusCode, await patched.Content.ReadAsStringAsync());
+        var patchedBody = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        var replacedBody = await replaced.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(7200, patchedBody.GetProperty("ttl").GetInt32());
+        Assert.Equal("192.0.2.1", patchedBody.GetProperty("records")[0].GetString());
+        Assert.Equal(2, replacedBody.GetProperty("records").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(url)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("PATCH")]
+    [InlineData("PUT")]
+    public async Task EmptyRecords_DeleteTheRRset(string method)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new[] { TxtRRset("a"), TxtRRset("b") });
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var bulk = await Send(client, new HttpMethod(method), Domains + "example.com/rrsets/", """[{"subname":"a","type":"TXT","ttl":3600,"records":[]}]""");
+        var listed = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/");
+
+        Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
+        Assert.Equal(0, (await bulk.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());
+        Assert.Equal(["b"], listed.EnumerateArray().Select(r => r.GetProperty("subname").GetString()));
+    }
+
+    [Fact]
+    public async Task TheRRsetList_FiltersBySubnameAndType()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new object[]
+        {
+            TxtRRset("a"), TxtRRset("b"), new { subname = "a", type = "A", ttl = 3600, records = new[] { "192.0.2.1" } },
+        });
+
+        var bySubname = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/?subname=a");
+        var byType = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/?type=TXT");
+        var both = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/?subname=a&type=A");
+
+        Assert.Equal(2, bySubname.GetArrayLength());
+        Assert.Equal(2, byType.GetArrayLength());
+        Assert.Equal(1, both.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("A", "1.2.3", "records")]
+    [InlineData("A", "2001:db8::1", "records")]
+    [InlineData("AAAA", "192.0.2.1", "records")]
+    [InlineData("CNAME", "target.example.net", "records")]
+    [InlineData("NS", "ns1.example.net", "records")]
+    [InlineData("MX", "10", "records")]
+    [InlineData("MX", "mail.example.net.", "records")]
+    [InlineData("TXT", "unquoted", "records")]
+    [InlineData("TXT", "\"open", "records")]
+    [InlineData("SOA", "x", "type")]
+    [InlineData("BOGUS", "x", "type")]
+    public async Task InvalidRecords_Get400_NamingTheField(string type, string record, string field)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "www", type, ttl = 3600, records = new[] { record } });
+        var errors = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(errors.TryGetProperty(field, out _), errors.ToString());
+    }
+
+    [Theory]
+    [InlineData("A", "192.0.2.1")]
+    [InlineData("AAAA", "2001:db8::1")]
+    [InlineData("CNAME", "target.example.net.")]
+    [InlineData("NS", "ns1.example.net.")]
+    [InlineData("MX", "10 mail.example.net.")]
+    [InlineData("TXT", "\"v=spf1 -all\" \"second\"")]
+    public async Task ValidRecords_OfEachCheckedType_AreAccepted(string type, string record)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "www", type, ttl = 3600, records = new[] { record } });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"subname":"www","type":"A","ttl":60,"records":["192.0.2.1"]}""", "ttl")]
+    [InlineData("""{"subname":"www","type":"A","ttl":99999999,"records":["192.0.2.1"]}""", "ttl")]
+    [InlineData("""{"subname":"www","type":"A","ttl":"long","records":["192.0.2.1"]}""", "ttl")]
+    [InlineData("""{"subname":"www","type":"A","records":["192.0.2.1"]}""", "ttl")]
+    [InlineData("""{"subname":"bad name","type":"A","ttl":3600,"records":["192.0.2.1"]}""", "subname")]
+    [InlineData("""{"type":"A","ttl":3600,"records":["192.0.2.1"]}""", "subname")]
+    [InlineData("""{"subname":"www","type":"A","ttl":3600}""", "records")]
+    [InlineData("""{"subname":"www","type":"A","ttl":3600,"records":[]}""", "records")]
+    [InlineData("""{"subname":"","type":"CNAME","ttl":3600,"records":["a.example.net."]}""", "type")]
+    public async Task InvalidRRsets_Get400_NamingTheField(string json, string field)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await Send(client, HttpMethod.Post, Domains + "example.com/rrsets/", json);
+        var errors = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(errors.TryGetProperty(field, out _), errors.ToString());
+    }
+
+    [Fact]
+    public async Task ACnameCannotCoexistWithOtherTypes()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("www"));
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new[] { new { subname = "www", type = "CNAME", ttl = 3600, records = new[] { "a.example.net." } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task CreatingAnExistingRRset_WithPost_Gets400()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var again = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.True((await again.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("non_field_errors", out _));
+    }
+
+    [Fact]
+    public async Task InvalidJson_Gets400_WithADetail()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await Send(client, HttpMethod.Patch, Domains + "example.com/rrsets/", "[{");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("detail", out _));
+    }
+
+    [Fact]
+    public async Task TheDnsApi_NeedsAToken()
+    {
+        using var anonymous = _host.Anonymous();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(Domains)).StatusCode);
+    }
+
+    [Fact]
+    public async Task DomainCreation_IsLimitedPerAccount_TenPerSecond()
+    {
+        using var client = await NewDnsClientAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync(Domains, new { name = $"d{i}.example" })).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.PostAsJsonAsync(Domains, new { name = "d10.example" })).StatusCode);
+    }
+
+    [Fact]
+    public void TheShippedConfiguration_HasDeSecsLimits()
+    {
+        var configuration = _host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        string[] Rates(string layer) => configuration.GetSection($"Sluice:Layers:{layer}:Rates").GetChildren().Select(c => c.Value!).ToArray();
+
+        Assert.Equal(["2/s", "15/min", "100/h", "300/day"], Rates("dns_api_per_domain_expensive"));
+        Assert.Equal(["10/s", "300/min", "1000/h"], Rates("dns_api_expensive"));
+        Assert.Equal(["10/s", "50/min"], Rates("dns_api_cheap"));
+        Assert.Equal(["2000/day"], Rates("user"));
+        Assert.Equal("SlidingWindow", configuration["Sluice:Layers:dns_api_per_domain_expensive:Algorithm"]);
+    }
+
+    [Theory]
+    [InlineData(1, """{"detail":"Request was throttled. Expected available in 1 second."}""")]
+    [InlineData(2, """{"detail":"Request was throttled. Expected available in 2 seconds."}""")]
+    public void TheThrottleBody_IsDeSecsByteForByte(long seconds, string expected) => Assert.Equal(expected, DeSecThrottle.Body(seconds));
+}
