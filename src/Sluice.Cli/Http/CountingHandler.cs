@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Sluice.Cli.Http;
+
+/// <summary>Counts what really goes over the wire (below pacing and retries): requests, 429s, and the fastest round trip.</summary>
+internal sealed class CountingHandler : DelegatingHandler
+{
+    private int _requests;
+    private int _throttled;
+    private long _fastestTicks = long.MaxValue;
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>The fastest request-to-response time seen, or zero before any.</summary>
+    public TimeSpan FastestRoundTrip => Interlocked.Read(ref _fastestTicks) is var t && t == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromTicks(t);
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _requests, 0);
+        Interlocked.Exchange(ref _throttled, 0);
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started).Ticks;
+        Interlocked.Increment(ref _requests);
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            Interlocked.Increment(ref _throttled);
+        }
+
+        long seen;
+        while (elapsed < (seen = Interlocked.Read(ref _fastestTicks)) && Interlocked.CompareExchange(ref _fastestTicks, elapsed, seen) != seen)
+        {
+        }
+
+        return response;
+    }
+}

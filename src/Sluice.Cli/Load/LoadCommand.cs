@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Sluice.Cli.Load;
+
+/// <summary><c>sluice load</c>: a bounded load generator reporting status counts and latency percentiles.</summary>
+internal static class LoadCommand
+{
+    public static Command Create()
+    {
+        var url = new Option<Uri>("--url") { Description = "The URL to GET.", Required = true };
+        var rate = new Option<double>("--rate") { Description = "Requests per second (at most 20000).", DefaultValueFactory = _ => 10 };
+        var duration = new Option<double>("--duration") { Description = "Seconds to run (at most 600).", DefaultValueFactory = _ => 10 };
+        var keys = new Option<int>("--keys") { Description = "Spread requests over this many X-API-Key values (0: none).", DefaultValueFactory = _ => 0 };
+        var keyPrefix = new Option<string>("--key-prefix") { Description = "Key values are this prefix and a number.", DefaultValueFactory = _ => "load-key-" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var command = new Command("load", "Send GET requests at a fixed rate for a bounded time; report status counts and latency percentiles.")
+        {
+            url, rate, duration, keys, keyPrefix, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new LoadSettings(parse.GetValue(url)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(keys), parse.GetValue(keyPrefix)!);
+            var problems = new List<string>();
+            if (settings.Rate is <= 0 or > 20_000)
+            {
+                problems.Add("--rate must be above 0 and at most 20000.");
+            }
+
+            if (settings.Duration <= TimeSpan.Zero || settings.Duration > TimeSpan.FromMinutes(10))
+            {
+                problems.Add("--duration must be above 0 and at most 600 seconds.");
+            }
+
+            if (settings.Keys < 0)
+            {
+                problems.Add("--keys must not be negative.");
+            }
+
+            if (problems.Count > 0)
+            {
+                await Console.Error.WriteLineAsync(string.Join(Environment.NewLine, problems));
+                return 2;
+            }
+
+            var report = await new LoadRunner(settings).RunAsync(cancellationToken);
+            Print(report, parse.GetValue(json));
+            return 0;
+        });
+        return command;
+    }
+
+    internal static void Print(LoadReport report, bool asJson)
+    {
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                sent = report.Sent,
+                statuses = report.Statuses,
+                p50_ms = Math.Round(report.P50Ms, 3),
+                p90_ms = Math.Round(report.P90Ms, 3),
+                p99_ms = Math.Round(report.P99Ms, 3),
+                max_ms = Math.Round(report.MaxMs, 3),
+                wall_seconds = Math.Round(report.WallSeconds, 3),
+            }));
+            return;
+        }
+
+        var table = new Table().AddColumns("status", "count");
+        foreach (var (status, count) in report.Statuses)
+        {
+            table.AddRow(status, count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "latency p50 {0:0.00} ms, p90 {1:0.00} ms, p99 {2:0.00} ms, max {3:0.00} ms; {4} requests in {5:0.00} s", report.P50Ms, report.P90Ms, report.P99Ms, report.MaxMs, report.Sent, report.WallSeconds);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Sluice.Client.Dns;
+
+/// <summary>
+/// A typed client for deSEC's DNS API (and the Sluice reference server, which speaks it). Give it an
+/// <see cref="HttpClient"/> whose base address is the server and whose handler chain includes
+/// <see cref="SluiceClientHandler"/> to be paced and retried; authentication is <c>Authorization: Token</c>.
+/// </summary>
+public sealed class DnsApiClient
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly HttpClient _http;
+
+    /// <summary>Wraps <paramref name="http"/>; when <paramref name="token"/> is given it is sent as <c>Authorization: Token</c>.</summary>
+    public DnsApiClient(HttpClient http, string? token = null)
+    {
+        _http = http ?? throw new ArgumentNullException(nameof(http));
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Token", token);
+        }
+    }
+
+    /// <summary>The domain, or null when it does not exist (or is not the caller's).</summary>
+    public async Task<DnsDomain?> GetDomainAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync($"api/v1/domains/{name}/", cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await Read<DnsDomain>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates a domain.</summary>
+    public async Task<DnsDomain> CreateDomainAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PostAsJsonAsync("api/v1/domains/", new { name }, Json, cancellationToken).ConfigureAwait(false);
+        return await Read<DnsDomain>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a domain and its RRsets.</summary>
+    public async Task DeleteDomainAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.DeleteAsync($"api/v1/domains/{name}/", cancellationToken).ConfigureAwait(false);
+        await EnsureSuccess(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The domain's RRsets, optionally only those of one subname or type.</summary>
+    public async Task<IReadOnlyList<RRset>> ListRRsetsAsync(string domain, string? subname = null, string? type = null, CancellationToken cancellationToken = default)
+    {
+        var query = new List<string>();
+        if (subname is not null)
+        {
+            query.Add("subname=" + Uri.EscapeDataString(subname));
+        }
+
+        if (type is not null)
+        {
+            query.Add("type=" + Uri.EscapeDataString(type));
+        }
+
+        using var response = await _http.GetAsync($"api/v1/domains/{domain}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", cancellationToken).ConfigureAwait(false);
+        return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one RRset in its own request (PUT semantics through a one-item bulk PATCH, so it is created if missing); empty records delete it.</summary>
+    public async Task<RRset?> WriteRRsetAsync(string domain, RRsetWrite rrset, CancellationToken cancellationToken = default)
+    {
+        var written = await WriteRRsetsAsync(domain, [rrset], cancellationToken).ConfigureAwait(false);
+        return written.Count > 0 ? written[0] : null;
+    }
+
+    /// <summary>
+    /// One bulk PATCH of <paramref name="rrsets"/> to one domain: all applied or none. Returns the RRsets that exist
+    /// afterwards (deleted ones left out). A refusal throws <see cref="DnsApiException"/> with the per-item errors.
+    /// </summary>
+    public async Task<IReadOnlyList<RRset>> WriteRRsetsAsync(string domain, IReadOnlyList<RRsetWrite> rrsets, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/domains/{domain}/rrsets/")
+        {
+            Content = JsonContent.Create(rrsets.Select(r => new { subname = r.Subname, type = r.Type, ttl = r.Ttl, records = r.Records }).ToList(), options: Json),
+        };
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<T> Read<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await EnsureSuccess(response, cancellationToken).ConfigureAwait(false);
+        return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            throw new DnsApiException(response.StatusCode, body);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind == JsonValueKind.Array)
+            {
+                throw new DnsApiException(response.StatusCode, body, itemErrors: document.RootElement.EnumerateArray().Select(Errors).ToList());
+            }
+
+            throw new DnsApiException(response.StatusCode, body, errors: Errors(document.RootElement));
+        }
+        catch (JsonException)
+        {
+            throw new DnsApiException(response.StatusCode, body);
+        }
+    }
+
+    private static IReadOnlyDictionary<string, IReadOnlyList<string>> Errors(JsonElement element)
+    {
+        var errors = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return errors;
+        }
+
+        foreach (var property in element.EnumerateObject())
+        {
+            errors[property.Name] = property.Value.ValueKind == JsonValueKind.Array
+                ? property.Value.EnumerateArray().Select(v => v.ToString()).ToList()
+                : [property.Value.ToString()];
+        }
+
+        return errors;
+    }
+}

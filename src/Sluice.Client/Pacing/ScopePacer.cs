@@ -1,0 +1,107 @@
+namespace Sluice.Client;
+
+/// <summary>
+/// Paces one scope (a host, read or write, perhaps one domain): hands out send times so that every rate, configured or
+/// learned, holds in every window, and honours a pause set after a 429 for every caller. Callers are served in the
+/// order they ask (each reservation is at or after the previous one). Thread-safe.
+/// </summary>
+/// <remarks>
+/// The pacer keeps an exact log of its reserved send times (at most the largest limit of its rates), so it is exact
+/// where a server's sliding window is approximate; <see cref="SluiceClientOptions.SafetyMargin"/> pads every period to
+/// absorb a server that counts a request slightly longer and network jitter.
+/// </remarks>
+public sealed class ScopePacer
+{
+    private readonly object _gate = new();
+    private readonly List<long> _sent = [];
+    private readonly Dictionary<string, ClientRate> _learned = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<ClientRate> _configured;
+    private readonly Func<TimeSpan, TimeSpan> _margin;
+    private long _pausedUntil;
+
+    internal ScopePacer(string scope, IReadOnlyList<ClientRate> configured, Func<TimeSpan, TimeSpan> margin)
+    {
+        Scope = scope;
+        _configured = configured;
+        _margin = margin;
+    }
+
+    /// <summary>The scope's key.</summary>
+    public string Scope { get; }
+
+    /// <summary>The rates enforced now: the configured ones and every one learned from the server's headers.</summary>
+    public IReadOnlyList<ClientRate> Rates
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _configured, .. _learned.Values];
+            }
+        }
+    }
+
+    /// <summary>The instant until which the scope is paused for every caller; <see cref="DateTimeOffset.MinValue"/> if never paused.</summary>
+    public DateTimeOffset PausedUntil => new(Interlocked.Read(ref _pausedUntil), TimeSpan.Zero);
+
+    /// <summary>Reserves the earliest send time allowed at or after <paramref name="now"/> and returns how long to wait for it.</summary>
+    public TimeSpan Reserve(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var at = Math.Max(now.UtcTicks, _pausedUntil);
+            if (_sent.Count > 0)
+            {
+                at = Math.Max(at, _sent[^1]);
+            }
+
+            var longest = 0L;
+            foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
+            {
+                var window = (rate.Period + _margin(rate.Period)).Ticks;
+                longest = Math.Max(longest, window);
+                if (_sent.Count >= rate.Limit)
+                {
+                    at = Math.Max(at, _sent[_sent.Count - (int)rate.Limit] + window);
+                }
+            }
+
+            _sent.Add(at);
+            var keepAfter = at - longest;
+            var drop = 0;
+            while (drop < _sent.Count - 1 && _sent[drop] <= keepAfter)
+            {
+                drop++;
+            }
+
+            _sent.RemoveRange(0, drop);
+            return TimeSpan.FromTicks(at - now.UtcTicks);
+        }
+    }
+
+    /// <summary>Pauses the scope for every caller until <paramref name="until"/> (never shortens an existing pause).</summary>
+    public void PauseUntil(DateTimeOffset until)
+    {
+        lock (_gate)
+        {
+            _pausedUntil = Math.Max(_pausedUntil, until.UtcTicks);
+        }
+    }
+
+    /// <summary>Adds or replaces rates learned from the server's published policies.</summary>
+    public void Learn(IReadOnlyDictionary<string, ClientRate> policies)
+    {
+        if (policies.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (var (name, rate) in policies)
+            {
+                _learned[name] = rate;
+            }
+        }
+    }
+}

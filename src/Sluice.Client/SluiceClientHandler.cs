@@ -1,0 +1,173 @@
+using System.Net;
+
+namespace Sluice.Client;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> that keeps a client under the server's limits: it paces each request in its scope
+/// (configured and learned rates, and a pause after a 429 shared by every caller), and retries 429 and 500/502/503/504
+/// with exponential backoff and positive jitter, never sooner than the server asked. A wait that would pass the
+/// request's deadline (<see cref="SluiceClientOptions.DeadlineKey"/>) or <see cref="SluiceClientOptions.MaxWait"/> fails
+/// fast with <see cref="SluiceRateLimitedException"/>.
+/// </summary>
+/// <remarks>
+/// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
+/// <see cref="SluiceClientOptions.InitialDelay"/> and doubling; the server wait is <c>Retry-After</c>, else the IETF
+/// <c>RateLimit</c> <c>t</c>, else <c>X-RateLimit-Reset</c>/<c>RateLimit-Reset</c>. After the last attempt, or when the
+/// retry budget is spent, the last response is returned as it is.
+/// </remarks>
+public sealed class SluiceClientHandler : DelegatingHandler
+{
+    private readonly SluiceClientOptions _options;
+
+    /// <summary>Creates the handler; <paramref name="options"/> are checked now.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public SluiceClientHandler(SluiceClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("SluiceClientOptions are invalid: " + string.Join(" ", problems), nameof(options));
+        }
+
+        _options = options;
+    }
+
+    /// <summary>Creates the handler in front of <paramref name="inner"/>.</summary>
+    public SluiceClientHandler(SluiceClientOptions options, HttpMessageHandler inner)
+        : this(options) => InnerHandler = inner;
+
+    /// <summary>The pacing scope of <paramref name="request"/>: <c>scheme://host:port|read|segment</c> unless a selector says otherwise.</summary>
+    public string ScopeOf(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_options.ScopeSelector is { } selector)
+        {
+            return selector(request);
+        }
+
+        var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+        var scope = $"{uri.Scheme}://{uri.Authority}|{(IsSafe(request.Method) ? "read" : "write")}";
+        if (_options.ScopeSegmentAfter is { } after)
+        {
+            var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var index = Array.FindIndex(segments, s => string.Equals(s, after, StringComparison.OrdinalIgnoreCase));
+            if (index >= 0 && index + 1 < segments.Length)
+            {
+                scope += "|" + segments[index + 1].ToLowerInvariant();
+            }
+        }
+
+        return scope;
+    }
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var time = _options.TimeProvider;
+        var scope = ScopeOf(request);
+        var safe = IsSafe(request.Method);
+        var pacer = _options.Pacing || _options.Adaptive
+            ? _options.Registry.GetOrAdd(scope, [.. safe ? _options.ReadRates : _options.WriteRates], _options.Margin)
+            : null;
+        var deadline = request.Options.TryGetValue(SluiceClientOptions.DeadlineKey, out var at) ? at : (DateTimeOffset?)null;
+        if (request.Content is not null)
+        {
+            // The content is sent again on a retry: make sure it can be.
+            await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _options.RetryBudget.Deposit();
+        var backoff = _options.InitialDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (pacer is not null)
+            {
+                var wait = pacer.Reserve(time.GetUtcNow());
+                if (wait > TimeSpan.Zero)
+                {
+                    ThrowIfPastDeadline(wait, deadline, null, scope);
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            var limits = RateLimitHeaderParser.Parse(response, now);
+            if (pacer is not null && _options.LearnFromHeaders)
+            {
+                pacer.Learn(limits.Policies);
+                if (limits.ExhaustedFor is { } exhausted && exhausted > TimeSpan.Zero)
+                {
+                    pacer.PauseUntil(now + exhausted);
+                }
+            }
+
+            var throttled = response.StatusCode == HttpStatusCode.TooManyRequests;
+            if (throttled && pacer is not null)
+            {
+                // Every caller in this scope waits now, not only the one that was told.
+                pacer.PauseUntil(now + (limits.Wait ?? backoff));
+            }
+
+            if (!IsRetryable(response.StatusCode, request.Method) || attempt >= _options.MaxAttempts || !_options.RetryBudget.TryWithdraw())
+            {
+                return response;
+            }
+
+            var delay = Max(backoff, limits.Wait ?? TimeSpan.Zero) * (1 + (_options.Random() * _options.MaxJitter));
+            if (!TryCheckDeadline(delay, deadline, out var limit))
+            {
+                var status = response.StatusCode;
+                response.Dispose();
+                throw new SluiceRateLimitedException(
+                    $"The server answered {(int)status} and asks to wait {delay.TotalSeconds:0.###} s, longer than the {limit.TotalSeconds:0.###} s left before the deadline.",
+                    delay,
+                    status,
+                    scope);
+            }
+
+            response.Dispose();
+            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            backoff *= _options.BackoffMultiplier;
+        }
+    }
+
+    private void ThrowIfPastDeadline(TimeSpan wait, DateTimeOffset? deadline, HttpStatusCode? status, string scope)
+    {
+        if (!TryCheckDeadline(wait, deadline, out var limit))
+        {
+            throw new SluiceRateLimitedException(
+                $"Pacing scope '{scope}' can send in {wait.TotalSeconds:0.###} s, longer than the {limit.TotalSeconds:0.###} s left before the deadline.",
+                wait,
+                status,
+                scope);
+        }
+    }
+
+    private bool TryCheckDeadline(TimeSpan wait, DateTimeOffset? deadline, out TimeSpan limit)
+    {
+        limit = _options.MaxWait;
+        if (deadline is { } at && at - _options.TimeProvider.GetUtcNow() < limit)
+        {
+            limit = at - _options.TimeProvider.GetUtcNow();
+        }
+
+        return wait <= limit;
+    }
+
+    private bool IsRetryable(HttpStatusCode status, HttpMethod method) => status switch
+    {
+        HttpStatusCode.TooManyRequests => true,
+        HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout
+            => IsIdempotent(method) || _options.RetryNonIdempotentOn5xx,
+        _ => false,
+    };
+
+    private static bool IsSafe(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;
+
+    private static bool IsIdempotent(HttpMethod method) => IsSafe(method) || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,99 @@
+namespace Sluice.Client;
+
+/// <summary>Options of <see cref="SluiceClientHandler"/>. Every default below is the one a new instance has.</summary>
+public sealed class SluiceClientOptions
+{
+    /// <summary>Set on a request (<c>request.Options.Set(SluiceClientOptions.DeadlineKey, at)</c>) to fail fast when a wait would pass it.</summary>
+    public static readonly HttpRequestOptionsKey<DateTimeOffset> DeadlineKey = new("Sluice.Deadline");
+
+    /// <summary>Whether requests are paced before sending. The default value is true. Off, the handler only retries.</summary>
+    public bool Pacing { get; set; } = true;
+
+    /// <summary>Rates every read scope (GET, HEAD, OPTIONS) keeps to, besides those learned. The default value is none.</summary>
+    public IList<ClientRate> ReadRates { get; } = [];
+
+    /// <summary>Rates every write scope keeps to, besides those learned (deSEC's: <c>2/s, 15/min, 100/h, 300/day</c>). The default value is none.</summary>
+    public IList<ClientRate> WriteRates { get; } = [];
+
+    /// <summary>Whether rates and pauses are learned from responses (IETF <c>RateLimit-Policy</c>/<c>RateLimit</c>, <c>X-RateLimit-*</c>). The default value is true.</summary>
+    public bool LearnFromHeaders { get; set; } = true;
+
+    /// <summary>
+    /// The path segment after which the next segment joins the scope, so each value paces apart (<c>domains</c>:
+    /// <c>/api/v1/domains/example.com/rrsets/</c> is paced per domain). The default value is <c>domains</c>; null turns it off.
+    /// </summary>
+    public string? ScopeSegmentAfter { get; set; } = "domains";
+
+    /// <summary>Replaces the scope of a request entirely when set. The default is host, read or write, and <see cref="ScopeSegmentAfter"/>'s segment.</summary>
+    public Func<HttpRequestMessage, string>? ScopeSelector { get; set; }
+
+    /// <summary>Fraction of each period added to it when pacing, for servers that count a request a little longer and for jitter. The default value is 0.02.</summary>
+    public double SafetyMargin { get; set; } = 0.02;
+
+    /// <summary>The least padding added to any period. The default value is 25 milliseconds.</summary>
+    public TimeSpan MinimumMargin { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Attempts per request, the first included. The default value is 6 (the seed's recipe).</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>The first backoff; it doubles after each retry. The default value is 1 second.</summary>
+    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Backoff growth per retry. The default value is 2.</summary>
+    public double BackoffMultiplier { get; set; } = 2;
+
+    /// <summary>Each wait is multiplied by 1 + U[0, this): jitter only ever lengthens it. The default value is 0.5.</summary>
+    public double MaxJitter { get; set; } = 0.5;
+
+    /// <summary>Whether 500/502/503/504 answers to POST and PATCH are retried too. The default value is false (only idempotent methods).</summary>
+    public bool RetryNonIdempotentOn5xx { get; set; }
+
+    /// <summary>The longest the handler will wait (pacing or retry) before failing fast with <see cref="SluiceRateLimitedException"/>. The default value is 10 minutes.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The retry budget. The default value is a new <see cref="Client.RetryBudget"/> (a fifth of traffic, 10 in reserve).</summary>
+    public RetryBudget RetryBudget { get; set; } = new();
+
+    /// <summary>Where pacers live. The default value is <see cref="PacerRegistry.Shared"/>, shared by the whole process.</summary>
+    public PacerRegistry Registry { get; set; } = PacerRegistry.Shared;
+
+    /// <summary>
+    /// Adaptive pacing for servers that publish no limits (AWS-style CUBIC: on a 429 the send rate drops to β = 0.7 of
+    /// the measured rate, then grows as C·(t − K)³ + W_max with C = 0.4). The default value is false.
+    /// </summary>
+    public bool Adaptive { get; set; }
+
+    /// <summary>The clock. The default value is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Uniform [0, 1) numbers for jitter. The default value is <see cref="Random.Shared"/>.</summary>
+    public Func<double> Random { get; set; } = System.Random.Shared.NextDouble;
+
+    /// <summary>Every problem with these options.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (MaxAttempts < 1)
+        {
+            problems.Add($"MaxAttempts is {MaxAttempts}; it must be at least 1.");
+        }
+
+        if (InitialDelay < TimeSpan.Zero || MaxWait < TimeSpan.Zero || MinimumMargin < TimeSpan.Zero)
+        {
+            problems.Add("InitialDelay, MaxWait and MinimumMargin must not be negative.");
+        }
+
+        if (BackoffMultiplier < 1 || MaxJitter < 0 || SafetyMargin < 0)
+        {
+            problems.Add("BackoffMultiplier must be at least 1; MaxJitter and SafetyMargin must not be negative.");
+        }
+
+        return problems;
+    }
+
+    internal TimeSpan Margin(TimeSpan period)
+    {
+        var fraction = TimeSpan.FromTicks((long)(period.Ticks * SafetyMargin));
+        return fraction > MinimumMargin ? fraction : MinimumMargin;
+    }
+}

@@ -1,0 +1,323 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Sluice.Client.Tests;
+
+public sealed class SluiceClientHandlerTests
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(25);
+
+    [Fact]
+    public async Task ARetry_IsNeverSoonerThanRetryAfter()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "3"));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        var response = await h.Drive(client.GetAsync("items"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Server.Received.Count);
+        Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(3), $"retried after {h.Since(start, 1)}");
+        Assert.True(h.Since(start, 1) < TimeSpan.FromSeconds(3.1));
+    }
+
+    [Fact]
+    public async Task AnHttpDateRetryAfter_IsHonoured()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", (h.Time.GetUtcNow() + TimeSpan.FromSeconds(5)).ToString("R")));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(client.GetAsync("items"));
+
+        Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(5));
+    }
+
+    [Theory]
+    [InlineData("RateLimit", "\"p\";r=0;t=4", 4)]
+    [InlineData("X-RateLimit-Reset", "6", 6)]
+    public async Task WithoutRetryAfter_TheOtherHeadersSetTheWait(string header, string value, int seconds)
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, (header, value));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(client.GetAsync("items"));
+
+        Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(seconds));
+    }
+
+    [Fact]
+    public async Task ServerErrors_BackOffExponentially_WithOnlyPositiveJitter()
+    {
+        var h = new ClientHarness(o => o.Random = () => 0.999);
+        for (var i = 0; i < 3; i++)
+        {
+            h.Server.Then(HttpStatusCode.ServiceUnavailable);
+        }
+
+        using var client = h.NewClient();
+
+        await h.Drive(client.GetAsync("items"));
+        var at = h.Server.Received.Select(r => r.At).ToList();
+
+        Assert.Equal(4, at.Count);
+        foreach (var (gap, backoff) in new[] { (at[1] - at[0], 1.0), (at[2] - at[1], 2.0), (at[3] - at[2], 4.0) })
+        {
+            // Task.Delay counts whole milliseconds: allow the truncated one.
+            Assert.InRange(gap.TotalSeconds, (backoff * 1.4995) - 0.001, (backoff * 1.4995) + 0.05);
+        }
+    }
+
+    [Fact]
+    public async Task AServerWait_GetsPositiveJitterOnly()
+    {
+        var h = new ClientHarness(o => o.Random = () => 0.5);
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "10"));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(client.GetAsync("items"));
+
+        Assert.InRange(h.Since(start, 1).TotalSeconds, 12.5, 12.6);
+    }
+
+    [Fact]
+    public async Task ServerErrorsOnPost_AreNotRetried_UnlessOptedIn()
+    {
+        var plain = new ClientHarness();
+        plain.Server.Then(HttpStatusCode.BadGateway);
+        var opted = new ClientHarness(o => o.RetryNonIdempotentOn5xx = true);
+        opted.Server.Then(HttpStatusCode.BadGateway);
+
+        var first = await plain.Drive(plain.NewClient().PostAsJsonAsync("items", new { a = 1 }));
+        var second = await opted.Drive(opted.NewClient().PostAsJsonAsync("items", new { a = 1 }));
+
+        Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);
+        Assert.Single(plain.Server.Received);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(2, opted.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task A429_OnPost_IsRetried_WithItsBodySentAgain()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "1"));
+
+        var response = await h.Drive(h.NewClient().PostAsJsonAsync("items", new { a = 1 }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task AfterSixAttempts_TheLastResponseIsReturned()
+    {
+        var h = new ClientHarness();
+        for (var i = 0; i < 10; i++)
+        {
+            h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "1"));
+        }
+
+        var response = await h.Drive(h.NewClient().GetAsync("items"), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(6, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task A429_PausesTheWholeScope_ForEveryCallerAndClient()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "5"));
+        using var first = h.NewClient();
+        using var second = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        var throttled = first.GetAsync("api/v1/domains/example.com/rrsets/");
+        await Task.Delay(50);
+        var other = second.GetAsync("api/v1/domains/example.com/");
+        var elsewhere = second.GetAsync("api/v1/domains/example.org/");
+        await h.Drive(Task.WhenAll(throttled, other, elsewhere));
+
+        var arrivals = h.Server.Received.Skip(1).ToDictionary(r => r.Path, r => r.At - start);
+        Assert.True(arrivals["/api/v1/domains/example.com/"] >= TimeSpan.FromSeconds(5), $"the other caller went at {arrivals["/api/v1/domains/example.com/"]}");
+        Assert.True(arrivals["/api/v1/domains/example.org/"] < TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task AWaitPastTheDeadline_FailsFast_WithRetryAfter()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "30"));
+        using var client = h.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+        request.Options.Set(SluiceClientOptions.DeadlineKey, h.Time.GetUtcNow() + TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<SluiceRateLimitedException>(() => client.SendAsync(request));
+
+        Assert.True(error.RetryAfter >= TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
+        Assert.Single(h.Server.Received);
+    }
+
+    [Fact]
+    public async Task APacingWaitPastMaxWait_FailsFast()
+    {
+        var h = new ClientHarness(o =>
+        {
+            o.WriteRates.Add(ClientRate.Parse("1/min"));
+            o.MaxWait = TimeSpan.FromSeconds(5);
+        });
+        using var client = h.NewClient();
+        await client.PostAsJsonAsync("items", 1);
+
+        var error = await Assert.ThrowsAsync<SluiceRateLimitedException>(() => client.PostAsJsonAsync("items", 2));
+
+        Assert.True(error.RetryAfter >= TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task TheRetryBudget_StopsRetriesUnderSustainedFailure()
+    {
+        var h = new ClientHarness(o => o.RetryBudget = new RetryBudget(ratio: 0, minimum: 2));
+        for (var i = 0; i < 20; i++)
+        {
+            h.Server.Then(HttpStatusCode.ServiceUnavailable);
+        }
+
+        using var client = h.NewClient();
+
+        var first = await h.Drive(client.GetAsync("a"));
+        var second = await h.Drive(client.GetAsync("b"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal(4, h.Server.Received.Count);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+    }
+
+    [Fact]
+    public async Task ConfiguredRates_PaceConcurrentCallers()
+    {
+        var h = new ClientHarness(o => o.WriteRates.Add(ClientRate.Parse("2/s")));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(Task.WhenAll(Enumerable.Range(0, 5).Select(i => client.PostAsJsonAsync("api/v1/domains/example.com/rrsets/", i))));
+        var offsets = h.Server.Received.Select(r => (r.At - start).TotalSeconds).Order().ToList();
+
+        Assert.Equal(0, offsets[0], 2);
+        Assert.Equal(0, offsets[1], 2);
+        Assert.InRange(offsets[2], 1.025, 1.05);
+        Assert.InRange(offsets[3], 1.025, 1.05);
+        Assert.InRange(offsets[4], 2.05, 2.08);
+    }
+
+    [Fact]
+    public async Task ManyRatesAtOnce_AreAllKept()
+    {
+        var h = new ClientHarness(o =>
+        {
+            foreach (var rate in ClientRate.ParseList("2/s, 3/min"))
+            {
+                o.WriteRates.Add(rate);
+            }
+        });
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(Task.WhenAll(Enumerable.Range(0, 4).Select(i => client.PostAsJsonAsync("x", i))), TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(100));
+        var offsets = h.Server.Received.Select(r => (r.At - start).TotalSeconds).Order().ToList();
+
+        Assert.InRange(offsets[2], 1.0, 1.2);
+        Assert.InRange(offsets[3], 61.2, 61.4);
+    }
+
+    [Fact]
+    public async Task PublishedPolicies_AreLearned_AndPaceTheScope()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.OK, ("RateLimit-Policy", "\"writes\";q=1;w=10"));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(client.PostAsJsonAsync("x", 1));
+        await h.Drive(client.PostAsJsonAsync("x", 2));
+
+        Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(10) + Margin);
+        Assert.Contains(new ClientRate(1, TimeSpan.FromSeconds(10)), h.Options.Registry.Find("http://api.test|write")!.Rates);
+    }
+
+    [Fact]
+    public async Task AnExhaustedXRateLimitWindow_PausesUntilItsReset()
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.OK, ("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "20"));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        await h.Drive(client.GetAsync("a"));
+        await h.Drive(client.GetAsync("b"));
+
+        Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task WithPacingOff_OnlyRetriesHappen()
+    {
+        var h = new ClientHarness(o =>
+        {
+            o.Pacing = false;
+            o.WriteRates.Add(ClientRate.Parse("1/min"));
+        });
+        using var client = h.NewClient();
+
+        await client.PostAsJsonAsync("x", 1);
+        await client.PostAsJsonAsync("x", 2);
+
+        Assert.Equal(2, h.Server.Received.Count);
+        Assert.Empty(h.Options.Registry.Scopes);
+    }
+
+    [Fact]
+    public void Scopes_AreHostReadOrWriteAndTheDomainSegment()
+    {
+        var handler = new SluiceClientHandler(new SluiceClientOptions());
+
+        Assert.Equal("https://desec.io|write|example.com", handler.ScopeOf(new HttpRequestMessage(HttpMethod.Patch, "https://desec.io/api/v1/domains/Example.com/rrsets/")));
+        Assert.Equal("https://desec.io|read|example.com", handler.ScopeOf(new HttpRequestMessage(HttpMethod.Get, "https://desec.io/api/v1/domains/example.com/")));
+        Assert.Equal("https://desec.io|read", handler.ScopeOf(new HttpRequestMessage(HttpMethod.Get, "https://desec.io/api/v1/domains/")));
+    }
+
+    [Fact]
+    public void BadOptions_AreRefused_ListingEveryProblem()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SluiceClientHandler(new SluiceClientOptions { MaxAttempts = 0, BackoffMultiplier = 0.5 }));
+
+        Assert.Contains("MaxAttempts", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BackoffMultiplier", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_HaveTheDocumentedDefaults()
+    {
+        var options = new SluiceClientOptions();
+
+        Assert.True(options.Pacing);
+        Assert.True(options.LearnFromHeaders);
+        Assert.Equal(6, options.MaxAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.InitialDelay);
+        Assert.Equal(2, options.BackoffMultiplier);
+        Assert.Equal(0.5, options.MaxJitter);
+        Assert.False(options.RetryNonIdempotentOn5xx);
+        Assert.Equal("domains", options.ScopeSegmentAfter);
+        Assert.Same(PacerRegistry.Shared, options.Registry);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.MaxWait);
+        Assert.False(options.Adaptive);
+    }
+}
