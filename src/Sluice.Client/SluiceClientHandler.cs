@@ -85,6 +85,12 @@ public sealed class SluiceClientHandler : DelegatingHandler
             if (pacer is not null)
             {
                 var wait = pacer.Reserve(time.GetUtcNow());
+                if (_options.Adaptive)
+                {
+                    var adaptive = pacer.Adaptive.Acquire(time.GetUtcNow());
+                    wait = adaptive > wait ? adaptive : wait;
+                }
+
                 if (wait > TimeSpan.Zero)
                 {
                     ThrowIfPastDeadline(wait, deadline, null, scope);
@@ -105,6 +111,18 @@ public sealed class SluiceClientHandler : DelegatingHandler
             }
 
             var throttled = response.StatusCode == HttpStatusCode.TooManyRequests;
+            if (pacer is not null && _options.Adaptive)
+            {
+                if (throttled)
+                {
+                    pacer.Adaptive.OnThrottle(now);
+                }
+                else
+                {
+                    pacer.Adaptive.OnSuccess(now);
+                }
+            }
+
             if (throttled && pacer is not null)
             {
                 // Every caller in this scope waits now, not only the one that was told.

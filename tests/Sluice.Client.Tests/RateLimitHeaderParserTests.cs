@@ -39,6 +39,15 @@ public sealed class RateLimitHeaderParserTests
         Assert.Equal(TimeSpan.FromSeconds(2), limits.ExhaustedFor);
     }
 
+    [Fact]
+    public void AnExhaustedPolicyWithAPublishedRate_IsPacedByTheRate_NotPaused()
+    {
+        var limits = Parse(HttpStatusCode.OK, ("RateLimit-Policy", "\"per-domain/s\";q=2;w=1"), ("RateLimit", "\"per-domain/s\";r=0;t=2"));
+
+        Assert.Null(limits.ExhaustedFor);
+        Assert.Equal(new ClientRate(2, TimeSpan.FromSeconds(1)), limits.Policies["per-domain/s"]);
+    }
+
     [Theory]
     [InlineData("X-RateLimit-Reset", "1795435230", 30)]
     [InlineData("X-RateLimit-Reset", "12", 12)]

@@ -14,7 +14,7 @@ internal static class AcmeCommand
 
     public static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "The DNS API's base URL, e.g. http://127.0.0.1:5080/", Required = true };
+        var server = Http.UrlOption.Create("--server", "The DNS API's base URL, e.g. http://127.0.0.1:5080/");
         var token = new Option<string>("--token") { Description = "The API token (sent as 'Authorization: Token ...').", Required = true };
         var domain = new Option<string>("--domain") { Description = "The domain to write challenges to (created if missing).", Required = true };
         var names = new Option<int>("--names") { Description = "How many names (one TXT RRset each).", DefaultValueFactory = _ => 6 };
@@ -22,9 +22,10 @@ internal static class AcmeCommand
         mode.AcceptOnlyFromAmong("naive", "paced", "bulk");
         var rates = new Option<string>("--rates") { Description = "The write rates to be kind to (per domain).", DefaultValueFactory = _ => DeSecWriteRates };
         var json = new Option<bool>("--json") { Description = "End with one JSON object on the last line of stdout." };
+        var warmup = new Option<bool>("--warmup") { Description = "First run the same scenario, unmeasured, on the domain 'warmup-<domain>', so the measured run has no first-use costs (JIT)." };
         var command = new Command("acme", "Present and clean up one TXT challenge per name, as an ACME client does, and report requests, 429s and time.")
         {
-            server, token, domain, names, mode, rates, json,
+            server, token, domain, names, mode, rates, json, warmup,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,6 +55,11 @@ internal static class AcmeCommand
 
             var settings = new AcmeSettings(baseUri, parse.GetValue(token)!, parse.GetValue(domain)!, count, Enum.Parse<AcmeMode>(parse.GetValue(mode)!, ignoreCase: true), parsedRates);
             var asJson = parse.GetValue(json);
+            if (parse.GetValue(warmup))
+            {
+                await new AcmeRunner(settings with { Domain = "warmup-" + settings.Domain }).RunAsync(cancellationToken: cancellationToken);
+            }
+
             var report = asJson
                 ? await new AcmeRunner(settings).RunAsync(cancellationToken: cancellationToken)
                 : await AnsiConsole.Progress().StartAsync(async context =>
@@ -77,9 +83,10 @@ internal static class AcmeCommand
                 names = report.Names,
                 requests = report.Requests,
                 throttled = report.Throttled,
-                wall_seconds = Math.Round(report.WallSeconds, 3),
-                theoretical_min_seconds = Math.Round(report.TheoreticalMinSeconds, 3),
-                fastest_round_trip_seconds = Math.Round(report.FastestRoundTripSeconds, 4),
+                wall_seconds = Math.Round(report.WallSeconds, 5),
+                theoretical_min_seconds = Math.Round(report.TheoreticalMinSeconds, 5),
+                ratio = Math.Round(report.Ratio, 3),
+                fastest_round_trip_seconds = Math.Round(report.FastestRoundTripSeconds, 5),
             }));
             return;
         }

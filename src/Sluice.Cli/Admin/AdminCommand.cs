@@ -8,11 +8,11 @@ namespace Sluice.Cli.Admin;
 /// <summary><c>sluice admin</c>: the reference server's admin API (accounts, keys, per-key limits, quotas, usage).</summary>
 internal static class AdminCommand
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "The server's base URL.", Required = true, Recursive = true };
+        var server = Http.UrlOption.Create("--server", "The server's base URL.", recursive: true);
         var token = new Option<string>("--token") { Description = "The admin token (Admin:Token).", Required = true, Recursive = true };
         var admin = new Command("admin", "Manage the reference server: accounts, keys, per-key limits, quotas and usage.") { server, token };
 

@@ -8,6 +8,7 @@ internal sealed class CountingHandler : DelegatingHandler
 {
     private int _requests;
     private int _throttled;
+    private readonly List<TimeSpan> _roundTrips = [];
     private long _fastestTicks = long.MaxValue;
 
     public int Requests => Volatile.Read(ref _requests);
@@ -17,8 +18,25 @@ internal sealed class CountingHandler : DelegatingHandler
     /// <summary>The fastest request-to-response time seen, or zero before any.</summary>
     public TimeSpan FastestRoundTrip => Interlocked.Read(ref _fastestTicks) is var t && t == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromTicks(t);
 
+    /// <summary>The round trip of every answer that was not a 429, in the order they came: the requests the job needed.</summary>
+    public IReadOnlyList<TimeSpan> UsefulRoundTrips
+    {
+        get
+        {
+            lock (_roundTrips)
+            {
+                return [.. _roundTrips];
+            }
+        }
+    }
+
     public void Reset()
     {
+        lock (_roundTrips)
+        {
+            _roundTrips.Clear();
+        }
+
         Interlocked.Exchange(ref _requests, 0);
         Interlocked.Exchange(ref _throttled, 0);
     }
@@ -32,6 +50,13 @@ internal sealed class CountingHandler : DelegatingHandler
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
             Interlocked.Increment(ref _throttled);
+        }
+        else
+        {
+            lock (_roundTrips)
+            {
+                _roundTrips.Add(TimeSpan.FromTicks(elapsed));
+            }
         }
 
         long seen;

@@ -10,7 +10,7 @@ internal static class LoadCommand
 {
     public static Command Create()
     {
-        var url = new Option<Uri>("--url") { Description = "The URL to GET.", Required = true };
+        var url = Http.UrlOption.Create("--url", "The URL to GET.");
         var rate = new Option<double>("--rate") { Description = "Requests per second (at most 20000).", DefaultValueFactory = _ => 10 };
         var duration = new Option<double>("--duration") { Description = "Seconds to run (at most 600).", DefaultValueFactory = _ => 10 };
         var keys = new Option<int>("--keys") { Description = "Spread requests over this many X-API-Key values (0: none).", DefaultValueFactory = _ => 0 };

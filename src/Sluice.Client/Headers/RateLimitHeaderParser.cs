@@ -46,17 +46,24 @@ public static class RateLimitHeaderParser
         {
             TimeSpan? longestEmpty = null;
             TimeSpan? longestAny = null;
-            foreach (var (_, parameters) in StructuredList(stateField))
+            TimeSpan? longestUnknown = null;
+            foreach (var (name, parameters) in StructuredList(stateField))
             {
                 var t = Number(parameters, "t") is { } seconds && seconds >= 0 ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
                 longestAny = Max(longestAny, t);
                 if (Number(parameters, "r") is 0)
                 {
                     longestEmpty = Max(longestEmpty, t ?? TimeSpan.Zero);
+                    if (!policies.ContainsKey(name))
+                    {
+                        longestUnknown = Max(longestUnknown, t ?? TimeSpan.Zero);
+                    }
                 }
             }
 
-            exhausted = longestEmpty;
+            // An exhausted policy whose quota and window are published is paced by its rate, which is exact; its t is
+            // whole seconds and, for a sliding window, when the window drains entirely, so pausing for it would waste time.
+            exhausted = longestUnknown;
             if (wait is null && (longestEmpty ?? (response.StatusCode == HttpStatusCode.TooManyRequests ? longestAny : null)) is { } ietfWait)
             {
                 wait = ietfWait;

@@ -17,8 +17,9 @@ public sealed class ServerLimits
     public IReadOnlyDictionary<string, ClientRate> Policies { get; init; } = new Dictionary<string, ClientRate>();
 
     /// <summary>
-    /// Time until the server will admit requests again when a policy says none remain (IETF <c>r=0</c> with <c>t</c>, or
-    /// <c>X-RateLimit-Remaining: 0</c> with a reset). Null while requests remain.
+    /// Time until the server will admit requests again when a policy says none remain and its rate is not published
+    /// (IETF <c>r=0</c> with <c>t</c> for a policy missing from <c>RateLimit-Policy</c>, or <c>X-RateLimit-Remaining: 0</c>
+    /// with a reset); a published rate paces exactly instead. Null while requests remain.
     /// </summary>
     public TimeSpan? ExhaustedFor { get; init; }
 }

@@ -26,6 +26,9 @@ public sealed class ScopePacer
         _margin = margin;
     }
 
+    /// <summary>The scope's adaptive (CUBIC) controller, used when <see cref="SluiceClientOptions.Adaptive"/> is on.</summary>
+    public CubicRateController Adaptive { get; } = new();
+
     /// <summary>The scope's key.</summary>
     public string Scope { get; }
 
