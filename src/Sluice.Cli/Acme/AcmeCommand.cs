@@ -55,18 +55,28 @@ internal static class AcmeCommand
 
             var settings = new AcmeSettings(baseUri, parse.GetValue(token)!, parse.GetValue(domain)!, count, Enum.Parse<AcmeMode>(parse.GetValue(mode)!, ignoreCase: true), parsedRates);
             var asJson = parse.GetValue(json);
-            if (parse.GetValue(warmup))
+            AcmeReport report;
+            try
             {
-                await new AcmeRunner(settings with { Domain = "warmup-" + settings.Domain }).RunAsync(cancellationToken: cancellationToken);
+                if (parse.GetValue(warmup))
+                {
+                    await new AcmeRunner(settings with { Domain = "warmup-" + settings.Domain }).RunAsync(cancellationToken: cancellationToken);
+                }
+
+                report = asJson
+                    ? await new AcmeRunner(settings).RunAsync(cancellationToken: cancellationToken)
+                    : await AnsiConsole.Progress().StartAsync(async context =>
+                    {
+                        var task = context.AddTask($"{settings.Mode.ToString().ToLowerInvariant()}: {count} names", maxValue: count * 2);
+                        return await new AcmeRunner(settings).RunAsync((done, _) => task.Value = done, cancellationToken);
+                    });
+            }
+            catch (HttpRequestException e)
+            {
+                await Console.Error.WriteLineAsync("The run failed: " + e.Message);
+                return 1;
             }
 
-            var report = asJson
-                ? await new AcmeRunner(settings).RunAsync(cancellationToken: cancellationToken)
-                : await AnsiConsole.Progress().StartAsync(async context =>
-                {
-                    var task = context.AddTask($"{settings.Mode.ToString().ToLowerInvariant()}: {count} names", maxValue: count * 2);
-                    return await new AcmeRunner(settings).RunAsync((done, _) => task.Value = done, cancellationToken);
-                });
             Print(report, asJson);
             return 0;
         });

@@ -17,6 +17,12 @@ internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? tran
     {
         var counter = new CountingHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } };
         var options = new SluiceClientOptions { Pacing = settings.Mode != AcmeMode.Naive, Registry = new PacerRegistry() };
+        if (settings.Mode == AcmeMode.Naive)
+        {
+            // Like lego: retry every 429 (six attempts each), with no budget to stop it.
+            options.RetryBudget = new RetryBudget(ratio: 0, minimum: 1_000_000);
+        }
+
         foreach (var rate in settings.Rates)
         {
             options.WriteRates.Add(rate);

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Sluice.Cli;
+
+namespace Sluice.Client.Tests;
+
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>The sluice command against the reference server running in its own process; output is captured from stdout.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class CommandLineTests(KestrelServer server) : IClassFixture<KestrelServer>
+{
+    private async Task<(int Exit, string Out, string Error)> Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            var exit = await SluiceCommandLine.Create().Parse(args).InvokeAsync();
+            return (exit, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    private string Url => server.BaseAddress.AbsoluteUri;
+
+    private static JsonElement Json(string text)
+    {
+        var start = text.IndexOf('{', StringComparison.Ordinal);
+        using var document = JsonDocument.Parse(text[start..]);
+        return document.RootElement.Clone();
+    }
+
+    private async Task<string> NewKeyAsync()
+    {
+        var account = Json((await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "accounts", "create", "--name", "cli", "--plan", "pro")).Out).GetProperty("id").GetInt64();
+        var key = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "keys", "create", "--account", account.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Json(key.Out).GetProperty("key").GetString()!;
+    }
+
+    [Fact]
+    public async Task Admin_CreatesAccountsAndKeys_SetsLimitsAndQuotas_AndShowsUsage()
+    {
+        var created = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "accounts", "create", "--name", "Acme", "--plan", "free");
+        var account = Json(created.Out).GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var key = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "keys", "create", "--account", account);
+        var keyId = Json(key.Out).GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var limits = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "limits", "set", "--key", keyId, "--rates", "600/min");
+        var quota = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "quota", "set", "--account", account, "--monthly", "7");
+        var usage = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "usage", "--account", account);
+
+        Assert.Equal(0, created.Exit);
+        Assert.StartsWith("sk_", Json(key.Out).GetProperty("key").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, limits.Exit);
+        Assert.Equal(7, Json(quota.Out).GetProperty("monthly_recipients").GetInt64());
+        Assert.Equal(600, Json(usage.Out).GetProperty("keys")[0].GetProperty("rate_limits")[0].GetProperty("limit").GetInt64());
+    }
+
+    [Fact]
+    public async Task Admin_ReportsARefusal_WithAFailingExitCode()
+    {
+        var result = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "limits", "set", "--key", "999", "--rates", "-1/min");
+        var wrongToken = await Run("admin", "--server", Url, "--token", "wrong-token-123456", "usage", "--account", "1");
+
+        Assert.Equal(1, result.Exit);
+        Assert.Contains("400", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, wrongToken.Exit);
+        Assert.Contains("401", wrongToken.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Acme_WithJson_EndsWithOneJsonObjectOnTheLastLine()
+    {
+        var key = await NewKeyAsync();
+
+        var result = await Run("acme", "--server", Url, "--token", key, "--domain", "cli.example", "--names", "5", "--mode", "bulk", "--json");
+        var last = JsonDocument.Parse(result.Out.TrimEnd().Split('\n')[^1]).RootElement;
+
+        Assert.Equal(0, result.Exit);
+        Assert.Equal(2, last.GetProperty("requests").GetInt32());
+        Assert.Equal(0, last.GetProperty("throttled").GetInt32());
+        Assert.True(last.GetProperty("wall_seconds").GetDouble() > 0);
+        Assert.True(last.GetProperty("theoretical_min_seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Load_ReportsStatusCountsAndLatencyPercentiles()
+    {
+        var result = await Run("load", "--url", Url + "healthz", "--rate", "40", "--duration", "1", "--json");
+        var report = JsonDocument.Parse(result.Out.TrimEnd().Split('\n')[^1]).RootElement;
+
+        Assert.Equal(0, result.Exit);
+        Assert.Equal(40, report.GetProperty("sent").GetInt32());
+        Assert.Equal(40, report.GetProperty("statuses").GetProperty("200").GetInt32());
+        Assert.True(report.GetProperty("p99_ms").GetDouble() >= report.GetProperty("p50_ms").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("load", "--url", "not-a-url")]
+    [InlineData("load", "--url", "http://127.0.0.1:1/", "--rate", "0")]
+    [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--mode", "reckless")]
+    [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--rates", "2/fortnight")]
+    public async Task BadArguments_FailWithAMessage_AndSendNothing(params string[] args)
+    {
+        var result = await Run(args);
+
+        Assert.NotEqual(0, result.Exit);
+        Assert.NotEmpty(result.Error + result.Out);
+    }
+}
