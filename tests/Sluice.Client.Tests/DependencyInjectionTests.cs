@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
+
+namespace Sluice.Client.Tests;
+
+public sealed class DependencyInjectionTests
+{
+    [Fact]
+    public async Task AddSluiceClient_PutsTheHandlerInTheClientsPipeline_WithItsNamedOptions()
+    {
+        var time = new ManualTimeProvider();
+        var registry = new PacerRegistry();
+        var server = new ScriptedServer(time);
+        server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "2"));
+        var services = new ServiceCollection();
+        services.AddHttpClient("desec", c => c.BaseAddress = new Uri("http://api.test/"))
+            .ConfigurePrimaryHttpMessageHandler(() => server)
+            .AddSluiceClient(o =>
+            {
+                o.Registry = registry;
+                o.TimeProvider = time;
+                o.WriteRates.Add(ClientRate.Parse("2/s"));
+            });
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        var first = factory.CreateClient("desec").GetAsync("api/v1/domains/example.com/");
+        while (time.PendingTimers == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        var second = factory.CreateClient("desec").GetAsync("api/v1/domains/example.com/rrsets/");
+        await Task.Delay(50);
+        Assert.Single(server.Received);
+        time.Advance(TimeSpan.FromSeconds(3.1));
+        await Task.WhenAll(first, second);
+
+        Assert.Equal(3, server.Received.Count);
+        Assert.True(server.Received[1].At - server.Received[0].At >= TimeSpan.FromSeconds(2));
+        Assert.Contains("http://api.test|read|example.com", registry.Scopes);
+    }
+}
