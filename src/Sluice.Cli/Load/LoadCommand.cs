@@ -45,8 +45,15 @@ internal static class LoadCommand
                 return 2;
             }
 
-            var report = await new LoadRunner(settings).RunAsync(cancellationToken);
-            Print(report, parse.GetValue(json));
+            var asJson = parse.GetValue(json);
+            var report = asJson
+                ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken)
+                : await AnsiConsole.Progress().StartAsync(async context =>
+                {
+                    var task = context.AddTask($"GET {settings.Url} at {settings.Rate}/s", maxValue: settings.Total);
+                    return await new LoadRunner(settings).RunAsync(sent => task.Value = sent, cancellationToken);
+                });
+            Print(report, asJson);
             return 0;
         });
         return command;

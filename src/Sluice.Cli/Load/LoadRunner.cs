@@ -9,7 +9,8 @@ namespace Sluice.Cli.Load;
 /// </summary>
 internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? transport = null)
 {
-    public async Task<LoadReport> RunAsync(CancellationToken cancellationToken = default)
+    /// <summary>Runs the load; <paramref name="progress"/> hears how many requests have been sent.</summary>
+    public async Task<LoadReport> RunAsync(Action<int>? progress = null, CancellationToken cancellationToken = default)
     {
         using var http = new HttpClient(transport ?? new SocketsHttpHandler { MaxConnectionsPerServer = 256 }, disposeHandler: transport is null) { Timeout = TimeSpan.FromSeconds(30) };
         var total = settings.Total;
@@ -27,6 +28,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             }
 
             var index = i;
+            progress?.Invoke(i + 1);
             running.Add(Task.Run(
                 async () =>
                 {
