@@ -82,6 +82,27 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AServerWithStoredKeyLimits_StartsEvenWhenTheSharedStoreIsDown()
+    {
+        string key;
+        await using (var first = new ServerHost(directory: _host.Directory))
+        {
+            var account = await first.CreateAccountAsync();
+            long keyId;
+            (keyId, key) = await first.CreateKeyAsync(account);
+            using var admin = first.Admin();
+            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
+        }
+
+        await using var restarted = new ServerHost(
+            new() { ["Sluice:Store"] = "Redis", ["Sluice:Redis:Configuration"] = "127.0.0.1:1,connectTimeout=200", ["Sluice:Redis:Timeout"] = "00:00:00.200" },
+            directory: _host.Directory);
+        using var client = restarted.WithKey(key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task Usage_ShowsTheQuota_AndEachKeysWindow()
     {
         var (account, keyId, client) = await _host.NewCustomerAsync();

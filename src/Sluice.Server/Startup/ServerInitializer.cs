@@ -79,9 +79,18 @@ internal static class ServerInitializer
         var db = scope.ServiceProvider.GetRequiredService<ServerDb>();
         var limits = scope.ServiceProvider.GetRequiredService<SluiceLimits>();
         var overridden = await db.ApiKeys.AsNoTracking().Where(k => k.RatesOverride != null && k.RevokedAt == null).ToListAsync();
+        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Sluice.Server.Startup");
         foreach (var key in overridden)
         {
-            await limits.SetOverrideAsync(AdminEndpoints.ApiKeyLayer, AdminEndpoints.KeyOf(key.Id), key.RatesOverride!.Split(','));
+            try
+            {
+                await limits.SetOverrideAsync(AdminEndpoints.ApiKeyLayer, AdminEndpoints.KeyOf(key.Id), key.RatesOverride!.Split(','));
+            }
+            catch (Exception e) when (e is not ArgumentException)
+            {
+                // A shared store (Redis) that is down keeps its own copy of the overrides; the server still starts.
+                logger.LogWarning(e, "Could not restore the rates of key {KeyId} to the rate-limit store.", key.Id);
+            }
         }
     }
 }
