@@ -3,8 +3,9 @@
 -- Unix epoch, which Lua's doubles hold exactly. Integer division is math.floor(a / b): with a below 2^53 and b >= 1
 -- the quotient of two exact integers never rounds across a whole number here.
 --
--- KEYS[i]  the state of layer i for the request's key: a hash (fixed, sliding, token bucket) or a sorted set
---          of leases (concurrency).
+-- KEYS[i]  the state of layer i for the request's key: a string per rate (fixed window; rate r > 0 in KEYS[i]#r,
+--          an undeclared key, so Redis Cluster is not supported), a hash (sliding, token bucket) or a sorted set of
+--          leases (concurrency).
 -- ARGV     now (empty: the server's TIME), cost, lease member, TTL padding in milliseconds, then per layer:
 --          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
 --          then per rate: limit, period in microseconds.
@@ -29,17 +30,27 @@ local function int(n) return string.format('%d', n) end
 -- Each check returns: allowed, remaining after, reset after, retry after, remaining before, reset before, and a
 -- function that charges the state and returns when it is empty again.
 
-local function fixed(key, r, limit, period)
-  local fields = redis.call('HMGET', key, 'w' .. r, 'c' .. r)
+-- A fixed window keeps each rate in its own string key, "window:count": rate 0 in KEYS[i], rate r in KEYS[i]#r.
+-- Each charge rewrites it with a TTL that covers the window, so no PTTL/PEXPIRE is needed.
+local function fixed_key(key, r)
+  if r == 0 then return key end
+  return key .. '#' .. r
+end
+
+local function fixed(stored_value, key, r, limit, period)
   local window = floor_div(now, period)
-  local stored = tonumber(fields[1])
-  local count = 0
-  if stored and stored >= window then count = tonumber(fields[2]) or 0 end
+  local stored, count = nil, 0
+  if stored_value then
+    local separator = string.find(stored_value, ':', 1, true)
+    stored = tonumber(string.sub(stored_value, 1, separator - 1))
+    if stored >= window then count = tonumber(string.sub(stored_value, separator + 1)) end
+  end
   local keep = window
   if count > 0 then keep = stored end
   local window_end = (window + 1) * period
   local charge = function()
-    redis.call('HSET', key, 'w' .. r, int(keep), 'c' .. r, int(count + cost))
+    local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
+    redis.call('SET', fixed_key(key, r), int(keep) .. ':' .. int(count + cost), 'PX', int(ttl))
     return window_end
   end
   if cost > limit then return false, limit - count, window_end, NEVER, limit - count, window_end, charge end
@@ -132,6 +143,71 @@ local function concurrency(key, limit, lifetime)
   return false, before, now, UNKNOWN, before, now, charge
 end
 
+-- Every layer a one-rate fixed window (the common case): the same decision in straight-line code, reading every
+-- state with one MGET and writing each charged one with one SET. No closures or tables per layer: Redis interprets
+-- Lua, and that overhead, not the commands, is most of a script's cost. Window numbers and counts stay far below
+-- 10^14, so Lua's own number formatting writes them exactly.
+do
+  local n = #KEYS
+  local all_fixed = n > 0
+  local at = 5
+  for i = 1, n do
+    if ARGV[at] ~= '1' or ARGV[at + 3] ~= '1' then
+      all_fixed = false
+      break
+    end
+    at = at + 6
+  end
+  if all_fixed then
+    local values = redis.call('MGET', unpack(KEYS))
+    local counts, keeps, ends, limits, shadows, oks = {}, {}, {}, {}, {}, {}
+    local allowed = true
+    at = 5
+    for i = 1, n do
+      local shadow = ARGV[at + 1] == '1'
+      local limit = tonumber(ARGV[at + 4])
+      local period = tonumber(ARGV[at + 5])
+      at = at + 6
+      local window = math.floor(now / period)
+      local count, keep = 0, window
+      local value = values[i]
+      if value then
+        local separator = string.find(value, ':', 1, true)
+        local stored = tonumber(string.sub(value, 1, separator - 1))
+        if stored >= window then
+          count = tonumber(string.sub(value, separator + 1))
+          if count > 0 then keep = stored end
+        end
+      end
+      local ok = cost <= limit and count + cost <= limit
+      counts[i], keeps[i], ends[i], limits[i], shadows[i], oks[i] = count, keep, (window + 1) * period, limit, shadow, ok
+      if not ok and not shadow then allowed = false end
+    end
+    local charged = allowed and cost > 0
+    local reply = { allowed and 1 or 0 }
+    for i = 1, n do
+      local count, window_end, limit, ok = counts[i], ends[i], limits[i], oks[i]
+      local remaining = limit - count
+      local retry, outcome = 0, 0
+      if ok and charged then
+        remaining = limit - count - cost
+        local ttl = math.ceil((window_end - now) / 1000)
+        if ttl < 1 then ttl = 1 end
+        redis.call('SET', KEYS[i], keeps[i] .. ':' .. (count + cost), 'PX', ttl + padding)
+      elseif not ok then
+        outcome = 1
+        if shadows[i] then outcome = 2 end
+        if cost > limit then retry = NEVER else retry = window_end - now end
+      end
+      reply[#reply + 1] = remaining
+      reply[#reply + 1] = window_end
+      reply[#reply + 1] = retry
+      reply[#reply + 1] = outcome
+    end
+    return reply
+  end
+end
+
 -- Phase 1: every rate of every layer decides; nothing changes.
 local layers = {}
 local allowed = true
@@ -149,7 +225,7 @@ for i = 1, #KEYS do
     arg = arg + 2
     local ok, remaining, reset, retry, remaining_before, reset_before, charge
     if algorithm == 1 then
-      ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(key, r, limit, period)
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(redis.call('GET', fixed_key(key, r)), key, r, limit, period)
     elseif algorithm == 2 then
       ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(key, r, limit, period, segments)
     elseif algorithm == 3 then
@@ -171,7 +247,9 @@ local charged = allowed and cost > 0
 for i = 1, #layers do
   local layer = layers[i]
   layer.charged = charged and layer.passed
-  if layer.charged then
+  if layer.charged and layer.algorithm == 1 then
+    for r = 1, #layer.rates do layer.rates[r].charge() end
+  elseif layer.charged then
     local expires = now
     for r = 1, #layer.rates do expires = math.max(expires, layer.rates[r].charge()) end
     local ttl = math.max(1, math.ceil((expires - now) / 1000)) + padding
