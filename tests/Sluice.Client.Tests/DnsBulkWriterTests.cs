@@ -138,6 +138,20 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
         Assert.Single(_wire.Requests);
     }
 
+    [Fact]
+    public async Task ACancelledCaller_StopsWaiting_WhileTheOthersGetTheirResults()
+    {
+        await using var writer = new DnsBulkWriter(_dns, new DnsBulkWriterOptions { MaxWait = TimeSpan.FromMilliseconds(200) });
+        using var cancel = new CancellationTokenSource();
+
+        var cancelled = writer.WriteAsync("example.com", Txt("a"), cancel.Token);
+        var other = writer.WriteAsync("example.com", Txt("b"));
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal("b", (await other)!.Subname);
+    }
+
     /// <summary>Records each request that reaches the server.</summary>
     private sealed class CountingTransport : DelegatingHandler
     {

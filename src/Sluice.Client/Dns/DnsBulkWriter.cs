@@ -56,7 +56,12 @@ public sealed class DnsBulkWriter : IAsyncDisposable
         }
 
         var completion = new TaskCompletionSource<RRset?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        cancellationToken.Register(static c => ((TaskCompletionSource<RRset?>)c!).TrySetCanceled(), completion);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // A cancelled caller stops waiting (its write may still be sent with the batch); the registration ends with the task.
+            var registration = cancellationToken.Register(static c => ((TaskCompletionSource<RRset?>)c!).TrySetCanceled(), completion);
+            completion.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         bool full;
         lock (_pending)
         {
