@@ -57,7 +57,7 @@ public static class RedisBenchmark
             foreach (var argument in new[]
             {
                 "-c", "1", "redis-benchmark", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "50", "-P", "16",
-                "-n", decisions.ToString(CultureInfo.InvariantCulture), "-q",
+                "-n", decisions.ToString(CultureInfo.InvariantCulture),
                 "EVALSHA", sha, "3", "b:global-ip:f:10.0.0.1", "b:api-key:f:key-1", "b:auth:f:10.0.0.1",
                 string.Empty, "1", "bench:1", "1000",
                 "1", "0", "10", "1", "1000000000", "60000000",
@@ -72,12 +72,21 @@ public static class RedisBenchmark
             var benchmarkOutput = await benchmark.StandardOutput.ReadToEndAsync();
             await benchmark.WaitForExitAsync();
             var peerPerSecond = ParseRequestsPerSecond(benchmarkOutput);
+            var peerP99 = ParseP99(benchmarkOutput);
+
+            // Latency at half of this process's throughput: requests started on a fixed schedule (open loop), each timed
+            // from its scheduled start, so a stall shows up in every request it delays.
+            var halfRate = sluicePerSecond / 2;
+            var count = (int)Math.Min(decisions / 2, halfRate * 10);
+            var latencies = await OpenLoop(store, layers, halfRate, count);
+            var p99 = latencies[(int)Math.Ceiling(0.99 * latencies.Length) - 1];
 
             Console.WriteLine("| measure | Sluice | reference | ratio | target |");
             Console.WriteLine("|---|---|---|---|---|");
             Console.WriteLine($"| EVALSHA per decision (INFO commandstats) | {evalshaCalls / (double)decisions:F3} | 1 | | exactly 1 |");
             Console.WriteLine($"| Redis usec_per_call, 3-layer decision vs 1-key INCR+PEXPIRE script | {evalshaUsec:F2} µs | {incrUsec:F2} µs | {evalshaUsec / incrUsec:F2}× | ≤ 2.5× |");
             Console.WriteLine($"| decisions/s, this process (64 in flight) vs redis-benchmark -c 50 -P 16, same EVALSHA | {sluicePerSecond:F0} | {peerPerSecond:F0} | {sluicePerSecond / peerPerSecond:P0} | ≥ 80 % |");
+            Console.WriteLine($"| p99 latency: this process at half its throughput ({halfRate:F0}/s, open loop) vs redis-benchmark's p99 | {p99:F3} ms | {peerP99:F3} ms | {p99 / peerP99:F2}× | ≤ 2× |");
             Console.WriteLine($"| client bytes allocated per decision | {allocated:F0} B | | | ≤ 408 B |");
             Console.WriteLine();
             Console.WriteLine("| algorithm | Redis MEMORY USAGE per key (one rate) |");
@@ -136,12 +145,59 @@ public static class RedisBenchmark
         return (long.Parse(fields["calls"], CultureInfo.InvariantCulture), double.Parse(fields["usec_per_call"], CultureInfo.InvariantCulture));
     }
 
+    private static async Task<double[]> OpenLoop(RedisRateLimitStore store, LayerKey[] layers, double perSecond, int count)
+    {
+        var latencies = new double[count];
+        var running = new Task[count];
+        var clock = Stopwatch.StartNew();
+        var ticksPerRequest = Stopwatch.Frequency / perSecond;
+        for (var i = 0; i < count; i++)
+        {
+            var due = (long)(i * ticksPerRequest);
+            while (clock.ElapsedTicks < due)
+            {
+                if (due - clock.ElapsedTicks > Stopwatch.Frequency / 500)
+                {
+                    await Task.Delay(1);
+                }
+                else
+                {
+                    Thread.SpinWait(20);
+                }
+            }
+
+            var index = i;
+            running[i] = Time(index, due);
+        }
+
+        await Task.WhenAll(running);
+        Array.Sort(latencies);
+        return latencies;
+
+        async Task Time(int index, long due)
+        {
+            var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
+            await store.AcquireAsync(layers, statuses);
+            latencies[index] = (clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency;
+        }
+    }
+
     private static double ParseRequestsPerSecond(string output)
     {
-        // "EVALSHA ...: 123456.78 requests per second, p50=..." (the -q form)
+        // "  throughput summary: 123456.78 requests per second"
         var at = output.LastIndexOf(" requests per second", StringComparison.Ordinal);
         var start = output.LastIndexOf(':', at) + 1;
         return double.Parse(output[start..at].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static double ParseP99(string output)
+    {
+        // "  latency summary (msec):" then a header row "avg min p50 p95 p99 max" and a row of values.
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var header = Array.FindLastIndex(lines, l => l.StartsWith("avg", StringComparison.Ordinal));
+        var names = lines[header].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var values = lines[header + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return double.Parse(values[Array.IndexOf(names, "p99")], CultureInfo.InvariantCulture);
     }
 
     private static int FreePort()
