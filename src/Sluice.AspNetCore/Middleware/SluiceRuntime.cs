@@ -42,6 +42,11 @@ internal sealed class SluiceRuntime : IDisposable
     /// <summary>Compiles the current configuration against the endpoints; throws with every problem, or starts watching for changes.</summary>
     public void Start(EndpointDataSource? endpoints)
     {
+        if (_plan is not null)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (_plan is not null)
