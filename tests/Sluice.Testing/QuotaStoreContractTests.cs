@@ -192,6 +192,50 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
+    public async Task ABatch_IsChargedAsIfOneItemAfterAnother()
+    {
+        var store = await CreateAsync();
+        await store.ChargeAsync(Recipient("old@example.com", limit: 3));
+
+        var decisions = await store.ChargeManyAsync(
+        [
+            Recipient("a@example.com"), Recipient("old@example.com"), Recipient("a@example.com"), Recipient("b@example.com"), Recipient("c@example.com"),
+            Recipient("b@example.com"), Recipient("x@example.com", subject: "acct-2"),
+        ]);
+
+        Assert.Equal(
+            [QuotaOutcome.Charged, QuotaOutcome.AlreadyCounted, QuotaOutcome.AlreadyCounted, QuotaOutcome.Charged, QuotaOutcome.Exceeded, QuotaOutcome.AlreadyCounted, QuotaOutcome.Charged],
+            decisions.Select(d => d.Outcome));
+        Assert.Equal([2L, 2, 2, 3, 3, 3, 1], decisions.Select(d => d.Used));
+        Assert.Equal(3, (await store.GetUsageAsync("recipients", "acct-1", 3, QuotaPeriod.Month)).Used);
+        Assert.Equal(1, (await store.GetUsageAsync("recipients", "acct-2", 3, QuotaPeriod.Month)).Used);
+    }
+
+    [Fact]
+    public async Task AnEmptyBatch_ChargesNothing()
+    {
+        var store = await CreateAsync();
+
+        Assert.Empty(await store.ChargeManyAsync([]));
+    }
+
+    [Fact]
+    public async Task ConcurrentBatches_WithTenLeft_ChargeExactlyTen()
+    {
+        var store = await CreateAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await store.ChargeAsync(Recipient($"old{i}@example.com", limit: 15));
+        }
+
+        var batches = await Task.WhenAll(Enumerable.Range(0, 3).Select(b => Task.Run(() =>
+            store.ChargeManyAsync(Enumerable.Range(0, 10).Select(i => Recipient($"new{b}-{i}@example.com", limit: 15)).ToList()).AsTask())));
+
+        Assert.Equal(10, batches.Sum(decisions => decisions.Count(d => d.Outcome == QuotaOutcome.Charged)));
+        Assert.Equal(15, (await store.GetUsageAsync("recipients", "acct-1", 15, QuotaPeriod.Month)).Used);
+    }
+
+    [Fact]
     public async Task BadArguments_AreRefused_AsArgumentErrors()
     {
         var store = await CreateAsync();

@@ -29,6 +29,28 @@ public sealed class RedisQuotaStore : QuotaStore, IDisposable
 
     private static readonly TimeSpan FirstConnectTimeout = TimeSpan.FromSeconds(5);
 
+    private const string ChargeManyScript = """
+        local used = redis.call('SCARD', KEYS[1])
+        local reply = {}
+        local added = false
+        for n = 2, #ARGV, 2 do
+          local outcome = 0
+          if redis.call('SISMEMBER', KEYS[1], ARGV[n]) == 1 then
+            outcome = 1
+          elseif used + 1 > tonumber(ARGV[n + 1]) then
+            outcome = 2
+          else
+            redis.call('SADD', KEYS[1], ARGV[n])
+            used = used + 1
+            added = true
+          end
+          reply[#reply + 1] = outcome
+          reply[#reply + 1] = used
+        end
+        if added then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+        return reply
+        """;
+
     private readonly RedisQuotaStoreOptions _options;
     private readonly Task<ConnectionMultiplexer> _connecting;
     private readonly bool _ownsConnection;
@@ -80,6 +102,47 @@ public sealed class RedisQuotaStore : QuotaStore, IDisposable
             _ => QuotaOutcome.Exceeded,
         };
         return new QuotaDecision(outcome, request.Limit, (long)result[1], resets);
+    }
+
+    /// <summary>Charges the batch with one script call per subject and period, each item as if charged on its own, in order.</summary>
+    public override async ValueTask<IReadOnlyList<QuotaDecision>> ChargeManyAsync(IReadOnlyList<QuotaRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        foreach (var request in requests)
+        {
+            Validate(request);
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
+        var decisions = new QuotaDecision[requests.Count];
+        foreach (var group in Enumerable.Range(0, requests.Count).GroupBy(n => Key(requests[n].Quota, requests[n].Subject, requests[n].Period, now), StringComparer.Ordinal))
+        {
+            var indexes = group.ToList();
+            var period = requests[indexes[0]].Period;
+            var resets = period.ResetAfter(now);
+            var ttlSeconds = (long)Math.Ceiling((resets - now + _options.RetainAfterPeriod).TotalSeconds);
+            var values = new RedisValue[1 + (2 * indexes.Count)];
+            values[0] = ttlSeconds;
+            for (var k = 0; k < indexes.Count; k++)
+            {
+                values[1 + (2 * k)] = requests[indexes[k]].Item;
+                values[2 + (2 * k)] = requests[indexes[k]].Limit;
+            }
+
+            var reply = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(ChargeManyScript, [group.Key], values), cancellationToken).ConfigureAwait(false))!;
+            for (var k = 0; k < indexes.Count; k++)
+            {
+                var outcome = (int)reply[2 * k] switch
+                {
+                    0 => QuotaOutcome.Charged,
+                    1 => QuotaOutcome.AlreadyCounted,
+                    _ => QuotaOutcome.Exceeded,
+                };
+                decisions[indexes[k]] = new QuotaDecision(outcome, requests[indexes[k]].Limit, (long)reply[(2 * k) + 1], resets);
+            }
+        }
+
+        return decisions;
     }
 
     /// <inheritdoc />

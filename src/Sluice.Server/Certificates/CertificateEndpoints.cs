@@ -146,18 +146,17 @@ internal static class CertificateEndpoints
             rows.Add((row, item));
         }
 
-        // Every row is valid: now issue, charging the quota row by row; rows past it are refused, not fatal.
+        // Every row is valid: now charge the quota for all rows at once (in row order); rows past it are refused, not fatal.
         var account = await AccountOf(context, db, cancellationToken);
+        var decisions = await quota.ChargeManyAsync(account, rows.Select(r => r.Request.RecipientEmail!), cancellationToken);
         var results = new List<BulkRowResult>(rows.Count);
         var issued = new List<(int Row, Certificate Certificate)>();
-        var last = default(QuotaDecision?);
-        foreach (var (row, item) in rows)
+        for (var n = 0; n < rows.Count; n++)
         {
-            var decision = await quota.ChargeAsync(account, item.RecipientEmail!, cancellationToken);
-            last = decision;
-            if (!decision.IsAllowed)
+            var (row, item) = rows[n];
+            if (!decisions[n].IsAllowed)
             {
-                results.Add(new BulkRowResult(row, "refused", null, "QUOTA_EXCEEDED", $"The monthly quota of {decision.Limit} unique recipients is used up."));
+                results.Add(new BulkRowResult(row, "refused", null, "QUOTA_EXCEEDED", $"The monthly quota of {decisions[n].Limit} unique recipients is used up."));
                 continue;
             }
 
@@ -170,7 +169,7 @@ internal static class CertificateEndpoints
         await db.SaveChangesAsync(cancellationToken);
         var byRow = issued.ToDictionary(i => i.Row, i => CertificateResponse.From(i.Certificate));
         var answer = results.Select(r => byRow.TryGetValue(r.Row, out var c) ? r with { Certificate = c } : r).ToList();
-        var usage = last is { } l ? new QuotaUsage(l.Limit, l.Used, l.ResetsAt) : await quota.UsageAsync(account, cancellationToken);
+        var usage = decisions.Count > 0 ? new QuotaUsage(decisions[^1].Limit, decisions[^1].Used, decisions[^1].ResetsAt) : await quota.UsageAsync(account, cancellationToken);
         RecipientQuota.WriteHeaders(context.Response, usage.Limit, usage.Remaining, usage.ResetsAt);
         return TypedResults.Ok(new BulkResult(issued.Count, answer.Count - issued.Count, answer));
     }

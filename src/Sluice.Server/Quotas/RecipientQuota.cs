@@ -23,6 +23,14 @@ internal sealed class RecipientQuota(QuotaStore store, IOptionsMonitor<QuotaOpti
     public ValueTask<QuotaDecision> ChargeAsync(Account account, string email, CancellationToken cancellationToken)
         => store.ChargeAsync(new QuotaRequest(Name, Subject(account), Normalise(email), LimitOf(account), QuotaPeriod.Month), cancellationToken);
 
+    /// <summary>Charges many recipients at once (one transaction or round trip), each as if on its own, in order.</summary>
+    public ValueTask<IReadOnlyList<QuotaDecision>> ChargeManyAsync(Account account, IEnumerable<string> emails, CancellationToken cancellationToken)
+    {
+        var limit = LimitOf(account);
+        var subject = Subject(account);
+        return store.ChargeManyAsync([.. emails.Select(e => new QuotaRequest(Name, subject, Normalise(e), limit, QuotaPeriod.Month))], cancellationToken);
+    }
+
     public ValueTask<QuotaUsage> UsageAsync(Account account, CancellationToken cancellationToken)
         => store.GetUsageAsync(Name, Subject(account), LimitOf(account), QuotaPeriod.Month, cancellationToken);
 

@@ -42,48 +42,82 @@ public sealed partial class SqliteQuotaStore : QuotaStore
 
     /// <inheritdoc />
     public override async ValueTask<QuotaDecision> ChargeAsync(QuotaRequest request, CancellationToken cancellationToken = default)
-    {
-        Validate(request);
-        var now = _options.TimeProvider.GetUtcNow();
-        var period = request.Period.NameOf(now);
-        var resets = request.Period.ResetAfter(now);
+        => (await ChargeManyAsync([request], cancellationToken).ConfigureAwait(false))[0];
 
+    /// <summary>Charges the whole batch in one transaction (one fsync), each item as if charged on its own, in order.</summary>
+    public override async ValueTask<IReadOnlyList<QuotaDecision>> ChargeManyAsync(IReadOnlyList<QuotaRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        foreach (var request in requests)
+        {
+            Validate(request);
+        }
+
+        var decisions = new QuotaDecision[requests.Count];
+        if (requests.Count == 0)
+        {
+            return decisions;
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
-
-            await using var read = Command(connection, transaction,
-                $"SELECT (SELECT COUNT(*) FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i), " +
-                $"COALESCE((SELECT used FROM {_usage} WHERE quota = $q AND subject = $s AND period = $p), 0)",
-                request, period);
-            long counted, used;
-            await using (var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            await using var exists = Command(connection, transaction, $"SELECT COUNT(*) FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
+            await using var usage = Command(connection, transaction, $"SELECT COALESCE((SELECT used FROM {_usage} WHERE quota = $q AND subject = $s AND period = $p), 0)");
+            await using var insert = Command(connection, transaction, $"INSERT INTO {_items} (quota, subject, period, item) VALUES ($q, $s, $p, $i)");
+            var used = new Dictionary<(string Quota, string Subject, string Period), (long Used, bool Changed)>();
+            for (var n = 0; n < requests.Count; n++)
             {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                counted = reader.GetInt64(0);
-                used = reader.GetInt64(1);
+                var request = requests[n];
+                var period = request.Period.NameOf(now);
+                var resets = request.Period.ResetAfter(now);
+                var group = (request.Quota, request.Subject, period);
+                if (!used.TryGetValue(group, out var state))
+                {
+                    Bind(usage, request, period);
+                    state = ((long)(await usage.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, false);
+                }
+
+                Bind(exists, request, period);
+                if ((long)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+                {
+                    decisions[n] = new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, state.Used, resets);
+                }
+                else if (state.Used + 1 > request.Limit)
+                {
+                    decisions[n] = new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, state.Used, resets);
+                }
+                else
+                {
+                    Bind(insert, request, period);
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    state = (state.Used + 1, true);
+                    decisions[n] = new QuotaDecision(QuotaOutcome.Charged, request.Limit, state.Used, resets);
+                }
+
+                used[group] = state;
             }
 
-            if (counted > 0)
+            await using var save = Command(connection, transaction,
+                $"INSERT INTO {_usage} (quota, subject, period, used) VALUES ($q, $s, $p, $u) ON CONFLICT (quota, subject, period) DO UPDATE SET used = excluded.used");
+            var total = save.Parameters.Add("$u", SqliteType.Integer);
+            foreach (var ((quota, subject, period), state) in used)
             {
-                return new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, used, resets);
+                if (state.Changed)
+                {
+                    save.Parameters["$q"].Value = quota;
+                    save.Parameters["$s"].Value = subject;
+                    save.Parameters["$p"].Value = period;
+                    total.Value = state.Used;
+                    await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (used + 1 > request.Limit)
-            {
-                return new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, used, resets);
-            }
-
-            await using var write = Command(connection, transaction,
-                $"INSERT INTO {_items} (quota, subject, period, item) VALUES ($q, $s, $p, $i); " +
-                $"INSERT INTO {_usage} (quota, subject, period, used) VALUES ($q, $s, $p, 1) " +
-                "ON CONFLICT (quota, subject, period) DO UPDATE SET used = used + 1;",
-                request, period);
-            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new QuotaDecision(QuotaOutcome.Charged, request.Limit, used + 1, resets);
+            return decisions;
         }
         catch (SqliteException e)
         {
@@ -136,16 +170,24 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         return connection;
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, in QuotaRequest request, string period)
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        command.Parameters.AddWithValue("$q", request.Quota);
-        command.Parameters.AddWithValue("$s", request.Subject);
-        command.Parameters.AddWithValue("$p", period);
-        command.Parameters.AddWithValue("$i", request.Item);
+        command.Parameters.Add("$q", SqliteType.Text);
+        command.Parameters.Add("$s", SqliteType.Text);
+        command.Parameters.Add("$p", SqliteType.Text);
+        command.Parameters.Add("$i", SqliteType.Text);
         return command;
+    }
+
+    private static void Bind(SqliteCommand command, in QuotaRequest request, string period)
+    {
+        command.Parameters["$q"].Value = request.Quota;
+        command.Parameters["$s"].Value = request.Subject;
+        command.Parameters["$p"].Value = period;
+        command.Parameters["$i"].Value = request.Item;
     }
 
     [GeneratedRegex("^[A-Za-z0-9_]*$")]

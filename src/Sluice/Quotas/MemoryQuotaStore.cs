@@ -15,6 +15,22 @@ public sealed class MemoryQuotaStore : QuotaStore
 
     /// <inheritdoc />
     public override ValueTask<QuotaDecision> ChargeAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(Charge(request, cancellationToken));
+
+    /// <inheritdoc />
+    public override ValueTask<IReadOnlyList<QuotaDecision>> ChargeManyAsync(IReadOnlyList<QuotaRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var decisions = new QuotaDecision[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            decisions[i] = Charge(requests[i], cancellationToken);
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<QuotaDecision>>(decisions);
+    }
+
+    private QuotaDecision Charge(QuotaRequest request, CancellationToken cancellationToken)
     {
         Validate(request);
         cancellationToken.ThrowIfCancellationRequested();
@@ -31,16 +47,16 @@ public sealed class MemoryQuotaStore : QuotaStore
 
             if (bucket.Items.Contains(request.Item))
             {
-                return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, bucket.Items.Count, resets));
+                return new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, bucket.Items.Count, resets);
             }
 
             if (bucket.Items.Count + 1 > request.Limit)
             {
-                return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, bucket.Items.Count, resets));
+                return new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, bucket.Items.Count, resets);
             }
 
             bucket.Items.Add(request.Item);
-            return ValueTask.FromResult(new QuotaDecision(QuotaOutcome.Charged, request.Limit, bucket.Items.Count, resets));
+            return new QuotaDecision(QuotaOutcome.Charged, request.Limit, bucket.Items.Count, resets);
         }
     }
 

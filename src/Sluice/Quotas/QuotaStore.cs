@@ -17,6 +17,24 @@ public abstract class QuotaStore
     /// <exception cref="QuotaStoreUnavailableException">The backing store could not be reached; nothing is known to be charged.</exception>
     public abstract ValueTask<QuotaDecision> ChargeAsync(QuotaRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Charges several items as if one after another, in order: each is charged, already counted or refused on its own
+    /// (a refused item does not stop the ones after it, which may still be counted already). The default charges them
+    /// one by one; stores override it to charge a batch in one transaction or round trip.
+    /// </summary>
+    /// <returns>One decision per request, in the same order.</returns>
+    public virtual async ValueTask<IReadOnlyList<QuotaDecision>> ChargeManyAsync(IReadOnlyList<QuotaRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var decisions = new QuotaDecision[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            decisions[i] = await ChargeAsync(requests[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return decisions;
+    }
+
     /// <summary>Reads the current period's usage of <paramref name="subject"/>'s quota without charging.</summary>
     public abstract ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default);
 
