@@ -68,6 +68,7 @@ builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransfor
 var app = builder.Build();
 await ServerInitializer.InitializeAsync(app);
 
+app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
 app.UseMiddleware<ApiErrorMiddleware>();
 app.UseRouting();
 app.UseAuthentication();

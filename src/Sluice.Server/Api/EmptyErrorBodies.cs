@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Sluice.Server.Api;
+
+/// <summary>
+/// Gives a body to error responses that have none (no route: 404, wrong method: 405, wrong content type: 415): a
+/// problem+json with a <c>code</c> on the CertDirectory API and the admin API, deSEC's <c>{"detail": "..."}</c> on the
+/// DNS API, so every error a client sees is one it can parse.
+/// </summary>
+internal static class EmptyErrorBodies
+{
+    public static async Task WriteAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var (code, title) = status switch
+        {
+            StatusCodes.Status404NotFound => ("NOT_FOUND", "Not found"),
+            StatusCodes.Status405MethodNotAllowed => ("METHOD_NOT_ALLOWED", "Method not allowed"),
+            StatusCodes.Status415UnsupportedMediaType => ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+            _ => ("HTTP_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture), "Request failed"),
+        };
+        var detail = status == StatusCodes.Status415UnsupportedMediaType
+            ? $"Unsupported media type \"{http.Request.ContentType}\" in request."
+            : status == StatusCodes.Status404NotFound ? "Not found." : title + ".";
+
+        if (http.Request.Path.StartsWithSegments("/api/v1"))
+        {
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["detail"] = detail }));
+            return;
+        }
+
+        await ApiProblems.Problem(status, code, title, detail).ExecuteAsync(http);
+    }
+}
