@@ -104,6 +104,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
             if (pacer is not null && _options.LearnFromHeaders)
             {
                 pacer.Learn(limits.Policies);
+                pacer.LearnWindow(limits.Window);
                 if (limits.ExhaustedFor is { } exhausted && exhausted > TimeSpan.Zero)
                 {
                     pacer.PauseUntil(now + exhausted);

@@ -268,6 +268,26 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
+    public async Task AnXRateLimitWindow_IsInferredFromTwoResets_AndPacesTheScope()
+    {
+        var h = new ClientHarness();
+        var start = h.Time.GetUtcNow();
+        var firstReset = start.ToUnixTimeSeconds() + 10;
+        h.Server
+            .Then(HttpStatusCode.OK, ("X-RateLimit-Limit", "2"), ("X-RateLimit-Remaining", "1"), ("X-RateLimit-Reset", firstReset.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Then(HttpStatusCode.OK, ("X-RateLimit-Limit", "2"), ("X-RateLimit-Remaining", "1"), ("X-RateLimit-Reset", (firstReset + 60).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var client = h.NewClient();
+
+        await h.Drive(client.GetAsync("a"));
+        h.Time.Advance(TimeSpan.FromSeconds(15));
+        await h.Drive(client.GetAsync("b"));
+        await h.Drive(client.GetAsync("c"));
+
+        Assert.Contains(new ClientRate(2, TimeSpan.FromMinutes(1)), h.Options.Registry.Find("http://api.test|read")!.Rates);
+        Assert.True(h.Since(start, 2) >= TimeSpan.FromMinutes(1), $"the third request went at {h.Since(start, 2)}");
+    }
+
+    [Fact]
     public async Task WithPacingOff_OnlyRetriesHappen()
     {
         var h = new ClientHarness(o =>

@@ -24,6 +24,7 @@ public static class RateLimitHeaderParser
         TimeSpan? wait = null;
         string? source = null;
         TimeSpan? exhausted = null;
+        (long, DateTimeOffset)? window = null;
 
         if (headers.RetryAfter is { } retryAfter)
         {
@@ -35,9 +36,9 @@ public static class RateLimitHeaderParser
         {
             foreach (var (name, parameters) in StructuredList(policyField))
             {
-                if (Number(parameters, "q") is { } quota && quota >= 1 && Number(parameters, "w") is { } window && window >= 1)
+                if (Number(parameters, "q") is { } quota && quota >= 1 && Number(parameters, "w") is { } seconds && seconds >= 1)
                 {
-                    policies[name] = new ClientRate(quota, TimeSpan.FromSeconds(window));
+                    policies[name] = new ClientRate(quota, TimeSpan.FromSeconds(seconds));
                 }
             }
         }
@@ -86,6 +87,11 @@ public static class RateLimitHeaderParser
                 exhausted = Max(exhausted, reset);
             }
 
+            if (window is null && Integer(headers, prefix + "Limit") is { } limit && limit >= 1)
+            {
+                window = (limit, now + reset.Value);
+            }
+
             if (wait is null && (response.StatusCode == HttpStatusCode.TooManyRequests || Integer(headers, prefix + "Remaining") is 0))
             {
                 wait = reset;
@@ -93,7 +99,7 @@ public static class RateLimitHeaderParser
             }
         }
 
-        return new ServerLimits { Wait = wait, WaitSource = source, Policies = policies, ExhaustedFor = exhausted };
+        return new ServerLimits { Wait = wait, WaitSource = source, Policies = policies, ExhaustedFor = exhausted, Window = window };
     }
 
     /// <summary>The members of a structured-field list: each item's name (token or quoted string) and its parameters.</summary>

@@ -22,4 +22,11 @@ public sealed class ServerLimits
     /// with a reset); a published rate paces exactly instead. Null while requests remain.
     /// </summary>
     public TimeSpan? ExhaustedFor { get; init; }
+
+    /// <summary>
+    /// The de-facto window, when <c>X-RateLimit-Limit</c> (or <c>RateLimit-Limit</c>) and its reset are both sent: the
+    /// limit and the instant the current window resets. The window's length is not sent; a pacer infers it from two
+    /// consecutive resets.
+    /// </summary>
+    public (long Limit, DateTimeOffset ResetAt)? Window { get; init; }
 }

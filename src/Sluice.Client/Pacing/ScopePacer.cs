@@ -12,12 +12,15 @@ namespace Sluice.Client;
 /// </remarks>
 public sealed class ScopePacer
 {
+    private const int RecentSendsKept = 128;
+
     private readonly object _gate = new();
     private readonly List<long> _sent = [];
     private readonly Dictionary<string, ClientRate> _learned = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<ClientRate> _configured;
     private readonly Func<TimeSpan, TimeSpan> _margin;
     private long _pausedUntil;
+    private DateTimeOffset? _lastReset;
 
     internal ScopePacer(string scope, IReadOnlyList<ClientRate> configured, Func<TimeSpan, TimeSpan> margin)
     {
@@ -70,9 +73,11 @@ public sealed class ScopePacer
             }
 
             _sent.Add(at);
+
+            // Keep what the rates need, and always the last few sends, so a rate learned later still sees them.
             var keepAfter = at - longest;
             var drop = 0;
-            while (drop < _sent.Count - 1 && _sent[drop] <= keepAfter)
+            while (drop < _sent.Count - RecentSendsKept && _sent[drop] <= keepAfter)
             {
                 drop++;
             }
@@ -88,6 +93,37 @@ public sealed class ScopePacer
         lock (_gate)
         {
             _pausedUntil = Math.Max(_pausedUntil, until.UtcTicks);
+        }
+    }
+
+    /// <summary>
+    /// Learns a de-facto <c>X-RateLimit</c> window: when the reset moves forward to a new window, the distance between
+    /// the two resets is the window's length, and the limit per that length is enforced from then on (rounded to whole
+    /// seconds; a window longer than a day is ignored).
+    /// </summary>
+    public void LearnWindow((long Limit, DateTimeOffset ResetAt)? window)
+    {
+        if (window is not { } observed)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var resetAt = new DateTimeOffset(observed.ResetAt.UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+            if (_lastReset is { } previous && resetAt > previous)
+            {
+                var length = resetAt - previous;
+                if (length <= TimeSpan.FromDays(1))
+                {
+                    _learned["x-ratelimit"] = new ClientRate(observed.Limit, length);
+                }
+            }
+
+            if (_lastReset is null || resetAt > _lastReset)
+            {
+                _lastReset = resetAt;
+            }
         }
     }
 
