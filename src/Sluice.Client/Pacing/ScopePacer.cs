@@ -6,7 +6,7 @@ namespace Sluice.Client;
 /// order they ask (each reservation is at or after the previous one). Thread-safe.
 /// </summary>
 /// <remarks>
-/// The pacer keeps an exact log of its reserved send times (at most the largest limit of its rates), so it is exact
+/// The pacer keeps an exact log of its reserved send times (the largest limit of its rates, at least the last 128), so it is exact
 /// where a server's sliding window is approximate; <see cref="SluiceClientOptions.SafetyMargin"/> pads every period to
 /// absorb a server that counts a request slightly longer and network jitter.
 /// </remarks>
@@ -62,10 +62,12 @@ public sealed class ScopePacer
             }
 
             var longest = 0L;
+            var largestLimit = 0L;
             foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
             {
                 var window = (rate.Period + _margin(rate.Period)).Ticks;
                 longest = Math.Max(longest, window);
+                largestLimit = Math.Max(largestLimit, rate.Limit);
                 if (_sent.Count >= rate.Limit)
                 {
                     at = Math.Max(at, _sent[_sent.Count - (int)rate.Limit] + window);
@@ -74,10 +76,11 @@ public sealed class ScopePacer
 
             _sent.Add(at);
 
-            // Keep what the rates need, and always the last few sends, so a rate learned later still sees them.
+            // Keep what the rates need (a rate of limit N looks back N sends, within its window), and always the last few
+            // sends, so a rate learned later still sees them.
             var keepAfter = at - longest;
             var drop = 0;
-            while (drop < _sent.Count - RecentSendsKept && _sent[drop] <= keepAfter)
+            while (drop < _sent.Count - RecentSendsKept && (_sent[drop] <= keepAfter || _sent.Count - drop > largestLimit))
             {
                 drop++;
             }
