@@ -6,9 +6,9 @@ namespace Sluice.Client;
 /// order they ask (each reservation is at or after the previous one). Thread-safe.
 /// </summary>
 /// <remarks>
-/// The pacer keeps an exact log of its reserved send times (the largest limit of its rates, at least the last 128), so it is exact
-/// where a server's sliding window is approximate; <see cref="SluiceClientOptions.SafetyMargin"/> pads every period to
-/// absorb a server that counts a request slightly longer and network jitter.
+/// The pacer keeps an exact log of its reserved send times (as many as the largest limit of its rates, and at least the
+/// last 128), so it is exact where a server's sliding window is approximate; <see cref="SluiceClientOptions.SafetyMargin"/>
+/// pads every period to absorb a server that counts a request slightly longer and network jitter.
 /// </remarks>
 public sealed class ScopePacer
 {
