@@ -39,7 +39,7 @@ builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quota
 builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
 builder.Services.Configure<DnsOptions>(builder.Configuration.GetSection("Dns"));
 builder.Services.AddScoped<RRsetWriter>();
-builder.Services.AddSingleton<DomainWriteLocks>();
+builder.Services.AddSingleton(sp => new DomainWriteLocks(sp.GetRequiredService<Sluice.RateLimitStore>(), sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<QuotaStore>(sp =>
 {
     var time = sp.GetRequiredService<TimeProvider>();

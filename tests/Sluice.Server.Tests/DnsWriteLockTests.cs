@@ -20,7 +20,7 @@ public sealed class DnsWriteLockTests
         var rrset = new { subname = "a", type = "TXT", ttl = 3600, records = new[] { "\"x\"" } };
 
         HttpResponseMessage blocked;
-        using (await host.Services.GetRequiredService<DomainWriteLocks>().AcquireAsync("example.com", TimeSpan.Zero, CancellationToken.None))
+        await using (await host.Services.GetRequiredService<DomainWriteLocks>().AcquireAsync("example.com", TimeSpan.Zero, CancellationToken.None))
         {
             blocked = await client.PostAsJsonAsync("/api/v1/domains/example.com/rrsets/", rrset);
         }
@@ -39,16 +39,68 @@ public sealed class DnsWriteLockTests
     {
         var locks = new DomainWriteLocks();
 
-        using (await locks.AcquireAsync("a.example", TimeSpan.Zero, CancellationToken.None))
+        await using (await locks.AcquireAsync("a.example", TimeSpan.Zero, CancellationToken.None))
         {
             Assert.Null(await locks.AcquireAsync("a.example", TimeSpan.Zero, CancellationToken.None));
-            using var other = await locks.AcquireAsync("b.example", TimeSpan.Zero, CancellationToken.None);
+            await using var other = await locks.AcquireAsync("b.example", TimeSpan.Zero, CancellationToken.None);
             Assert.NotNull(other);
             Assert.Equal(2, locks.TrackedDomains);
         }
 
-        using var again = await locks.AcquireAsync("a.example", TimeSpan.Zero, CancellationToken.None);
+        await using var again = await locks.AcquireAsync("a.example", TimeSpan.Zero, CancellationToken.None);
         Assert.NotNull(again);
         Assert.Equal(1, locks.TrackedDomains);
+    }
+
+    [Fact]
+    public async Task TwoInstancesSharingAStore_NeverHoldOneDomainAtOnce_AndTheSecondWaitsForTheFirst()
+    {
+        var time = new Sluice.Testing.ManualTimeProvider();
+        var shared = new Sluice.MemoryRateLimitStore(new Sluice.MemoryRateLimitStoreOptions { TimeProvider = time });
+        var first = new DomainWriteLocks(shared, time);
+        var second = new DomainWriteLocks(shared, time);
+
+        var held = await first.AcquireAsync("example.com", TimeSpan.Zero, CancellationToken.None);
+        var refused = await second.AcquireAsync("example.com", TimeSpan.Zero, CancellationToken.None);
+        await using var elsewhere = await second.AcquireAsync("example.org", TimeSpan.Zero, CancellationToken.None);
+        var waiting = second.AcquireAsync("example.com", TimeSpan.FromSeconds(10), CancellationToken.None);
+        for (var i = 0; i < 20; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(1);
+        }
+
+        var stillWaiting = !waiting.IsCompleted;
+        await held!.DisposeAsync();
+        while (!waiting.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(1);
+        }
+
+        await using var next = await waiting;
+
+        Assert.NotNull(held);
+        Assert.Null(refused);
+        Assert.NotNull(elsewhere);
+        Assert.True(stillWaiting);
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task AWaitPastTheBound_OnAnotherInstancesLease_GivesUp()
+    {
+        var time = new Sluice.Testing.ManualTimeProvider();
+        var shared = new Sluice.MemoryRateLimitStore(new Sluice.MemoryRateLimitStoreOptions { TimeProvider = time });
+        await using var held = await new DomainWriteLocks(shared, time).AcquireAsync("example.com", TimeSpan.Zero, CancellationToken.None);
+
+        var waiting = new DomainWriteLocks(shared, time).AcquireAsync("example.com", TimeSpan.FromMilliseconds(200), CancellationToken.None);
+        while (!waiting.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(1);
+        }
+
+        Assert.Null(await waiting);
     }
 }

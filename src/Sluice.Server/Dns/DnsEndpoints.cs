@@ -89,7 +89,7 @@ internal static class DnsEndpoints
 
     private static async Task<IResult> DeleteDomain(string name, HttpContext context, ServerDb db, DomainWriteLocks locks, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
-        using var held = await locks.AcquireAsync(name.ToLowerInvariant(), options.Value.WriteWait, cancellationToken);
+        await using var held = await locks.AcquireAsync(name.ToLowerInvariant(), options.Value.WriteWait, cancellationToken);
         if (held is null)
         {
             return Busy();
@@ -223,7 +223,7 @@ internal static class DnsEndpoints
             return Json(StatusCodes.Status400BadRequest, errors);
         }
 
-        using var held = await locks.AcquireAsync(domain.Name, options.Value.WriteWait, cancellationToken);
+        await using var held = await locks.AcquireAsync(domain.Name, options.Value.WriteWait, cancellationToken);
         if (held is null)
         {
             return Busy();
@@ -239,7 +239,7 @@ internal static class DnsEndpoints
 
     private static async Task<IResult> WriteLocked(Domain domain, List<RRsetItem> items, DnsWriteMode mode, bool single, RRsetWriter writer, DomainWriteLocks locks, DnsOptions options, CancellationToken cancellationToken)
     {
-        using var held = await locks.AcquireAsync(domain.Name, options.WriteWait, cancellationToken);
+        await using var held = await locks.AcquireAsync(domain.Name, options.WriteWait, cancellationToken);
         return held is null ? Busy() : await Apply(domain, items, mode, single, writer, cancellationToken);
     }
 

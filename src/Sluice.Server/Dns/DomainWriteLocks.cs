@@ -1,24 +1,40 @@
 namespace Sluice.Server.Dns;
 
 /// <summary>
-/// Serialises writes to one domain in this process: a per-domain concurrency limit of 1 where a second writer waits (up
-/// to a bound) instead of failing. Entries are reference-counted and removed when no one holds or waits for them, so
-/// memory follows the number of domains being written right now.
+/// Serialises writes to one domain: a per-domain concurrency limit of 1 where a second writer waits (up to a bound)
+/// instead of failing. Within the process, writers queue on a per-domain semaphore (first come, first served). Across
+/// instances, the holder also takes a lease of a Sluice concurrency layer (limit 1 per domain) from the shared
+/// rate-limit store, polling with a short backoff until the bound if another instance holds it; with the Redis store that
+/// spans every instance, and a crashed holder's lease expires after <see cref="LeaseLifetime"/>.
 /// </summary>
 /// <remarks>
-/// This is in-process. Several server instances writing one database also serialise at the database (each bulk write
-/// is one transaction), but not in arrival order.
+/// Semaphore entries are reference-counted and removed when no one holds or waits for them, so memory follows the
+/// number of domains being written right now.
 /// </remarks>
 internal sealed class DomainWriteLocks
 {
+    /// <summary>How long a lease outlives a holder that never released it (a distributed store only).</summary>
+    public static readonly TimeSpan LeaseLifetime = TimeSpan.FromMinutes(1);
+
+    private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private int _writers;
+    private readonly RateLimitStore? _store;
+    private readonly TimeProvider _time;
+    private readonly RateLimitLayer _layer = RateLimitLayer.Concurrency("dns-domain-writes", 1, LeaseLifetime);
     private int _maxWriters;
 
-    /// <summary>The most writers ever inside one domain's lock at once: 1 unless the lock is broken. For tests and diagnostics.</summary>
+    /// <summary>Creates the locks; without a store they hold within this process only.</summary>
+    public DomainWriteLocks(RateLimitStore? store = null, TimeProvider? time = null)
+    {
+        _store = store;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The most writers ever inside one domain's lock at once in this process: 1 unless the lock is broken.</summary>
     public int MaxConcurrentWritersPerDomain => Volatile.Read(ref _maxWriters);
 
-    /// <summary>Domains with a writer inside or waiting.</summary>
+    /// <summary>Domains with a writer inside or waiting in this process.</summary>
     public int TrackedDomains
     {
         get
@@ -30,9 +46,10 @@ internal sealed class DomainWriteLocks
         }
     }
 
-    /// <summary>Waits up to <paramref name="wait"/> for the domain; null when the wait ran out.</summary>
-    public async Task<IDisposable?> AcquireAsync(string domain, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>Waits up to <paramref name="wait"/> for the domain; null when the wait ran out (nothing is held then).</summary>
+    public async Task<IAsyncDisposable?> AcquireAsync(string domain, TimeSpan wait, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         Entry entry;
         lock (_entries)
         {
@@ -61,14 +78,61 @@ internal sealed class DomainWriteLocks
             return null;
         }
 
+        RateLimitResult? lease = null;
+        try
+        {
+            lease = await LeaseAsync(domain, wait - _time.GetElapsedTime(started), cancellationToken);
+        }
+        catch
+        {
+            entry.Gate.Release();
+            Release(domain, entry, held: false);
+            throw;
+        }
+
+        if (_store is not null && lease is null)
+        {
+            entry.Gate.Release();
+            Release(domain, entry, held: false);
+            return null;
+        }
+
         var inside = Interlocked.Increment(ref entry.Inside);
         int seen;
         while (inside > (seen = Volatile.Read(ref _maxWriters)) && Interlocked.CompareExchange(ref _maxWriters, inside, seen) != seen)
         {
         }
 
-        Interlocked.Increment(ref _writers);
-        return new Holder(this, domain, entry);
+        return new Holder(this, domain, entry, lease);
+    }
+
+    /// <summary>The cross-instance lease, polling until <paramref name="wait"/> runs out; null without a store or when it ran out.</summary>
+    private async Task<RateLimitResult?> LeaseAsync(string domain, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (_store is null)
+        {
+            return null;
+        }
+
+        var started = _time.GetTimestamp();
+        var poll = TimeSpan.FromMilliseconds(2);
+        while (true)
+        {
+            var result = await _store.AcquireAsync(_layer.For(domain));
+            if (result.IsAllowed)
+            {
+                return result;
+            }
+
+            var left = wait - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            await Task.Delay(poll < left ? poll : left, _time, cancellationToken);
+            poll = poll * 2 < LongestPoll ? poll * 2 : LongestPoll;
+        }
     }
 
     private void Release(string domain, Entry entry, bool held)
@@ -76,7 +140,6 @@ internal sealed class DomainWriteLocks
         if (held)
         {
             Interlocked.Decrement(ref entry.Inside);
-            Interlocked.Decrement(ref _writers);
             entry.Gate.Release();
         }
 
@@ -91,23 +154,33 @@ internal sealed class DomainWriteLocks
 
     private sealed class Entry
     {
+        // A field, so Interlocked can count the writers inside even if the gate were broken.
+        public int Inside;
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public int References { get; set; }
-
-        // A field, so Interlocked can count the writers inside even if the gate were broken.
-        public int Inside;
     }
 
-    private sealed class Holder(DomainWriteLocks owner, string domain, Entry entry) : IDisposable
+    private sealed class Holder(DomainWriteLocks owner, string domain, Entry entry, RateLimitResult? lease) : IAsyncDisposable
     {
         private int _disposed;
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                owner.Release(domain, entry, held: true);
+                try
+                {
+                    if (lease is not null)
+                    {
+                        await lease.DisposeAsync();
+                    }
+                }
+                finally
+                {
+                    owner.Release(domain, entry, held: true);
+                }
             }
         }
     }
