@@ -140,7 +140,12 @@ public sealed class SluiceClientHandlerTests
         var start = h.Time.GetUtcNow();
 
         var throttled = first.GetAsync("api/v1/domains/example.com/rrsets/");
-        await Task.Delay(50);
+        while (h.Time.PendingTimers == 0)
+        {
+            // Until the first caller has its 429 and waits to retry.
+            await Task.Delay(5);
+        }
+
         var other = second.GetAsync("api/v1/domains/example.com/");
         var elsewhere = second.GetAsync("api/v1/domains/example.org/");
         await h.Drive(Task.WhenAll(throttled, other, elsewhere));
