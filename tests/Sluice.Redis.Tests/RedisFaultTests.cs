@@ -75,7 +75,7 @@ public sealed class RedisFaultTests : IAsyncLifetime
         var beforeRestart = decisions;
         await Eventually(() => Task.FromResult(decisions > beforeRestart + 200), TimeSpan.FromSeconds(10));
         await _redis.StartAsync();
-        var recovered = await Eventually(() => Task.FromResult(store.IsUsingRedis && _redis.EvalshaCalls() > 50), TimeSpan.FromSeconds(15));
+        var recovered = await Eventually(async () => store.IsUsingRedis && await _redis.EvalshaCallsAsync() > 50, TimeSpan.FromSeconds(15));
         stop.Cancel();
         await load;
 

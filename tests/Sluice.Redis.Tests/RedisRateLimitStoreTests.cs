@@ -63,14 +63,14 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
             RateLimitLayer.TokenBucket("burst", R("10/s")).For("k"),
         };
         await store.AcquireAsync(layers);
-        var before = redis.EvalshaCalls();
+        var before = await redis.EvalshaCallsAsync();
 
         for (var i = 0; i < 25; i++)
         {
             await store.AcquireAsync(layers);
         }
 
-        Assert.Equal(25, redis.EvalshaCalls() - before);
+        Assert.Equal(25, await redis.EvalshaCallsAsync() - before);
     }
 
     [Fact]

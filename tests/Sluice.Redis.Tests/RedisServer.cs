@@ -24,7 +24,8 @@ public sealed class RedisServer : IAsyncLifetime
     {
         Directory.CreateDirectory(_directory);
         await StartAsync();
-        Admin = await ConnectionMultiplexer.ConnectAsync(Configuration);
+        // The tests' own connection: generous timeouts, since test classes load the machine in parallel.
+        Admin = await ConnectionMultiplexer.ConnectAsync(Configuration + ",syncTimeout=15000,connectTimeout=15000");
     }
 
     public async Task DisposeAsync()
@@ -81,11 +82,11 @@ public sealed class RedisServer : IAsyncLifetime
     }
 
     /// <summary>The number of EVALSHA commands the server has run; -1 while the admin connection cannot ask.</summary>
-    public long EvalshaCalls()
+    public async Task<long> EvalshaCallsAsync()
     {
         try
         {
-            return ReadEvalshaCalls();
+            return await ReadEvalshaCallsAsync();
         }
         catch (RedisConnectionException)
         {
@@ -93,9 +94,9 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private long ReadEvalshaCalls()
+    private async Task<long> ReadEvalshaCallsAsync()
     {
-        var stats = Admin.GetServer("127.0.0.1", Port).Info("commandstats").SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        var stats = (await Admin.GetServer("127.0.0.1", Port).InfoAsync("commandstats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
         if (!stats.TryGetValue("cmdstat_evalsha", out var line))
         {
             return 0;
