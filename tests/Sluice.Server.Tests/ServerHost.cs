@@ -21,7 +21,7 @@ public sealed class ServerHost : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly bool _ownsDirectory;
 
-    public ServerHost(Dictionary<string, string?>? settings = null, string environment = "Testing", string? directory = null, ManualTimeProvider? time = null)
+    public ServerHost(Dictionary<string, string?>? settings = null, string environment = "Testing", string? directory = null, ManualTimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         Directory = directory ?? System.IO.Directory.CreateTempSubdirectory("sluice-server-").FullName;
         _ownsDirectory = directory is null;
@@ -49,6 +49,7 @@ public sealed class ServerHost : IAsyncDisposable
                 s.AddSingleton<IStartupFilter, LoopbackClientStartupFilter>();
                 s.AddSingleton<TimeProvider>(Time);
                 s.AddSingleton(new ServerConsole(Output));
+                services?.Invoke(s);
             });
         });
     }

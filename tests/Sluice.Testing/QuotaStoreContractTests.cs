@@ -212,6 +212,33 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
+    public async Task ARefund_TakesBackACountedItem_AndFreesItsPlace()
+    {
+        var store = await CreateAsync();
+        await store.ChargeAsync(Recipient("a@example.com", limit: 1));
+
+        var refunded = await store.RefundAsync(Recipient("a@example.com", limit: 1));
+        var usage = await store.GetUsageAsync("recipients", "acct-1", 1, QuotaPeriod.Month);
+        var another = await store.ChargeAsync(Recipient("b@example.com", limit: 1));
+
+        Assert.True(refunded);
+        Assert.Equal(0, usage.Used);
+        Assert.Equal(QuotaOutcome.Charged, another.Outcome);
+    }
+
+    [Fact]
+    public async Task RefundingAnItemNotCounted_ChangesNothing()
+    {
+        var store = await CreateAsync();
+        await store.ChargeAsync(Recipient("a@example.com"));
+
+        var refunded = await store.RefundAsync(Recipient("never@example.com"));
+
+        Assert.False(refunded);
+        Assert.Equal(1, (await store.GetUsageAsync("recipients", "acct-1", 3, QuotaPeriod.Month)).Used);
+    }
+
+    [Fact]
     public async Task AnEmptyBatch_ChargesNothing()
     {
         var store = await CreateAsync();

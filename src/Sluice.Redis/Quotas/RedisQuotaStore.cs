@@ -146,6 +146,14 @@ public sealed class RedisQuotaStore : QuotaStore, IDisposable
     }
 
     /// <inheritdoc />
+    public override async ValueTask<bool> RefundAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        var now = _options.TimeProvider.GetUtcNow();
+        return await RunAsync(db => db.SetRemoveAsync(Key(request.Quota, request.Subject, request.Period, now), request.Item), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public override async ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default)
     {
         var now = _options.TimeProvider.GetUtcNow();

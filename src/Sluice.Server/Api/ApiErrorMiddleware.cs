@@ -37,6 +37,12 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
 
             await result.ExecuteAsync(context);
         }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            logger.LogError(e, "The request failed.");
+            context.Response.Clear();
+            await ApiProblems.Problem(StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "Internal error", "The server could not complete the request; nothing was charged. Try again later.").ExecuteAsync(context);
+        }
     }
 
     private static IResult BadRequest(BadHttpRequestException e)

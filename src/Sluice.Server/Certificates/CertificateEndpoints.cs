@@ -42,7 +42,7 @@ internal static class CertificateEndpoints
         return TypedResults.Ok(new MeResponse(account.Id, account.Name, account.Plan, new QuotaResponse(usage.Limit, usage.Used, usage.Remaining, RecipientQuota.FormatReset(usage.ResetsAt))));
     }
 
-    private static async Task<IResult> Issue(CertificateRequest? request, HttpContext context, ServerDb db, RecipientQuota quota, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> Issue(CertificateRequest? request, HttpContext context, ServerDb db, RecipientQuota quota, TimeProvider time, ILogger<Certificate> logger, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -63,7 +63,17 @@ internal static class CertificateEndpoints
 
         var certificate = NewCertificate(account, request, time);
         db.Certificates.Add(certificate);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch when (decision.Outcome == QuotaOutcome.Charged)
+        {
+            // Nothing was issued: the recipient must not count.
+            await quota.RefundAsync(account, request.RecipientEmail!, logger);
+            throw;
+        }
+
         RecipientQuota.WriteHeaders(context.Response, decision.Limit, decision.Remaining, decision.ResetsAt);
         return TypedResults.Created($"/api/certificates/{certificate.Id}", CertificateResponse.From(certificate));
     }
@@ -97,7 +107,7 @@ internal static class CertificateEndpoints
         return certificate is null ? ApiProblems.NotFound($"Certificate {id}") : TypedResults.Ok(CertificateResponse.From(certificate));
     }
 
-    private static async Task<IResult> Bulk(HttpContext context, ServerDb db, RecipientQuota quota, TimeProvider time, IOptions<BulkUploadOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> Bulk(HttpContext context, ServerDb db, RecipientQuota quota, TimeProvider time, IOptions<BulkUploadOptions> options, ILogger<Certificate> logger, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (request.ContentType is not { } type || !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase))
@@ -166,7 +176,24 @@ internal static class CertificateEndpoints
             results.Add(new BulkRowResult(row, "issued", null, null, null));
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch
+        {
+            // Nothing was issued: none of the recipients this upload charged may count.
+            for (var n = 0; n < rows.Count; n++)
+            {
+                if (decisions[n].Outcome == QuotaOutcome.Charged)
+                {
+                    await quota.RefundAsync(account, rows[n].Request.RecipientEmail!, logger);
+                }
+            }
+
+            throw;
+        }
+
         var byRow = issued.ToDictionary(i => i.Row, i => CertificateResponse.From(i.Certificate));
         var answer = results.Select(r => byRow.TryGetValue(r.Row, out var c) ? r with { Certificate = c } : r).ToList();
         var usage = decisions.Count > 0 ? new QuotaUsage(decisions[^1].Limit, decisions[^1].Used, decisions[^1].ResetsAt) : await quota.UsageAsync(account, cancellationToken);

@@ -31,6 +31,19 @@ internal sealed class RecipientQuota(QuotaStore store, IOptionsMonitor<QuotaOpti
         return store.ChargeManyAsync([.. emails.Select(e => new QuotaRequest(Name, subject, Normalise(e), limit, QuotaPeriod.Month))], cancellationToken);
     }
 
+    /// <summary>Takes back a recipient charged by a request that then failed; a failure here is logged, never thrown.</summary>
+    public async Task RefundAsync(Account account, string email, ILogger logger)
+    {
+        try
+        {
+            await store.RefundAsync(new QuotaRequest(Name, Subject(account), Normalise(email), LimitOf(account), QuotaPeriod.Month));
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not refund recipient {Email} of account {AccountId} after a failed issue.", email, account.Id);
+        }
+    }
+
     public ValueTask<QuotaUsage> UsageAsync(Account account, CancellationToken cancellationToken)
         => store.GetUsageAsync(Name, Subject(account), LimitOf(account), QuotaPeriod.Month, cancellationToken);
 

@@ -130,6 +130,39 @@ public sealed partial class SqliteQuotaStore : QuotaStore
     }
 
     /// <inheritdoc />
+    public override async ValueTask<bool> RefundAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        var period = request.Period.NameOf(_options.TimeProvider.GetUtcNow());
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+            await using var delete = Command(connection, transaction, $"DELETE FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
+            Bind(delete, request, period);
+            var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            if (removed)
+            {
+                await using var usage = Command(connection, transaction, $"UPDATE {_usage} SET used = used - 1 WHERE quota = $q AND subject = $s AND period = $p AND used > 0");
+                Bind(usage, request, period);
+                await usage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return removed;
+        }
+        catch (SqliteException e)
+        {
+            throw new QuotaStoreUnavailableException($"The SQLite quota store failed: {e.Message}", e);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <inheritdoc />
     public override async ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default)
     {
         var now = _options.TimeProvider.GetUtcNow();

@@ -61,6 +61,17 @@ public sealed class MemoryQuotaStore : QuotaStore
     }
 
     /// <inheritdoc />
+    public override ValueTask<bool> RefundAsync(QuotaRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        var name = request.Period.NameOf(_time.GetUtcNow());
+        lock (_buckets)
+        {
+            return ValueTask.FromResult(_buckets.TryGetValue((request.Quota, request.Subject), out var bucket) && bucket.Period == name && bucket.Items.Remove(request.Item));
+        }
+    }
+
+    /// <inheritdoc />
     public override ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();

@@ -35,6 +35,12 @@ public abstract class QuotaStore
         return decisions;
     }
 
+    /// <summary>
+    /// Takes back an item counted in the current period, for a caller that charged it and then could not deliver what it
+    /// paid for (the certificate could not be stored). Returns false when the item was not counted.
+    /// </summary>
+    public abstract ValueTask<bool> RefundAsync(QuotaRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Reads the current period's usage of <paramref name="subject"/>'s quota without charging.</summary>
     public abstract ValueTask<QuotaUsage> GetUsageAsync(string quota, string subject, long limit, QuotaPeriod period, CancellationToken cancellationToken = default);
 
