@@ -102,6 +102,28 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
         Assert.True(report.GetProperty("p99_ms").GetDouble() >= report.GetProperty("p50_ms").GetDouble());
     }
 
+    [Fact]
+    public async Task Load_SendsTheKeysOfAKeyFile_InTurn()
+    {
+        var key = await NewKeyAsync();
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, key + "\n");
+        try
+        {
+            var withKeys = await Run("load", "--url", Url + "api/me", "--rate", "20", "--duration", "1", "--key-file", file, "--json");
+            var without = await Run("load", "--url", Url + "api/me", "--rate", "5", "--duration", "1", "--json");
+            var missing = await Run("load", "--url", Url + "api/me", "--key-file", file + ".missing");
+
+            Assert.Equal(20, JsonDocument.Parse(withKeys.Out.TrimEnd().Split('\n')[^1]).RootElement.GetProperty("statuses").GetProperty("200").GetInt32());
+            Assert.Equal(5, JsonDocument.Parse(without.Out.TrimEnd().Split('\n')[^1]).RootElement.GetProperty("statuses").GetProperty("401").GetInt32());
+            Assert.Equal(2, missing.Exit);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Theory]
     [InlineData("load", "--url", "not-a-url")]
     [InlineData("load", "--url", "http://127.0.0.1:1/", "--rate", "0")]

@@ -15,15 +15,33 @@ internal static class LoadCommand
         var duration = new Option<double>("--duration") { Description = "Seconds to run (at most 600).", DefaultValueFactory = _ => 10 };
         var keys = new Option<int>("--keys") { Description = "Spread requests over this many X-API-Key values (0: none).", DefaultValueFactory = _ => 0 };
         var keyPrefix = new Option<string>("--key-prefix") { Description = "Key values are this prefix and a number.", DefaultValueFactory = _ => "load-key-" };
+        var keyFile = new Option<FileInfo>("--key-file") { Description = "Real API keys, one per line, sent in turn (instead of --keys)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command = new Command("load", "Send GET requests at a fixed rate for a bounded time; report status counts and latency percentiles.")
         {
-            url, rate, duration, keys, keyPrefix, json,
+            url, rate, duration, keys, keyPrefix, keyFile, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new LoadSettings(parse.GetValue(url)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(keys), parse.GetValue(keyPrefix)!);
             var problems = new List<string>();
+            IReadOnlyList<string>? keyList = null;
+            if (parse.GetValue(keyFile) is { } file)
+            {
+                if (file.Exists)
+                {
+                    keyList = (await File.ReadAllLinesAsync(file.FullName, cancellationToken)).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+                    if (keyList.Count == 0)
+                    {
+                        problems.Add($"--key-file {file.FullName} holds no keys.");
+                    }
+                }
+                else
+                {
+                    problems.Add($"--key-file {file.FullName} does not exist.");
+                }
+            }
+
+            var settings = new LoadSettings(parse.GetValue(url)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(keys), parse.GetValue(keyPrefix)!, keyList);
             if (settings.Rate is <= 0 or > 20_000)
             {
                 problems.Add("--rate must be above 0 and at most 20000.");

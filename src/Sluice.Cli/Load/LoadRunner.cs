@@ -33,9 +33,9 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
                 async () =>
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, settings.Url);
-                    if (settings.Keys > 0)
+                    if (settings.KeyFor(index) is { } key)
                     {
-                        request.Headers.Add("X-API-Key", settings.KeyPrefix + (index % settings.Keys).ToString(CultureInfo.InvariantCulture));
+                        request.Headers.Add("X-API-Key", key);
                     }
 
                     var started = Stopwatch.GetTimestamp();
