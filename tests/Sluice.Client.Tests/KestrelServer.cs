@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Sluice.Client.Tests;
 
@@ -12,7 +10,7 @@ public sealed class KestrelServer : IAsyncLifetime
     private readonly string _directory = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
     private Process? _process;
 
-    public Uri BaseAddress { get; } = new($"http://127.0.0.1:{FreePort()}/");
+    public Uri BaseAddress { get; } = new($"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}/");
 
     public async Task InitializeAsync()
     {
@@ -63,10 +61,4 @@ public sealed class KestrelServer : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -14,7 +14,7 @@ public sealed class RedisServer : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "sluice-redis-" + Guid.NewGuid().ToString("N"));
     private Process? _process;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = Sluice.Testing.LoopbackPort.Free();
 
     public string Configuration => $"127.0.0.1:{Port},allowAdmin=true";
 
@@ -106,10 +106,4 @@ public sealed class RedisServer : IAsyncLifetime
         return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

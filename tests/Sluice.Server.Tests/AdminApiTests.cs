@@ -170,7 +170,6 @@ public sealed class AdminApiTests : IAsyncLifetime
     [Fact]
     public async Task AnApiKey_IsNotAnAdminToken()
     {
-        var (_, _, _) = await _host.NewCustomerAsync();
         var account = await _host.CreateAccountAsync();
         var (_, key) = await _host.CreateKeyAsync(account);
         using var client = _host.WithKey(key);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 
 namespace Sluice.Server.Tests;
 
@@ -103,7 +102,7 @@ public sealed class StartupTests
         await using var host = new ServerHost(new()
         {
             ["Sluice:Store"] = "Redis",
-            ["Sluice:Redis:Configuration"] = $"127.0.0.1:{FreePort()},connectTimeout=200",
+            ["Sluice:Redis:Configuration"] = $"127.0.0.1:{Sluice.Testing.LoopbackPort.Free()},connectTimeout=200",
             ["Sluice:Redis:FailureMode"] = "FailClosed",
         });
         var (_, _, client) = await host.NewCustomerAsync();
@@ -149,7 +148,7 @@ public sealed class StartupTests
     [InlineData(false)]
     public async Task TheBuiltServer_ListensWhereUrlsOrAspNetCoreUrlsSays(bool commandLine)
     {
-        var port = FreePort();
+        var port = Sluice.Testing.LoopbackPort.Free();
         var directory = Directory.CreateTempSubdirectory("sluice-kestrel-").FullName;
         var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
@@ -200,10 +199,4 @@ public sealed class StartupTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

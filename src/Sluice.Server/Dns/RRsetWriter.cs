@@ -37,7 +37,7 @@ internal sealed class RRsetWriter(ServerDb db, TimeProvider time)
         }
 
         // The state after the write, to check CNAME exclusivity against what will exist, not what exists now.
-        var after = new Dictionary<(string Subname, string Type), int>(byKey.ToDictionary(p => p.Key, _ => -1));
+        var after = byKey.Keys.ToDictionary(k => k, _ => -1);
         for (var i = 0; i < items.Count; i++)
         {
             if (items[i].Records is { Count: 0 })
