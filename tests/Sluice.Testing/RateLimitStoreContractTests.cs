@@ -529,6 +529,53 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(50, admitted);
     }
 
+    [Fact]
+    public async Task Layers_TheSameLayerTwiceWithTwoKeys_ChargesBothKeys_AndDeniesWhenEitherIsFull()
+    {
+        await using var h = await CreateAsync();
+        var domain = RateLimitLayer.FixedWindow("domain", R("2/min"));
+
+        Assert.True((await h.Acquire(domain.For("a.example"), domain.For("b.example"))).IsAllowed);
+        Assert.True((await h.Acquire(domain.For("a.example"))).IsAllowed);
+        var denied = await h.Acquire(domain.For("a.example"), domain.For("b.example"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(RateOutcome.Denied, denied.Statuses[0].Outcome);
+        Assert.Equal(RateOutcome.Allowed, denied.Statuses[1].Outcome);
+        Assert.Equal(1, (await h.Acquire(0, domain.For("b.example"))).Statuses[0].Remaining);
+    }
+
+    [Fact]
+    public async Task ManyThreadsOnThreeLayers_ChargeAllOrNothing_AndNeverExceedAnyLimit()
+    {
+        await using var h = await CreateAsync();
+        var ip = RateLimitLayer.FixedWindow("ip", R("40/min"));
+        var key = RateLimitLayer.FixedWindow("key", R("25/min"));
+        var route = RateLimitLayer.TokenBucket("route", R("30/min"));
+        var admittedA = 0;
+        var admittedB = 0;
+
+        // Half the callers use key "a", half key "b"; all share one IP and one route key.
+        await Task.WhenAll(Enumerable.Range(0, ConcurrencyLevel).Select(t => Task.Run(async () =>
+        {
+            var apiKey = t % 2 == 0 ? "a" : "b";
+            for (var i = 0; i < AttemptsPerThread; i++)
+            {
+                if ((await h.Acquire(ip.For("shared"), key.For(apiKey), route.For("shared"))).IsAllowed)
+                {
+                    Interlocked.Increment(ref apiKey == "a" ? ref admittedA : ref admittedB);
+                }
+            }
+        })));
+
+        // The route's 30 is the tightest limit in common; each key's 25 bounds its half.
+        Assert.Equal(30, admittedA + admittedB);
+        Assert.True(admittedA <= 25 && admittedB <= 25, $"a {admittedA}, b {admittedB}");
+        Assert.Equal(40 - 30, (await h.Acquire(0, ip.For("shared"))).Statuses[0].Remaining);
+        Assert.Equal(25 - admittedA, (await h.Acquire(0, key.For("a"))).Statuses[0].Remaining);
+        Assert.Equal(25 - admittedB, (await h.Acquire(0, key.For("b"))).Statuses[0].Remaining);
+    }
+
     /// <summary>Concurrent callers in the exactness test: 64 for in-process stores.</summary>
     protected virtual int ConcurrencyLevel => 64;
 

@@ -43,6 +43,7 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
         return check.ExpiresAtMicros;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long CurrentCount(long slot, long window)
     {
         var storedWindow = (uint)(slot >>> 32);

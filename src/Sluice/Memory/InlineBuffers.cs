@@ -28,6 +28,24 @@ internal static class InlineBuffers
     }
 
     [InlineArray(LeanLayers)]
+    public struct LeanShards
+    {
+        private LayerShard? _element;
+    }
+
+    [InlineArray(LeanLayers)]
+    public struct LeanTables
+    {
+        private LayerTable? _element;
+    }
+
+    [InlineArray(LeanLayers)]
+    public struct LeanInts
+    {
+        private int _element;
+    }
+
+    [InlineArray(LeanLayers)]
     public struct LeanLongs
     {
         private long _element;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sluice.Algorithms;
 
 namespace Sluice.Memory;
@@ -51,6 +52,7 @@ internal sealed class LayerShard
 
     public void Exit() => _gate.Exit();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(string key, int hash)
     {
         var entries = _entries;
@@ -113,6 +115,7 @@ internal sealed class LayerShard
     }
 
     /// <summary>Sets when the entry's state is empty again; it is reclaimable from then on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetExpiry(int index, long expiresAtMicros)
     {
         var seconds = expiresAtMicros == long.MaxValue

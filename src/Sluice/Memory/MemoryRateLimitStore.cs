@@ -99,9 +99,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
         long? now = null;
         if (count <= InlineBuffers.LeanLayers && !_generalPathOnly && statuses.Length >= count
-            && TryAcquireNested(layers, statuses, cost, out var nested, out now))
+            && TryAcquireLean(layers, statuses, cost, out var lean, out now))
         {
-            return nested;
+            return lean;
         }
 
         return AcquireGeneral(layers, statuses, cost, now);
@@ -192,129 +192,165 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     }
 
     /// <summary>
-    /// A few layers, each of one rate of a one-slot algorithm (fixed window, token bucket, concurrency): the semantics
-    /// of <see cref="Decide"/> without per-layer buffers of references. Each recursion level locks its stripe (in the
-    /// global order), checks its rate, recurses, and on the way back charges its layer if the request passed, under its
-    /// own lock. A stripe is unlocked only after its charge, and any decision that could see it has to lock the
-    /// stripes in the same order, so no one observes a half-charged request.
+    /// A few layers of distinct tables, each of one rate of a one-slot algorithm (fixed window, token bucket,
+    /// concurrency): the semantics of <see cref="Decide"/> in straight-line code. The stripes are locked in the global
+    /// order (each table has one key in the request, so one stripe per table), every rate is checked, and the charges
+    /// are plain stores of the states computed while checking, made only if the request passed.
     /// </summary>
     /// <remarks>
-    /// Returns <see langword="false"/> when a layer does not fit (several rates in force, a multi-slot algorithm):
-    /// nothing was charged, and the caller takes the general path with <c>fallbackNow</c>, the time already read (null
-    /// when the layers showed it before the clock was read).
+    /// Returns <see langword="false"/> when the request does not fit (a table named twice, several rates in force, a
+    /// multi-slot algorithm): nothing was charged, and the caller takes the general path with <c>fallbackNow</c>, the
+    /// time already read (null when the layers showed it before the clock was read).
     /// </remarks>
-    private bool TryAcquireNested(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, out RateLimitDecision decision, out long? fallbackNow)
+    private bool TryAcquireLean(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, long cost, out RateLimitDecision decision, out long? fallbackNow)
     {
         decision = default;
         fallbackNow = null;
         var count = layers.Length;
-        Unsafe.SkipInit(out InlineBuffers.LayerInts hashBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LeanInts hashBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LeanInts indexBuffer);
         Unsafe.SkipInit(out InlineBuffers.LeanLongs orderBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LeanLongs stateBuffer);
+        Unsafe.SkipInit(out InlineBuffers.LeanLongs expiryBuffer);
         Span<int> hashes = hashBuffer;
+        Span<int> indexes = indexBuffer;
         Span<long> order = ((Span<long>)orderBuffer)[..count];
-        if (!Resolve(layers, hashes, order, oneSlotOnly: true))
+        Span<long> states = stateBuffer;
+        Span<long> expiries = expiryBuffer;
+        var shards = default(InlineBuffers.LeanShards);
+        var tables = default(InlineBuffers.LeanTables);
+        for (var i = 0; i < count; i++)
         {
-            return false;
+            var (layer, key) = layers[i];
+            ArgumentNullException.ThrowIfNull(layer);
+            ArgumentNullException.ThrowIfNull(key);
+            var table = GetTable(layer);
+            if (table.SlotsPerRate != 1 || layer.RateArray.Length != 1)
+            {
+                return false;
+            }
+
+            var hash = key.GetHashCode();
+            hashes[i] = hash;
+            shards[i] = table.Shard(table.ShardIndex(hash));
+            tables[i] = table;
+            order[i] = ((long)table.Order << 8) | (uint)i;
         }
 
         SortSmall(order);
-        var call = new NestedCall(layers, statuses, hashes, order, cost, _clock.Now());
-        var result = Nested(0, null, ref call);
-        if (result == NestedResult.Allowed)
+        for (var n = 1; n < count; n++)
         {
-            var leaseId = call.Permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | call.Permits;
-            decision = new RateLimitDecision(true, 0, -1, count, leaseId);
-            return true;
+            if (order[n] >> 8 == order[n - 1] >> 8)
+            {
+                return false;
+            }
         }
 
-        if (result == NestedResult.Fallback)
+        var now = _clock.Now();
+        foreach (var entry in order)
         {
-            fallbackNow = call.Now;
-            return false;
-        }
-
-        var (retryAfter, denied) = RetryAfter(statuses[..count]);
-        decision = new RateLimitDecision(false, retryAfter, denied, count, 0);
-        return true;
-    }
-
-    private NestedResult Nested(int depth, LayerShard? held, ref NestedCall call)
-    {
-        if (depth == call.Order.Length)
-        {
-            return call.Allowed ? NestedResult.Allowed : NestedResult.Denied;
-        }
-
-        var i = (int)(call.Order[depth] & 0xFF);
-        var (layer, key) = call.Layers[i];
-        var table = GetTable(layer);
-        var hash = call.Hashes[i];
-        var shard = table.Shard(table.ShardIndex(hash));
-        var enter = !ReferenceEquals(shard, held);
-        if (enter)
-        {
-            shard.Enter();
+            var i = (int)(entry & 0xFF);
+            shards[i]!.Enter();
         }
 
         try
         {
-            var rates = table.RatesFor(layer, key, out var isOverride);
-            if (rates.Length != 1 || table.SlotsPerRate != 1)
+            var allowed = true;
+            var passed = 0u;
+            for (var i = 0; i < count; i++)
             {
-                return NestedResult.Fallback;
-            }
-
-            var now = call.Now;
-            var rate = rates[0];
-            var index = shard.Find(key, hash);
-            var version = shard.Version;
-            var check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, call.Cost);
-            call.Allowed &= check.Allowed || layer.IsShadow;
-            var result = Nested(depth + 1, shard, ref call);
-            if (result == NestedResult.Fallback)
-            {
-                return result;
-            }
-
-            if (version != shard.Version)
-            {
-                // A deeper level grew this stripe: entries moved.
-                index = shard.Find(key, hash);
-            }
-
-            if (check.Allowed)
-            {
-                if (result == NestedResult.Allowed && call.Cost > 0)
+                var (layer, key) = layers[i];
+                var table = tables[i]!;
+                var shard = shards[i]!;
+                var rates = table.RatesFor(layer, key, out var isOverride);
+                if (rates.Length != 1)
                 {
-                    index = index >= 0 ? index : shard.FindOrInsert(key, hash, now);
-                    shard.SetSlot(index, 0, check.NewState);
-                    shard.SetExpiry(index, check.ExpiresAtMicros);
-                    call.Permits |= table.Kind == RateLimitAlgorithm.Concurrency ? 1u << i : 0;
-                    shard.MaybeSweep(now);
-                }
-                else if (call.Cost > 0)
-                {
-                    // Not charged: report the state as it is, not as it would have been after the charge.
-                    check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, 0);
+                    fallbackNow = now;
+                    return false;
                 }
 
-                call.Statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, isOverride);
-            }
-            else
-            {
-                var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
-                call.Statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, retryAfter, layer.IsShadow ? RateOutcome.ShadowDenied : RateOutcome.Denied, isOverride);
+                var rate = rates[0];
+                var index = shard.Find(key, hashes[i]);
+                indexes[i] = index;
+                var check = CheckSlot(table.Kind, index >= 0 ? shard.GetSlot(index, 0) : 0, rate, now, cost);
+                if (check.Allowed)
+                {
+                    passed |= 1u << i;
+                    states[i] = check.NewState;
+                    expiries[i] = check.ExpiresAtMicros;
+                    statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, isOverride);
+                }
+                else
+                {
+                    var shadow = layer.IsShadow;
+                    allowed &= shadow;
+                    var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
+                    statuses[i] = new RateStatus(i, 0, rate, check.Remaining, check.ResetAtMicros, retryAfter, shadow ? RateOutcome.ShadowDenied : RateOutcome.Denied, isOverride);
+                }
             }
 
-            return result;
+            if (cost == 0)
+            {
+                decision = allowed ? new RateLimitDecision(true, 0, -1, count, 0) : Denial(statuses[..count]);
+                return true;
+            }
+
+            if (!allowed)
+            {
+                // Nothing is charged: the layers that had room report their state as it is.
+                for (var i = 0; i < count; i++)
+                {
+                    if ((passed & (1u << i)) != 0)
+                    {
+                        ref var status = ref statuses[i];
+                        var table = tables[i]!;
+                        var shard = shards[i]!;
+                        var check = CheckSlot(table.Kind, indexes[i] >= 0 ? shard.GetSlot(indexes[i], 0) : 0, status.Rate, now, 0);
+                        status = new RateStatus(i, 0, status.Rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, status.IsOverride);
+                    }
+                }
+
+                decision = Denial(statuses[..count]);
+                return true;
+            }
+
+            var permits = 0u;
+            for (var i = 0; i < count; i++)
+            {
+                if ((passed & (1u << i)) == 0)
+                {
+                    // A shadow layer that would have denied: not charged, so its state is reported as it is.
+                    continue;
+                }
+
+                var (layer, key) = layers[i];
+                var table = tables[i]!;
+                var shard = shards[i]!;
+                var index = indexes[i] >= 0 ? indexes[i] : shard.FindOrInsert(key, hashes[i], now);
+                shard.SetSlot(index, 0, states[i]);
+                shard.SetExpiry(index, expiries[i]);
+                permits |= table.Kind == RateLimitAlgorithm.Concurrency ? 1u << i : 0;
+                shard.MaybeSweep(now);
+            }
+
+            var leaseId = permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | permits;
+            decision = new RateLimitDecision(true, 0, -1, count, leaseId);
+            return true;
         }
         finally
         {
-            if (enter)
+            for (var n = count - 1; n >= 0; n--)
             {
-                shard.Exit();
+                var i = (int)(order[n] & 0xFF);
+                shards[i]!.Exit();
             }
         }
+    }
+
+    private static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses)
+    {
+        var (retryAfter, denied) = RetryAfter(statuses);
+        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0);
     }
 
     /// <summary>The synchronous form of <see cref="ReleaseAsync"/>.</summary>
@@ -670,26 +706,6 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
 
         return (longest, index);
-    }
-
-    private enum NestedResult
-    {
-        Denied,
-        Allowed,
-        Fallback,
-    }
-
-    /// <summary>What every level of <see cref="Nested"/> shares, passed by reference.</summary>
-    private ref struct NestedCall(ReadOnlySpan<LayerKey> layers, Span<RateStatus> statuses, ReadOnlySpan<int> hashes, ReadOnlySpan<long> order, long cost, long now)
-    {
-        public readonly ReadOnlySpan<LayerKey> Layers = layers;
-        public readonly Span<RateStatus> Statuses = statuses;
-        public readonly ReadOnlySpan<int> Hashes = hashes;
-        public readonly ReadOnlySpan<long> Order = order;
-        public readonly long Cost = cost;
-        public readonly long Now = now;
-        public bool Allowed = true;
-        public uint Permits;
     }
 
     private static T Locked<T>(LayerShard shard, Func<LayerShard, T> read)

@@ -35,17 +35,17 @@ public readonly struct Rate : IEquatable<Rate>
         }
 
         Limit = limit;
-        Period = period;
+        PeriodMicros = period.Ticks / TimeSpan.TicksPerMicrosecond;
     }
 
     /// <summary>The number of units (requests, or a request's cost) allowed per <see cref="Period"/>.</summary>
     public long Limit { get; }
 
     /// <summary>The length of the window.</summary>
-    public TimeSpan Period { get; }
+    public TimeSpan Period => TimeSpan.FromTicks(PeriodMicros * TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The period in whole microseconds, the resolution of every store.</summary>
-    internal long PeriodMicros => Period.Ticks / TimeSpan.TicksPerMicrosecond;
+    internal long PeriodMicros { get; }
 
     /// <summary>
     /// Parses <c>N/period</c>: N is a whole number, period an optional whole multiplier followed by a unit
@@ -93,13 +93,13 @@ public readonly struct Rate : IEquatable<Rate>
     public override string ToString() => Limit.ToString(CultureInfo.InvariantCulture) + "/" + RateSyntax.FormatPeriod(Period);
 
     /// <inheritdoc />
-    public bool Equals(Rate other) => Limit == other.Limit && Period == other.Period;
+    public bool Equals(Rate other) => Limit == other.Limit && PeriodMicros == other.PeriodMicros;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is Rate other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Limit, Period);
+    public override int GetHashCode() => HashCode.Combine(Limit, PeriodMicros);
 
     /// <summary>Compares two rates for equality.</summary>
     public static bool operator ==(Rate left, Rate right) => left.Equals(right);
