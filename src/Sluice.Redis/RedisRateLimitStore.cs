@@ -39,6 +39,9 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     private readonly OverrideCache _overrides;
     private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
     private long _nextLease;
+
+    /// <summary>The database once connected, so that a decision does not await the connection again.</summary>
+    private IDatabase? _database;
     private long _fallbacks;
 
     /// <summary>
@@ -69,7 +72,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             configuration.AbortOnConnectFail = false;
             configuration.ConnectTimeout = (int)Math.Max(options.Timeout.TotalMilliseconds, 1000);
             configuration.SyncTimeout = (int)Math.Max(options.Timeout.TotalMilliseconds, 1);
-            _connecting = ConnectionMultiplexer.ConnectAsync(configuration);
+            _connecting = ConnectAsync(configuration);
             _ownsConnection = true;
         }
         else
@@ -121,7 +124,18 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             var (keys, values) = Arguments(layers.Span, rates, cost, lease);
             try
             {
-                var result = await EvaluateAsync(keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                // Connected: one EVALSHA and nothing around it. A Redis restart flushes the script; NOSCRIPT loads it again.
+                var database = _database ?? await DatabaseAsync().ConfigureAwait(false);
+                RedisResult result;
+                try
+                {
+                    result = await database.ScriptEvaluateAsync(DecideScript.Sha1, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RedisServerException e) when (DecideScript.IsNoScript(e))
+                {
+                    result = await DecideScript.EvaluateAsync(database, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+
                 _breaker.Succeeded();
                 return Read((RedisResult[])result!, layers.Span, rates, statuses.Span, lease);
             }
@@ -216,10 +230,25 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         }
     }
 
-    private async Task<IDatabase> DatabaseAsync() => (await _connecting.ConfigureAwait(false)).GetDatabase();
+    /// <summary>
+    /// Connects with completions delivered concurrently: StackExchange.Redis 1.2 otherwise runs every continuation of
+    /// every command one after another on one worker, so that reading each decision's reply serialises the whole
+    /// process (measured: 57 % of redis-benchmark's throughput instead of the client's 85 %). No decision depends on
+    /// the order in which other decisions' replies are read.
+    /// </summary>
+    private static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        connection.PreserveAsyncOrder = false;
+        return connection;
+    }
 
-    private async Task<RedisResult> EvaluateAsync(RedisKey[] keys, RedisValue[] values)
-        => await DecideScript.EvaluateAsync(await DatabaseAsync().ConfigureAwait(false), keys, values).ConfigureAwait(false);
+    private async Task<IDatabase> DatabaseAsync()
+    {
+        var database = (await _connecting.ConfigureAwait(false)).GetDatabase();
+        _database = database;
+        return database;
+    }
 
     private static bool IsRedisFailure(Exception e, CancellationToken cancellationToken) =>
         e is RedisException or TimeoutException or RedisTimeoutException or ObjectDisposedException
@@ -247,51 +276,68 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         return _options.KeyPrefix + layer.Name + ":" + algorithm + ":" + key;
     }
 
-    private Rate[][] RatesInForce(ReadOnlySpan<LayerKey> layers, out int statusCount)
+    /// <summary>The rates in force per layer: the layers' own (no allocation) unless some key has an override.</summary>
+    private Rate[][]? RatesInForce(ReadOnlySpan<LayerKey> layers, out int statusCount)
     {
-        var rates = new Rate[layers.Length][];
+        Rate[][]? rates = null;
         statusCount = 0;
         for (var i = 0; i < layers.Length; i++)
         {
             var (layer, key) = layers[i];
             ArgumentNullException.ThrowIfNull(layer);
             ArgumentNullException.ThrowIfNull(key);
-            rates[i] = !_overrides.IsEmpty && _overrides.TryGet(layer.Name, key, out var custom) ? custom : layer.RateArray;
-            statusCount += rates[i].Length;
+            if (!_overrides.IsEmpty && _overrides.TryGet(layer.Name, key, out var custom))
+            {
+                rates ??= new Rate[layers.Length][];
+                rates[i] = custom;
+            }
+
+            statusCount += RatesOf(rates, layers, i).Length;
         }
 
         return rates;
     }
 
-    private (RedisKey[] Keys, RedisValue[] Values) Arguments(ReadOnlySpan<LayerKey> layers, Rate[][] rates, long cost, long lease)
+    private static Rate[] RatesOf(Rate[][]? rates, ReadOnlySpan<LayerKey> layers, int i) => rates?[i] ?? layers[i].Layer.RateArray;
+
+    private (RedisKey[] Keys, RedisValue[] Values) Arguments(ReadOnlySpan<LayerKey> layers, Rate[][]? rates, long cost, long lease)
     {
         var keys = new RedisKey[layers.Length];
-        var values = new List<RedisValue>(3 + (layers.Length * 6))
+        var count = 4;
+        var holdsPermits = false;
+        for (var i = 0; i < layers.Length; i++)
         {
-            _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
-            cost,
-            Member(lease),
-            (long)_options.KeyTtlPadding.TotalMilliseconds,
-        };
+            count += 4 + (2 * RatesOf(rates, layers, i).Length);
+            holdsPermits |= layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency;
+        }
+
+        // Sized once and filled in place: the arguments are most of what a decision allocates besides the client's own.
+        var values = new RedisValue[count];
+        values[0] = _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider);
+        values[1] = cost;
+        values[2] = holdsPermits ? Member(lease) : RedisValue.EmptyString;
+        values[3] = (long)_options.KeyTtlPadding.TotalMilliseconds;
+        var at = 4;
         for (var i = 0; i < layers.Length; i++)
         {
             var layer = layers[i].Layer;
+            var layerRates = RatesOf(rates, layers, i);
             keys[i] = Key(layer, layers[i].Key);
-            values.Add(AlgorithmCode(layer.Algorithm));
-            values.Add(layer.IsShadow ? 1 : 0);
-            values.Add(layer.SlidingWindowSegments);
-            values.Add(rates[i].Length);
-            foreach (var rate in rates[i])
+            values[at++] = AlgorithmCode(layer.Algorithm);
+            values[at++] = layer.IsShadow ? 1 : 0;
+            values[at++] = layer.SlidingWindowSegments;
+            values[at++] = layerRates.Length;
+            foreach (var rate in layerRates)
             {
-                values.Add(rate.Limit);
-                values.Add(rate.PeriodMicros);
+                values[at++] = rate.Limit;
+                values[at++] = rate.PeriodMicros;
             }
         }
 
-        return (keys, [.. values]);
+        return (keys, values);
     }
 
-    private RateLimitDecision Read(RedisResult[] reply, ReadOnlySpan<LayerKey> layers, Rate[][] rates, Span<RateStatus> statuses, long lease)
+    private RateLimitDecision Read(RedisResult[] reply, ReadOnlySpan<LayerKey> layers, Rate[][]? rates, Span<RateStatus> statuses, long lease)
     {
         var allowed = (long)reply[0] == 1;
         var status = 0;
@@ -300,11 +346,12 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         for (var i = 0; i < layers.Length; i++)
         {
             var passed = true;
-            for (var r = 0; r < rates[i].Length; r++, at += 4)
+            var layerRates = RatesOf(rates, layers, i);
+            for (var r = 0; r < layerRates.Length; r++, at += 4)
             {
                 var outcome = (RateOutcome)(int)(long)reply[at + 3];
                 passed &= outcome == RateOutcome.Allowed;
-                statuses[status++] = new RateStatus(i, r, rates[i][r], (long)reply[at], (long)reply[at + 1], (long)reply[at + 2], outcome, !ReferenceEquals(rates[i], layers[i].Layer.RateArray));
+                statuses[status++] = new RateStatus(i, r, layerRates[r], (long)reply[at], (long)reply[at + 1], (long)reply[at + 2], outcome, !ReferenceEquals(layerRates, layers[i].Layer.RateArray));
             }
 
             if (allowed && passed && layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)

@@ -20,12 +20,15 @@ internal static class DecideScript
         {
             return await database.ScriptEvaluateAsync(Sha1, keys, values).ConfigureAwait(false);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException e) when (IsNoScript(e))
         {
             await LoadAsync(database.Multiplexer).ConfigureAwait(false);
             return await database.ScriptEvaluateAsync(Sha1, keys, values).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Whether Redis answered that it does not have the script (a restart or <c>SCRIPT FLUSH</c> removed it).</summary>
+    public static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     public static async Task LoadAsync(ConnectionMultiplexer connection)
     {

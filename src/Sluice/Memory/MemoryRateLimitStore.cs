@@ -232,7 +232,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
             var hash = key.GetHashCode();
             hashes[i] = hash;
-            shards[i] = table.Shard(table.ShardIndex(hash));
+            var shard = table.Shard(table.ShardIndex(hash));
+            shard.Prefetch(hash);
+            shards[i] = shard;
             tables[i] = table;
             order[i] = ((long)table.Order << 8) | (uint)i;
         }
