@@ -85,6 +85,40 @@ public sealed class RedisFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisSlowerThanTheTimeout_FallsBackAtTheTimeout_ThenTheBreakerStopsWaitingForIt()
+    {
+        using var store = Store(RedisFailureMode.FailOpen);
+        var layer = RateLimitLayer.FixedWindow("ip", Rate.Parse("10/min"));
+        Assert.True((await store.AcquireAsync(layer.For("k"))).IsAllowed);
+        Assert.True(store.IsUsingRedis);
+
+        // Redis stays up and keeps the connection, but answers no command for 3 s: slow, not down.
+        await _redis.Admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000");
+        var paused = System.Diagnostics.Stopwatch.StartNew();
+
+        // Two decisions each wait the 200 ms timeout, then decide locally; neither waits for the pause to end.
+        for (var i = 0; i < 2; i++)
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            Assert.True((await store.AcquireAsync(layer.For("k"))).IsAllowed);
+            Assert.True(waited.Elapsed >= TimeSpan.FromMilliseconds(150), $"decision {i} returned after {waited.Elapsed}, before the timeout");
+        }
+
+        Assert.True(paused.Elapsed < TimeSpan.FromMilliseconds(2500), $"the decisions waited {paused.Elapsed}: the timeout did not end them");
+        Assert.IsType<TimeoutException>(store.LastError);
+
+        // The breaker is open: the next decision is made locally without waiting at all.
+        Assert.False(store.IsUsingRedis);
+        var pending = store.AcquireAsync(layer.For("k"));
+        Assert.True(pending.IsCompleted);
+        Assert.True((await pending).IsAllowed);
+
+        // The pause ends; after the break the store tries Redis again and stays with it.
+        var recovered = await Eventually(async () => { await store.AcquireAsync(layer.For("k")); return store.IsUsingRedis; }, TimeSpan.FromSeconds(10));
+        Assert.True(recovered, "the store did not use Redis again after the pause");
+    }
+
+    [Fact]
     public async Task FailClosed_RefusesWithRetryAfter_WhileRedisIsDown()
     {
         using var store = Store(RedisFailureMode.FailClosed);
