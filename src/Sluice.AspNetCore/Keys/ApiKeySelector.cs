@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace Sluice.AspNetCore.Keys;
 
@@ -21,7 +20,8 @@ internal sealed class ApiKeySelector : RequestKeySelector
     public override string? Select(HttpContext context)
     {
         var headers = context.Request.Headers;
-        var authorization = headers[HeaderNames.Authorization];
+        // The typed property: a field read on Kestrel's request headers instead of a dictionary lookup.
+        var authorization = headers.Authorization;
         if (authorization.Count > 0 && authorization[0] is { Length: > 0 } value)
         {
             foreach (var scheme in _schemes)

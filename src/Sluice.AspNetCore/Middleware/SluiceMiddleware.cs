@@ -24,11 +24,9 @@ internal sealed class SluiceMiddleware
     /// <summary>Endpoints with at most this many layers take the synchronous path with the in-memory store.</summary>
     private const int InlineLayers = 8;
 
+    /// <summary>This thread's buffers for the synchronous path, in one object so that one thread-static read finds both.</summary>
     [ThreadStatic]
-    private static LayerKey[]? t_layers;
-
-    [ThreadStatic]
-    private static RateStatus[]? t_statuses;
+    private static InlineBuffers? t_buffers;
 
     private readonly RequestDelegate _next;
     private readonly SluiceRuntime _runtime;
@@ -69,8 +67,9 @@ internal sealed class SluiceMiddleware
     {
         // Per-thread buffers: they are used only until this method returns (a denial copies them before awaiting),
         // and a large stack buffer next to references would be zeroed by the JIT on every call.
-        var layers = t_layers ??= new LayerKey[InlineLayers];
-        var statuses = t_statuses ??= new RateStatus[RateLimitStore.GetStatusCapacity(InlineLayers)];
+        var buffers = t_buffers ??= new InlineBuffers();
+        var layers = buffers.Layers;
+        var statuses = buffers.Statuses;
         var count = SelectKeys(context, endpoint, layers);
         if (count == 0)
         {
@@ -225,6 +224,12 @@ internal sealed class SluiceMiddleware
     private void Report(HttpContext context, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
     {
         var decisions = _runtime.Metrics.Decisions;
+        if (!decisions.Enabled && !AnyShadowDenial(statuses))
+        {
+            // Nobody listens to the counter and nothing is to be logged.
+            return;
+        }
+
         var previousLayer = -1;
         var previousOutcome = RateOutcome.Allowed;
         for (var s = 0; s <= statuses.Length; s++)
@@ -256,6 +261,19 @@ internal sealed class SluiceMiddleware
                 }
             }
         }
+    }
+
+    private static bool AnyShadowDenial(ReadOnlySpan<RateStatus> statuses)
+    {
+        foreach (ref readonly var status in statuses)
+        {
+            if (status.Outcome == RateOutcome.ShadowDenied)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string OutcomeName(RateOutcome outcome) => outcome switch
@@ -293,7 +311,7 @@ internal sealed class SluiceMiddleware
                 var headlineDenied = !decision.IsAllowed && status.Outcome == RateOutcome.Denied;
                 headers[LimitHeader] = HeaderText.Limit(status.Limit);
                 headers[RemainingHeader] = HeaderText.Of(headlineDenied ? 0 : status.Remaining);
-                headers[ResetHeader] = HeaderText.UnixSeconds(CeilingUnixSeconds(status.ResetAt));
+                headers[ResetHeader] = HeaderText.UnixSeconds(CeilingUnixSeconds(status.ResetAtMicros));
             }
         }
 
@@ -332,11 +350,8 @@ internal sealed class SluiceMiddleware
         headers["RateLimit"] = limit.ToString();
     }
 
-    private static long CeilingUnixSeconds(DateTimeOffset at)
-    {
-        var milliseconds = at.ToUnixTimeMilliseconds();
-        return (milliseconds + 999) / 1000;
-    }
+    /// <summary>Unix seconds rounded up from microseconds since the Unix epoch (the store's unit).</summary>
+    private static long CeilingUnixSeconds(long micros) => micros <= 0 ? micros / 1_000_000 : ((micros - 1) / 1_000_000) + 1;
 
     private async Task RejectAsync(HttpContext context, SluicePlan plan, EndpointPlan endpoint, RateLimitDecision decision, LayerKey[] layers, RateStatus[] statuses)
     {
@@ -363,5 +378,12 @@ internal sealed class SluiceMiddleware
         {
             await ProblemWriter.WriteAsync(rejected, context.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    private sealed class InlineBuffers
+    {
+        public readonly LayerKey[] Layers = new LayerKey[InlineLayers];
+
+        public readonly RateStatus[] Statuses = new RateStatus[RateLimitStore.GetStatusCapacity(InlineLayers)];
     }
 }

@@ -11,6 +11,10 @@ namespace Sluice.AspNetCore.Middleware;
 /// </summary>
 internal sealed class SluicePlan
 {
+    /// <summary>This thread's last lookup (endpoint, plan, compiled plan), replaced whole so that it is never torn.</summary>
+    [ThreadStatic]
+    private static LastEndpoint? t_last;
+
     private readonly ConcurrentDictionary<Endpoint, EndpointPlan> _endpoints = new();
     private readonly EndpointPlan _noEndpoint;
 
@@ -140,7 +144,23 @@ internal sealed class SluicePlan
         }
     }
 
-    public EndpointPlan For(Endpoint? endpoint) => endpoint is null ? _noEndpoint : _endpoints.GetOrAdd(endpoint, static (e, plan) => plan.Compile(e), this);
+    public EndpointPlan For(Endpoint? endpoint)
+    {
+        if (endpoint is null)
+        {
+            return _noEndpoint;
+        }
+
+        // Consecutive requests on a thread mostly hit the same endpoint: skip the dictionary then.
+        if (t_last is { } last && ReferenceEquals(last.Endpoint, endpoint) && ReferenceEquals(last.Plan, this))
+        {
+            return last.Compiled;
+        }
+
+        var compiled = _endpoints.GetOrAdd(endpoint, static (e, plan) => plan.Compile(e), this);
+        t_last = new LastEndpoint(endpoint, this, compiled);
+        return compiled;
+    }
 
     private static CompiledLayer? CompileLayer(string name, SluiceLayerOptions options, SluiceOptions root, ClientIpKeySelector ip, ApiKeySelector apiKey, List<string> problems)
     {
@@ -272,4 +292,6 @@ internal sealed class SluicePlan
 
         return new EndpointPlan(false, [.. applied], metadata.GetMetadata<RateLimitCostMetadata>()?.Cost, metadata.GetMetadata<RateLimitRejectionMetadata>()?.OnRejected);
     }
+
+    private sealed record LastEndpoint(Endpoint Endpoint, SluicePlan Plan, EndpointPlan Compiled);
 }
