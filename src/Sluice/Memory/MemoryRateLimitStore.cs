@@ -230,7 +230,8 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 return false;
             }
 
-            var hash = key.GetHashCode();
+            // Layers often share one key string (the client IP of global-ip and auth): hash it once.
+            var hash = HashOnce(layers, hashes, i, key);
             hashes[i] = hash;
             var shard = table.Shard(table.ShardIndex(hash));
             shard.Prefetch(hash);
@@ -347,6 +348,20 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 shards[i]!.Exit();
             }
         }
+    }
+
+    /// <summary>The hash of an earlier layer's key when it is the same string instance, else the key's own.</summary>
+    private static int HashOnce(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<int> hashes, int i, string key)
+    {
+        for (var j = 0; j < i; j++)
+        {
+            if (ReferenceEquals(layers[j].Key, key))
+            {
+                return hashes[j];
+            }
+        }
+
+        return key.GetHashCode();
     }
 
     private static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses)
