@@ -2,4 +2,4 @@
 wrk.method = "POST"
 wrk.body = '{"email":"bench@example.com"}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "bench-key"
+wrk.headers["X-Bench-Key"] = "bench-key"

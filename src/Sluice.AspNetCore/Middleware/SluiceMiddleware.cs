@@ -322,32 +322,71 @@ internal sealed class SluiceMiddleware
     }
 
     /// <summary>draft-ietf-httpapi-ratelimit-headers-10: one policy and one limit item per rate in force.</summary>
+    /// <remarks>
+    /// The policy field depends only on the layers and rates in force, so each thread keeps the last one it wrote and
+    /// reuses it while they stay the same; the limit field is written into a stack buffer and allocated once.
+    /// </remarks>
     private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, TimeProvider time)
     {
-        var policy = new StringBuilder();
-        var limit = new StringBuilder();
-        var now = time.GetUtcNow();
+        var buffers = t_buffers ??= new InlineBuffers();
+        headers["RateLimit-Policy"] = buffers.Policy.For(layers, statuses);
+
+        var nowMicros = Microseconds.Now(time);
+        Span<char> text = stackalloc char[512];
+        var length = 0;
         for (var s = 0; s < statuses.Length; s++)
         {
             var status = statuses[s];
-            var layer = layers[status.LayerIndex].Layer;
-            var single = s + 1 >= statuses.Length || statuses[s + 1].LayerIndex != status.LayerIndex;
-            single &= s == 0 || statuses[s - 1].LayerIndex != status.LayerIndex;
-            var name = single ? layer.Name : layer.Name + "/" + status.Rate.ToString().Split('/')[1];
-            if (policy.Length > 0)
+            var name = buffers.Policy.NameAt(layers, statuses, s);
+            var remaining = status.Outcome == RateOutcome.Denied ? 0 : status.Remaining;
+            var untilReset = Math.Max(0, status.ResetAtMicros - nowMicros);
+            var resetSeconds = (untilReset + 999_999) / 1_000_000;
+            if (!TryAppendItem(text, ref length, s > 0, name, remaining, resetSeconds))
             {
-                policy.Append(", ");
-                limit.Append(", ");
+                // More rates than the stack buffer holds: rare, so the general formatter.
+                headers["RateLimit"] = FormatLimitItems(layers, statuses, nowMicros);
+                return;
             }
-
-            var windowSeconds = (long)Math.Ceiling(status.Rate.Period.TotalSeconds);
-            var resetSeconds = Math.Max(0, (long)Math.Ceiling((status.ResetAt - now).TotalSeconds));
-            policy.Append('"').Append(name).Append("\";q=").Append(status.Limit).Append(";w=").Append(windowSeconds);
-            limit.Append('"').Append(name).Append("\";r=").Append(status.Outcome == RateOutcome.Denied ? 0 : status.Remaining).Append(";t=").Append(resetSeconds);
         }
 
-        headers["RateLimit-Policy"] = policy.ToString();
-        headers["RateLimit"] = limit.ToString();
+        headers["RateLimit"] = new string(text[..length]);
+    }
+
+    private static bool TryAppendItem(Span<char> text, ref int length, bool separator, string name, long remaining, long resetSeconds)
+    {
+        var rest = text[length..];
+        var written = 0;
+        if (separator)
+        {
+            if (!", ".TryCopyTo(rest))
+            {
+                return false;
+            }
+
+            written += 2;
+        }
+
+        if (!rest[written..].TryWrite(System.Globalization.CultureInfo.InvariantCulture, $"\"{name}\";r={remaining};t={resetSeconds}", out var item))
+        {
+            return false;
+        }
+
+        length += written + item;
+        return true;
+    }
+
+    private static string FormatLimitItems(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, long nowMicros)
+    {
+        var limit = new StringBuilder();
+        for (var s = 0; s < statuses.Length; s++)
+        {
+            var status = statuses[s];
+            var untilReset = Math.Max(0, status.ResetAtMicros - nowMicros);
+            limit.Append(s > 0 ? ", \"" : "\"").Append(PolicyCache.ItemName(layers, statuses, s)).Append("\";r=")
+                .Append(status.Outcome == RateOutcome.Denied ? 0 : status.Remaining).Append(";t=").Append((untilReset + 999_999) / 1_000_000);
+        }
+
+        return limit.ToString();
     }
 
     /// <summary>Unix seconds rounded up from microseconds since the Unix epoch (the store's unit).</summary>
@@ -385,5 +424,7 @@ internal sealed class SluiceMiddleware
         public readonly LayerKey[] Layers = new LayerKey[InlineLayers];
 
         public readonly RateStatus[] Statuses = new RateStatus[RateLimitStore.GetStatusCapacity(InlineLayers)];
+
+        public readonly PolicyCache Policy = new();
     }
 }

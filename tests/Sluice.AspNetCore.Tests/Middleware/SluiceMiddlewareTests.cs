@@ -332,6 +332,29 @@ public sealed class SluiceMiddlewareTests
     }
 
     [Fact]
+    public async Task IetfPolicy_FollowsEachEndpointsLayers_AndAnOverride_RequestAfterRequest()
+    {
+        var settings = CertDirectory();
+        settings["Sluice:IetfHeaders"] = "true";
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory);
+        const string global = "\"api-key\";q=60;w=60, \"global-ip\";q=100;w=60";
+
+        var me = await app.GetAsync("/api/me", apiKey: "k1");
+        var resend = await app.SendAsync(HttpMethod.Post, "/api/auth/resend", apiKey: "k1");
+        var meAgain = await app.GetAsync("/api/me", apiKey: "k1");
+        await app.App.Services.GetRequiredService<SluiceLimits>().SetOverrideAsync("api-key", "k1", ["600/min"]);
+        var raised = await app.GetAsync("/api/me", apiKey: "k1");
+        var other = await app.GetAsync("/api/me", apiKey: "k2");
+
+        Assert.Equal(global, me.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Equal(global + ", \"auth\";q=3;w=900", resend.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Equal(global, meAgain.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Equal("\"api-key\";q=600;w=60, \"global-ip\";q=100;w=60", raised.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Equal(global, other.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.StartsWith("\"api-key\";r=596;t=", raised.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
     public async Task AStoreFailure_LetsTheRequestThrough_NeverA500()
     {
         var settings = CertDirectory();
