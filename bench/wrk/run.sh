@@ -7,6 +7,7 @@
 # Each run warms up for WARMUP at one connection, then 3 s at full load: on one saturated core the runtime's tiered JIT
 # cannot finish compiling, and the comparison would measure instrumented code instead of a server in steady state.
 # Prints each run and the medians. Usage: bench/wrk/run.sh [PAIRS=5] [DURATION=10s] [CONNECTIONS=32] [WARMUP=10s]
+# SERVER_ARGS (optional) is appended to both servers' command lines, e.g. SERVER_ARGS=--Sluice:IetfHeaders=false.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pairs=${1:-5}
@@ -28,7 +29,7 @@ run() { # $1 = true|false (Sluice:Enabled)
     --Sluice:Enabled="$1" --Logging:LogLevel:Default=Warning \
     --Sluice:Layers:global-ip:Rates:0=1000000000/min --Sluice:Layers:api-key:Rates:0=1000000000/min \
     --Sluice:Layers:auth:Rates:0=1000000000/15min \
-    --Sluice:Layers:api-key:Key=ApiKey --Sluice:ApiKey:Header=X-Bench-Key >"$out/server.log" 2>&1 &
+    --Sluice:Layers:api-key:Key=ApiKey --Sluice:ApiKey:Header=X-Bench-Key ${SERVER_ARGS:-} >"$out/server.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   # Warm up lightly first (one connection), so that the single core has room for the runtime's background tier-up
