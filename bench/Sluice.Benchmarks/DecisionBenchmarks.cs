@@ -41,10 +41,14 @@ public class DecisionBenchmarks
         _requests = new PeerRequest[Keys];
         for (var i = 0; i < Keys; i++)
         {
+            // One string per client address, as a server has (one per connection, used by every layer keyed on the
+            // IP): both libraries get the same instances, so neither compares equal strings character by character.
             var n = i.ToString(CultureInfo.InvariantCulture);
-            _three[i] = [ip.For("10.0." + n), apiKey.For("key-" + n), route.For("10.0." + n)];
-            _one[i] = [ip.For("10.0." + n)];
-            _requests[i] = new PeerRequest("10.0." + n, "key-" + n, "10.0." + n);
+            var address = "10.0." + n;
+            var key = "key-" + n;
+            _three[i] = [ip.For(address), apiKey.For(key), route.For(address)];
+            _one[i] = [ip.For(address)];
+            _requests[i] = new PeerRequest(address, key, address);
         }
 
         _peerOne = PartitionedRateLimiter.Create<PeerRequest, string>(r => Fixed(r.Ip, ipLimit, TimeSpan.FromMinutes(1)));
