@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Sluice.Algorithms;
 
@@ -24,6 +26,12 @@ internal sealed class LayerShard
     private readonly long _sweepIntervalMicros;
     private SpinGate _gate;
     private Entry[] _entries = new Entry[MinCapacity];
+
+    /// <summary>
+    /// <c>_entries.Length - 1</c>, kept in this object (changed with <see cref="_entries"/>, under the gate): computing a
+    /// key's slot then needs no read of the array's header, which at scale is a cache miss of its own.
+    /// </summary>
+    private int _mask = MinCapacity - 1;
     private long[] _more;
     private int _stride;
     private int _count;
@@ -58,25 +66,30 @@ internal sealed class LayerShard
     /// decision over several layers issues these first so that their cache misses overlap instead of queuing behind
     /// each lock. Reads nothing and changes nothing.
     /// </summary>
+    /// <remarks>
+    /// Without the gate, <see cref="_entries"/> and <see cref="_mask"/> may come from two sides of a rebuild, so the
+    /// address is computed as a number, never as a reference, and may lie past the array: a prefetch never faults.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Prefetch(int hash)
     {
         if (Sse.IsSupported)
         {
-            var entries = _entries;
-            Sse.Prefetch0(Unsafe.AsPointer(ref entries[Start(hash) & (entries.Length - 1)]));
+            var start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_entries));
+            Sse.Prefetch0(start + ((nint)(Start(hash) & Volatile.Read(ref _mask)) * Unsafe.SizeOf<Entry>()));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(string key, int hash)
     {
-        var entries = _entries;
-        var mask = entries.Length - 1;
+        // Under the gate: _mask is _entries.Length - 1, so every index below is in bounds.
+        ref var first = ref MemoryMarshal.GetArrayDataReference(_entries);
+        var mask = _mask;
         var i = Start(hash) & mask;
         while (true)
         {
-            ref var entry = ref entries[i];
+            ref var entry = ref Unsafe.Add(ref first, i);
             if (entry.Key is null)
             {
                 return -1;
@@ -115,14 +128,14 @@ internal sealed class LayerShard
     public RateSlots Slots(int index, int offset) => new(ref _entries[index].State, _more.AsSpan(index * (_stride - 1), _stride - 1), offset);
 
     /// <summary>Reads one state slot of the key at <paramref name="index"/>.</summary>
-    public long GetSlot(int index, int slot) => slot == 0 ? _entries[index].State : _more[(index * (_stride - 1)) + slot - 1];
+    public long GetSlot(int index, int slot) => slot == 0 ? Entry0(index).State : _more[(index * (_stride - 1)) + slot - 1];
 
     /// <summary>Writes one state slot of the key at <paramref name="index"/>.</summary>
     public void SetSlot(int index, int slot, long value)
     {
         if (slot == 0)
         {
-            _entries[index].State = value;
+            Entry0(index).State = value;
         }
         else
         {
@@ -137,7 +150,7 @@ internal sealed class LayerShard
         var seconds = expiresAtMicros == long.MaxValue
             ? int.MaxValue
             : Math.Clamp((expiresAtMicros - _epochMicros + 999_999) / 1_000_000, 0, int.MaxValue);
-        _entries[index].ExpirySeconds = (int)seconds;
+        Entry0(index).ExpirySeconds = (int)seconds;
     }
 
     public void EnsureStride(int stride, long now)
@@ -165,6 +178,18 @@ internal sealed class LayerShard
         {
             Rebuild(CapacityFor(live), _stride, now);
         }
+    }
+
+    /// <summary>
+    /// The entry at <paramref name="index"/>, an index that <see cref="Find"/> or <see cref="FindOrInsert"/> returned
+    /// under the gate since the last rebuild (callers check <see cref="Version"/>): in bounds, so the array's header
+    /// is not read for a bounds check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Entry Entry0(int index)
+    {
+        Debug.Assert((uint)index < (uint)_entries.Length, "An index from Find under the gate is in bounds.");
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), index);
     }
 
     private static int Start(int hash) => (int)uint.RotateRight((uint)hash, 12);
@@ -230,6 +255,7 @@ internal sealed class LayerShard
         }
 
         _entries = entries;
+        Volatile.Write(ref _mask, capacity - 1);
         _more = more;
         _stride = stride;
         _count = count;
