@@ -193,9 +193,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
     /// <summary>
     /// A few layers of distinct tables, each of one rate of a one-slot algorithm (fixed window, token bucket,
-    /// concurrency): the semantics of <see cref="Decide"/> in straight-line code. The stripes are locked in the global
-    /// order (each table has one key in the request, so one stripe per table), every rate is checked, and the charges
-    /// are plain stores of the states computed while checking, made only if the request passed.
+    /// concurrency): the semantics of <see cref="Decide"/> in straight-line code. Every key's entry is prefetched before
+    /// any lock is taken, so that the layers' cache misses overlap. The stripes are then locked in the global order
+    /// (each table has one key in the request, so one stripe per table), every rate is checked, and the charges are
+    /// plain stores of the states computed while checking, made only if the request passed.
     /// </summary>
     /// <remarks>
     /// Returns <see langword="false"/> when the request does not fit (a table named twice, several rates in force, a
