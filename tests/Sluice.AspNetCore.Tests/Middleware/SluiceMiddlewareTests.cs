@@ -332,6 +332,33 @@ public sealed class SluiceMiddlewareTests
     }
 
     [Fact]
+    public async Task IetfHeaders_LongerThanTheStackBuffer_AreStillWrittenWhole()
+    {
+        // Two layers of eight rates with long names: 16 limit items, well past the 512-character stack buffer.
+        var settings = new Dictionary<string, string?> { ["Sluice:IetfHeaders"] = "true" };
+        foreach (var name in new[] { "per-client-address-with-a-deliberately-long-layer-name", "per-api-key-with-a-deliberately-long-layer-name" })
+        {
+            settings[$"Sluice:Layers:{name}:Key"] = name.StartsWith("per-client", StringComparison.Ordinal) ? "Ip" : "ApiKey";
+            settings[$"Sluice:Layers:{name}:Headline"] = name.StartsWith("per-api", StringComparison.Ordinal) ? "true" : "false";
+            for (var r = 0; r < 8; r++)
+            {
+                settings[$"Sluice:Layers:{name}:Rates:{r}"] = $"{1000 + r}/{r + 1}min";
+            }
+        }
+
+        await using var app = await TestApp.StartAsync(settings, a => a.MapGet("/api/me", () => "me"));
+        var response = await app.GetAsync("/api/me", apiKey: "k1");
+
+        var limit = response.Headers.GetValues("RateLimit").Single();
+        var items = limit.Split(", ");
+        Assert.True(limit.Length > 512, $"only {limit.Length} characters: the test no longer exercises the long path");
+        Assert.Equal(16, items.Length);
+        Assert.Equal("\"per-api-key-with-a-deliberately-long-layer-name/min\";r=999;t=60", items[0]);
+        Assert.All(items, item => Assert.Matches("^\"per-[a-z-]+/[0-9]*min\";r=[0-9]+;t=[0-9]+$", item));
+        Assert.Equal(16, response.Headers.GetValues("RateLimit-Policy").Single().Split(", ").Length);
+    }
+
+    [Fact]
     public async Task IetfPolicy_FollowsEachEndpointsLayers_AndAnOverride_RequestAfterRequest()
     {
         var settings = CertDirectory();
