@@ -133,7 +133,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
                 }
                 catch (RedisServerException e) when (DecideScript.IsNoScript(e))
                 {
-                    result = await DecideScript.EvaluateAsync(database, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    result = await DecideScript.ReloadAndEvaluateAsync(database, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 }
 
                 _breaker.Succeeded();

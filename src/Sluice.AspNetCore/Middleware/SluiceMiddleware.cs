@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Globalization;
 using System.Diagnostics;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -311,7 +311,7 @@ internal sealed class SluiceMiddleware
                 var headlineDenied = !decision.IsAllowed && status.Outcome == RateOutcome.Denied;
                 headers[LimitHeader] = HeaderText.Limit(status.Limit);
                 headers[RemainingHeader] = HeaderText.Of(headlineDenied ? 0 : status.Remaining);
-                headers[ResetHeader] = HeaderText.UnixSeconds(CeilingUnixSeconds(status.ResetAtMicros));
+                headers[ResetHeader] = HeaderText.UnixSeconds(Microseconds.CeilingSeconds(status.ResetAtMicros));
             }
         }
 
@@ -332,65 +332,52 @@ internal sealed class SluiceMiddleware
         headers["RateLimit-Policy"] = buffers.Policy.For(layers, statuses);
 
         var nowMicros = Microseconds.Now(time);
-        Span<char> text = stackalloc char[512];
-        var length = 0;
+        Span<char> stack = stackalloc char[512];
+        if (TryFormatLimitField(stack, buffers.Policy, layers, statuses, nowMicros, out var length))
+        {
+            headers["RateLimit"] = new string(stack[..length]);
+            return;
+        }
+
+        // More rates than the stack buffer holds: rare, so a pooled buffer, doubled until the field fits.
+        for (var size = stack.Length * 2; ; size *= 2)
+        {
+            var rented = ArrayPool<char>.Shared.Rent(size);
+            try
+            {
+                if (TryFormatLimitField(rented, buffers.Policy, layers, statuses, nowMicros, out length))
+                {
+                    headers["RateLimit"] = new string(rented, 0, length);
+                    return;
+                }
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>The <c>RateLimit</c> field: one <c>"name";r=remaining;t=seconds-to-reset</c> item per rate in force.</summary>
+    private static bool TryFormatLimitField(Span<char> text, PolicyCache policy, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, long nowMicros, out int length)
+    {
+        length = 0;
         for (var s = 0; s < statuses.Length; s++)
         {
             var status = statuses[s];
-            var name = buffers.Policy.NameAt(layers, statuses, s);
             var remaining = status.Outcome == RateOutcome.Denied ? 0 : status.Remaining;
-            var untilReset = Math.Max(0, status.ResetAtMicros - nowMicros);
-            var resetSeconds = (untilReset + 999_999) / 1_000_000;
-            if (!TryAppendItem(text, ref length, s > 0, name, remaining, resetSeconds))
-            {
-                // More rates than the stack buffer holds: rare, so the general formatter.
-                headers["RateLimit"] = FormatLimitItems(layers, statuses, nowMicros);
-                return;
-            }
-        }
-
-        headers["RateLimit"] = new string(text[..length]);
-    }
-
-    private static bool TryAppendItem(Span<char> text, ref int length, bool separator, string name, long remaining, long resetSeconds)
-    {
-        var rest = text[length..];
-        var written = 0;
-        if (separator)
-        {
-            if (!", ".TryCopyTo(rest))
+            var resetSeconds = Microseconds.CeilingSeconds(Math.Max(0, status.ResetAtMicros - nowMicros));
+            var separator = s > 0 ? ", " : string.Empty;
+            if (!text[length..].TryWrite(CultureInfo.InvariantCulture, $"{separator}\"{policy.NameAt(layers, statuses, s)}\";r={remaining};t={resetSeconds}", out var written))
             {
                 return false;
             }
 
-            written += 2;
+            length += written;
         }
 
-        if (!rest[written..].TryWrite(System.Globalization.CultureInfo.InvariantCulture, $"\"{name}\";r={remaining};t={resetSeconds}", out var item))
-        {
-            return false;
-        }
-
-        length += written + item;
         return true;
     }
-
-    private static string FormatLimitItems(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, long nowMicros)
-    {
-        var limit = new StringBuilder();
-        for (var s = 0; s < statuses.Length; s++)
-        {
-            var status = statuses[s];
-            var untilReset = Math.Max(0, status.ResetAtMicros - nowMicros);
-            limit.Append(s > 0 ? ", \"" : "\"").Append(PolicyCache.ItemName(layers, statuses, s)).Append("\";r=")
-                .Append(status.Outcome == RateOutcome.Denied ? 0 : status.Remaining).Append(";t=").Append((untilReset + 999_999) / 1_000_000);
-        }
-
-        return limit.ToString();
-    }
-
-    /// <summary>Unix seconds rounded up from microseconds since the Unix epoch (the store's unit).</summary>
-    private static long CeilingUnixSeconds(long micros) => micros <= 0 ? micros / 1_000_000 : ((micros - 1) / 1_000_000) + 1;
 
     private async Task RejectAsync(HttpContext context, SluicePlan plan, EndpointPlan endpoint, RateLimitDecision decision, LayerKey[] layers, RateStatus[] statuses)
     {

@@ -11,9 +11,15 @@ namespace Sluice.AspNetCore.Middleware;
 /// </summary>
 internal sealed class SluicePlan
 {
-    /// <summary>This thread's last lookup (endpoint, plan, compiled plan), replaced whole so that it is never torn.</summary>
+    // This thread's last lookup. Only this thread reads or writes them, so three plain fields cannot be seen torn.
     [ThreadStatic]
-    private static LastEndpoint? t_last;
+    private static Endpoint? t_lastEndpoint;
+
+    [ThreadStatic]
+    private static SluicePlan? t_lastPlan;
+
+    [ThreadStatic]
+    private static EndpointPlan? t_lastCompiled;
 
     private readonly ConcurrentDictionary<Endpoint, EndpointPlan> _endpoints = new();
     private readonly EndpointPlan _noEndpoint;
@@ -152,13 +158,15 @@ internal sealed class SluicePlan
         }
 
         // Consecutive requests on a thread mostly hit the same endpoint: skip the dictionary then.
-        if (t_last is { } last && ReferenceEquals(last.Endpoint, endpoint) && ReferenceEquals(last.Plan, this))
+        if (ReferenceEquals(t_lastEndpoint, endpoint) && ReferenceEquals(t_lastPlan, this))
         {
-            return last.Compiled;
+            return t_lastCompiled!;
         }
 
         var compiled = _endpoints.GetOrAdd(endpoint, static (e, plan) => plan.Compile(e), this);
-        t_last = new LastEndpoint(endpoint, this, compiled);
+        t_lastEndpoint = endpoint;
+        t_lastPlan = this;
+        t_lastCompiled = compiled;
         return compiled;
     }
 
@@ -292,6 +300,4 @@ internal sealed class SluicePlan
 
         return new EndpointPlan(false, [.. applied], metadata.GetMetadata<RateLimitCostMetadata>()?.Cost, metadata.GetMetadata<RateLimitRejectionMetadata>()?.OnRejected);
     }
-
-    private sealed record LastEndpoint(Endpoint Endpoint, SluicePlan Plan, EndpointPlan Compiled);
 }

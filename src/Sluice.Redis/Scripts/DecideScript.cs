@@ -14,17 +14,11 @@ internal static class DecideScript
 
     public static readonly byte[] Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
 
-    public static async Task<RedisResult> EvaluateAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
+    /// <summary>After a <c>NOSCRIPT</c> answer: loads the script on every connected server, then runs it once more.</summary>
+    public static async Task<RedisResult> ReloadAndEvaluateAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
     {
-        try
-        {
-            return await database.ScriptEvaluateAsync(Sha1, keys, values).ConfigureAwait(false);
-        }
-        catch (RedisServerException e) when (IsNoScript(e))
-        {
-            await LoadAsync(database.Multiplexer).ConfigureAwait(false);
-            return await database.ScriptEvaluateAsync(Sha1, keys, values).ConfigureAwait(false);
-        }
+        await LoadAsync(database.Multiplexer).ConfigureAwait(false);
+        return await database.ScriptEvaluateAsync(Sha1, keys, values).ConfigureAwait(false);
     }
 
     /// <summary>Whether Redis answered that it does not have the script (a restart or <c>SCRIPT FLUSH</c> removed it).</summary>

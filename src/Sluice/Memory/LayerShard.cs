@@ -149,7 +149,7 @@ internal sealed class LayerShard
     {
         var seconds = expiresAtMicros == long.MaxValue
             ? int.MaxValue
-            : Math.Clamp((expiresAtMicros - _epochMicros + 999_999) / 1_000_000, 0, int.MaxValue);
+            : Math.Clamp(Microseconds.CeilingSeconds(expiresAtMicros - _epochMicros), 0, int.MaxValue);
         Entry0(index).ExpirySeconds = (int)seconds;
     }
 

@@ -17,6 +17,9 @@ internal static class Microseconds
 
     public static TimeSpan ToTimeSpan(long micros) => TimeSpan.FromTicks(micros * TimeSpan.TicksPerMicrosecond);
 
+    /// <summary>Whole seconds, rounded up (towards positive infinity): a reset or a wait is never announced early.</summary>
+    public static long CeilingSeconds(long micros) => micros > 0 ? ((micros - 1) / 1_000_000) + 1 : micros / 1_000_000;
+
     /// <summary>Rounds up: a store must never promise a client an earlier time than it will honour.</summary>
     public static long FromTimeSpanCeiling(TimeSpan span) => (span.Ticks + TimeSpan.TicksPerMicrosecond - 1) / TimeSpan.TicksPerMicrosecond;
 }
