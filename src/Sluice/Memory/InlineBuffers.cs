@@ -27,33 +27,29 @@ internal static class InlineBuffers
         private long _element;
     }
 
-    [InlineArray(LeanLayers)]
-    public struct LeanShards
-    {
-        private LayerShard? _element;
-    }
-
-    [InlineArray(LeanLayers)]
-    public struct LeanTables
-    {
-        private LayerTable? _element;
-    }
-
-    [InlineArray(LeanLayers)]
-    public struct LeanInts
-    {
-        private int _element;
-    }
-
-    [InlineArray(LeanLayers)]
-    public struct LeanLongs
-    {
-        private long _element;
-    }
+    /// <summary>The first element, for indexing without bounds checks (callers stay below <see cref="LeanLayers"/>).</summary>
+    public static ref LeanLayer First(ref LeanLayerArray layers) => ref layers[0];
 
     [InlineArray(Statuses)]
     public struct StatusLongs
     {
         private long _element;
+    }
+
+    /// <summary>What the lean path knows of one layer of the request.</summary>
+    public struct LeanLayer
+    {
+        public LayerShard? Shard;
+        public LayerTable? Table;
+        public int Hash;
+        public int Index;
+        public long State;
+        public long Expiry;
+    }
+
+    [InlineArray(LeanLayers)]
+    public struct LeanLayerArray
+    {
+        private LeanLayer _element;
     }
 }

@@ -59,6 +59,9 @@ internal sealed class LayerShard
 
     public void Enter() => _gate.Enter();
 
+    /// <summary>Takes the gate if it is free; never waits.</summary>
+    public bool TryEnter() => _gate.TryEnter();
+
     public void Exit() => _gate.Exit();
 
     /// <summary>
@@ -75,8 +78,9 @@ internal sealed class LayerShard
     {
         if (Sse.IsSupported)
         {
-            var start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_entries));
-            Sse.Prefetch0(start + ((nint)(Start(hash) & Volatile.Read(ref _mask)) * Unsafe.SizeOf<Entry>()));
+            // The array's address as a number: no null check, so the array's header is not read either.
+            var array = (byte*)Unsafe.As<Entry[], nint>(ref _entries);
+            Sse.Prefetch0(array + (2 * sizeof(nint)) + ((nint)(Start(hash) & Volatile.Read(ref _mask)) * Unsafe.SizeOf<Entry>()));
         }
     }
 

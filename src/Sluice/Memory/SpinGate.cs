@@ -17,6 +17,9 @@ internal struct SpinGate
         }
     }
 
+    /// <summary>Takes the gate if it is free; never waits.</summary>
+    public bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
+
     public void Exit() => Volatile.Write(ref _held, 0);
 
     private void EnterContended()

@@ -77,6 +77,27 @@ public sealed class MemoryRateLimitStoreTests
     }
 
     [Fact]
+    public async Task Acquire_TwoLayersInOneStripe_TakeTheGeneralPathWithoutWaitingOnThemselves()
+    {
+        // One stripe per layer: the second key's stripe is the one the first already holds. The lean path must let go
+        // of it before the general path locks it, or the decision would wait on itself forever.
+        var store = CreateStore(shards: 1);
+        var domain = RateLimitLayer.FixedWindow("domain", Rate.Parse("2/min"));
+        var other = RateLimitLayer.FixedWindow("other", Rate.Parse("5/min"));
+        LayerKey[] request = [other.For("x"), domain.For("a.example"), domain.For("b.example")];
+
+        var decisions = await Task.Run(() => Enumerable.Range(0, 3).Select(_ => store.Acquire(request, new RateStatus[3])).ToArray())
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(decisions[0].IsAllowed);
+        Assert.True(decisions[1].IsAllowed);
+        Assert.False(decisions[2].IsAllowed);
+        var statuses = new RateStatus[3];
+        store.Acquire(request, statuses, cost: 0);
+        Assert.Equal([3, 0, 0], statuses.Select(s => s.Remaining));
+    }
+
+    [Fact]
     public void KeyFlood_OfAMillionDistinctKeys_StaysBoundedByTheKeysStillInsideAWindow()
     {
         var store = CreateStore();
