@@ -4,7 +4,9 @@ namespace Sluice.Memory;
 
 /// <summary>
 /// Per-decision scratch space on the stack, sized for the most layers a request may name, so that a decision
-/// allocates nothing. Only numbers: writing references into stack spans would cost a GC write barrier each.
+/// allocates nothing. The general path's buffers hold only numbers. The lean path's <see cref="LeanLayer"/> also keeps
+/// each layer's table and stripe: storing a reference through a <c>ref</c> costs a checked write barrier, but finding
+/// the table and stripe again from the hash measured slower (124 ns against 98 ns for three layers).
 /// </summary>
 internal static class InlineBuffers
 {
