@@ -15,7 +15,9 @@ namespace Sluice.Benchmarks;
 /// <summary>
 /// One request through the middleware pipeline (a reused <see cref="DefaultHttpContext"/>, 10,000 client IPs and API
 /// keys): Sluice with three layers and its headers against ASP.NET Core's rate limiter with the same three limits
-/// chained. Limits no run can reach, so that every request is admitted in both.
+/// chained. Limits no run can reach, so that every request is admitted in both. Two more Sluice cases show the
+/// deployments where the client address costs more: Kestrel listening on every address (IPv4 clients arrive as
+/// IPv4-mapped IPv6 addresses) and a server behind a trusted proxy (the client comes from <c>X-Forwarded-For</c>).
 /// </summary>
 [MemoryDiagnoser]
 public class MiddlewareBenchmarks
@@ -23,8 +25,13 @@ public class MiddlewareBenchmarks
     private const int Clients = 10_000;
     private const int Unreachable = 1_000_000_000;
 
+    private static readonly IPAddress Proxy = IPAddress.Parse("10.255.0.1");
+
     private readonly DefaultHttpContext _context = new();
     private IPAddress[] _ips = [];
+    private IPAddress[] _mappedIps = [];
+    private string[] _forwardedFor = [];
+    private RequestDelegate _sluiceBehindProxy = null!;
     private string[] _keys = [];
     private RequestDelegate _sluice = null!;
     private RequestDelegate _peer = null!;
@@ -38,8 +45,11 @@ public class MiddlewareBenchmarks
     {
         _ips = [.. Enumerable.Range(0, Clients).Select(i => new IPAddress([10, 1, (byte)(i >> 8), (byte)i]))];
         _keys = [.. Enumerable.Range(0, Clients).Select(i => "key-" + i.ToString(CultureInfo.InvariantCulture))];
+        _mappedIps = [.. _ips.Select(ip => ip.MapToIPv6())];
+        _forwardedFor = [.. _ips.Select(ip => ip.ToString())];
         _sluice = BuildSluice(enabled: true);
         _disabled = BuildSluice(enabled: false);
+        _sluiceBehindProxy = BuildSluice(enabled: true, trustedProxy: "10.255.0.0/16");
         _sluiceEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new RateLimitAttribute("auth")), "auth");
         _peerEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(), "auth");
 
@@ -67,15 +77,26 @@ public class MiddlewareBenchmarks
     [Benchmark(Description = "Sluice:Enabled=false")]
     public Task Disabled() => Invoke(_disabled, _sluiceEndpoint);
 
+    [Benchmark(Description = "Sluice, IPv4-mapped client addresses")]
+    public Task SluiceMapped() => Invoke(_sluice, _sluiceEndpoint, ClientAddress.Mapped);
+
+    [Benchmark(Description = "Sluice, behind a trusted proxy")]
+    public Task SluiceBehindProxy() => Invoke(_sluiceBehindProxy, _sluiceEndpoint, ClientAddress.Forwarded);
+
     private static RateLimitPartition<string> Fixed(string key, TimeSpan window)
         => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions { PermitLimit = Unreachable, Window = window, QueueLimit = 0 });
 
-    private static RequestDelegate BuildSluice(bool enabled)
+    private static RequestDelegate BuildSluice(bool enabled, string? trustedProxy = null)
     {
         var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSluice(options =>
         {
             options.Enabled = enabled;
+            if (trustedProxy is not null)
+            {
+                options.ClientIp.TrustedProxies = [trustedProxy];
+            }
+
             options.AddLayer("global-ip", l => { l.Key = "Ip"; l.Rates = [$"{Unreachable}/min"]; });
             options.AddLayer("api-key", l => { l.Key = "ApiKey"; l.Rates = [$"{Unreachable}/min"]; l.Headline = true; });
             options.AddLayer("auth", l => { l.Key = "Ip"; l.Scope = "Endpoint"; l.Rates = [$"{Unreachable}/15min"]; });
@@ -86,7 +107,7 @@ public class MiddlewareBenchmarks
         return app.Build();
     }
 
-    private Task Invoke(RequestDelegate pipeline, Endpoint endpoint)
+    private Task Invoke(RequestDelegate pipeline, Endpoint endpoint, ClientAddress address = ClientAddress.Direct)
     {
         var i = _next = _next + 1 == Clients ? 0 : _next + 1;
         var context = _context;
@@ -94,8 +115,24 @@ public class MiddlewareBenchmarks
         context.Response.StatusCode = 200;
         context.Request.Method = HttpMethods.Post;
         context.Request.Headers["X-API-Key"] = _keys[i];
-        context.Connection.RemoteIpAddress = _ips[i];
+        if (address == ClientAddress.Forwarded)
+        {
+            context.Connection.RemoteIpAddress = Proxy;
+            context.Request.Headers["X-Forwarded-For"] = _forwardedFor[i];
+        }
+        else
+        {
+            context.Connection.RemoteIpAddress = address == ClientAddress.Mapped ? _mappedIps[i] : _ips[i];
+        }
+
         context.SetEndpoint(endpoint);
         return pipeline(context);
+    }
+
+    private enum ClientAddress
+    {
+        Direct,
+        Mapped,
+        Forwarded,
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
@@ -47,6 +48,13 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
             return null;
         }
 
+        if (_trusted.Length == 0 && remote.IsIPv4MappedToIPv6)
+        {
+            // Kestrel listening on every address (http://+:8080, as in containers) reports IPv4 clients in this form:
+            // the IPv4 text straight from the bytes, without an intermediate address object.
+            return MappedIPv4Text(remote);
+        }
+
         var client = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
         if (_trusted.Length > 0 && IsTrusted(client))
         {
@@ -58,7 +66,10 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
             Span<byte> bytes = stackalloc byte[16];
             client.TryWriteBytes(bytes, out _);
             bytes[8..].Clear();
-            return new IPAddress(bytes).ToString() + "/64";
+            Span<char> text = stackalloc char[64];
+            new IPAddress(bytes).TryFormat(text, out var length);
+            "/64".CopyTo(text[length..]);
+            return new string(text[..(length + 3)]);
         }
 
         // IPAddress caches its text, so a connection's address is formatted once.
@@ -67,16 +78,50 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
+    /// <summary>The dotted IPv4 text of an IPv4-mapped IPv6 address: what <c>MapToIPv4().ToString()</c> returns.</summary>
+    private static string MappedIPv4Text(IPAddress mapped)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        mapped.TryWriteBytes(bytes, out _);
+        Span<char> text = stackalloc char[15];
+        var length = 0;
+        for (var i = 12; i < 16; i++)
+        {
+            if (i > 12)
+            {
+                text[length++] = '.';
+            }
+
+            bytes[i].TryFormat(text[length..], out var written, provider: CultureInfo.InvariantCulture);
+            length += written;
+        }
+
+        return new string(text[..length]);
+    }
+
+    /// <summary>
+    /// The forwarding header's hops, read right to left (the last value first, each value's entries from its end):
+    /// every hop that is a trusted proxy is passed over, and the first one that is not is the client. Read as spans,
+    /// so that only the hops looked at are parsed and nothing but their addresses is allocated.
+    /// </summary>
     private IPAddress FromForwardedHeader(HttpContext context, IPAddress proxy)
     {
         var values = context.Request.Headers[_header];
         var client = proxy;
         for (var v = values.Count - 1; v >= 0; v--)
         {
-            var entries = (values[v] ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            for (var e = entries.Length - 1; e >= 0; e--)
+            var rest = (values[v] ?? string.Empty).AsSpan();
+            while (!rest.IsEmpty)
             {
-                if (!IPAddress.TryParse(StripPort(entries[e]), out var hop))
+                var comma = rest.LastIndexOf(',');
+                var entry = rest[(comma + 1)..].Trim();
+                rest = comma >= 0 ? rest[..comma] : [];
+                if (entry.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (!IPAddress.TryParse(StripPort(entry), out var hop))
                 {
                     // A hop we cannot read ends the chain we can believe.
                     return client;
@@ -93,16 +138,17 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
         return client;
     }
 
-    private static string StripPort(string entry)
+    /// <summary>An address without its port: <c>[2001:db8::1]:443</c> and <c>192.0.2.1:80</c>; a bare IPv6 address is kept whole.</summary>
+    private static ReadOnlySpan<char> StripPort(ReadOnlySpan<char> entry)
     {
         if (entry.StartsWith('['))
         {
-            var close = entry.IndexOf(']', StringComparison.Ordinal);
+            var close = entry.IndexOf(']');
             return close > 0 ? entry[1..close] : entry;
         }
 
-        var colon = entry.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && entry.IndexOf(':', colon + 1) < 0 ? entry[..colon] : entry;
+        var colon = entry.IndexOf(':');
+        return colon > 0 && entry[(colon + 1)..].IndexOf(':') < 0 ? entry[..colon] : entry;
     }
 
     private bool IsTrusted(IPAddress address)

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
+using Sluice.AspNetCore.Keys;
 
 namespace Sluice.AspNetCore.Tests.Keys;
 
@@ -96,5 +98,73 @@ public sealed class ClientIpKeyTests
 
         Assert.Equal(HttpStatusCode.OK, v4);
         Assert.Equal(HttpStatusCode.TooManyRequests, mapped);
+    }
+
+    [Theory]
+    [InlineData("192.0.2.44", "192.0.2.44")]
+    [InlineData("::ffff:192.0.2.44", "192.0.2.44")]
+    [InlineData("::ffff:0.0.0.0", "0.0.0.0")]
+    [InlineData("::ffff:255.255.255.255", "255.255.255.255")]
+    [InlineData("::ffff:10.200.3.40", "10.200.3.40")]
+    [InlineData("2001:db8::1", "2001:db8::1")]
+    public void TheKey_OfADirectClient_IsItsAddressText_WithMappedAddressesAsIPv4(string remote, string expected)
+    {
+        var selector = new ClientIpKeySelector([], "X-Forwarded-For", groupIPv6: false);
+
+        Assert.Equal(expected, selector.Select(Context(remote, null)));
+    }
+
+    [Theory]
+    [InlineData("198.51.100.7", "198.51.100.7")]
+    [InlineData("198.51.100.7, 10.0.0.5", "198.51.100.7")]
+    [InlineData("  198.51.100.7 ,10.0.0.5 ,  10.0.0.6  ", "198.51.100.7")]
+    [InlineData("203.0.113.9, 198.51.100.7, 10.0.0.5", "198.51.100.7")]
+    [InlineData("198.51.100.7:4711", "198.51.100.7")]
+    [InlineData("[2001:db8::7]:443, 10.0.0.5", "2001:db8::7")]
+    [InlineData("2001:db8::7", "2001:db8::7")]
+    [InlineData("::ffff:198.51.100.7", "198.51.100.7")]
+    [InlineData("198.51.100.7,,, ", "198.51.100.7")]
+    [InlineData("10.0.0.9, 10.0.0.5", "10.0.0.9")]
+    [InlineData("198.51.100.7, not-an-address, 10.0.0.5", "10.0.0.5")]
+    [InlineData("not-an-address", "10.1.2.3")]
+    [InlineData("", "10.1.2.3")]
+    public void TheKey_BehindATrustedProxy_IsTheFirstUntrustedHopFromTheRight(string forwardedFor, string expected)
+    {
+        var selector = new ClientIpKeySelector([IPNetwork.Parse("10.0.0.0/8")], "X-Forwarded-For", groupIPv6: false);
+
+        Assert.Equal(expected, selector.Select(Context("10.1.2.3", forwardedFor)));
+    }
+
+    [Fact]
+    public void TheKey_BehindATrustedProxy_ReadsSeveralHeaderValuesFromTheLast()
+    {
+        var selector = new ClientIpKeySelector([IPNetwork.Parse("10.0.0.0/8")], "X-Forwarded-For", groupIPv6: false);
+        var context = Context("10.1.2.3", null);
+        context.Request.Headers["X-Forwarded-For"] = new Microsoft.Extensions.Primitives.StringValues(["198.51.100.1, 198.51.100.2", "10.0.0.7", ""]);
+
+        Assert.Equal("198.51.100.2", selector.Select(context));
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
+    [InlineData("192.0.2.1", "192.0.2.1")]
+    public void TheKey_OfAnIPv6Client_IsItsSlash64_WhenGrouped(string remote, string expected)
+    {
+        var selector = new ClientIpKeySelector([], "X-Forwarded-For", groupIPv6: true);
+
+        Assert.Equal(expected, selector.Select(Context(remote, null)));
+    }
+
+    private static DefaultHttpContext Context(string remote, string? forwardedFor)
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(remote);
+        if (forwardedFor is not null)
+        {
+            context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+        }
+
+        return context;
     }
 }
