@@ -118,23 +118,22 @@ internal sealed class SluiceMiddleware
     }
 
     /// <summary>Fills <paramref name="layers"/> with the layers that apply and their keys; returns how many.</summary>
-    private static int SelectKeys(HttpContext context, EndpointPlan endpoint, Span<LayerKey> layers)
+    internal static int SelectKeys(HttpContext context, EndpointPlan endpoint, Span<LayerKey> layers)
     {
         var safe = IsSafe(context.Request.Method);
         var count = 0;
-        Keys.RequestKeySelector? lastSelector = null;
-        string? lastKey = null;
-        foreach (var layer in endpoint.Layers)
+        var compiled = endpoint.Layers;
+        for (var i = 0; i < compiled.Length; i++)
         {
+            var layer = compiled[i];
             if (!layer.AppliesTo(safe))
             {
                 continue;
             }
 
-            // Layers often share a selector (the client IP of global-ip and auth): read it once per request.
-            var key = ReferenceEquals(layer.Selector, lastSelector) ? lastKey : layer.Selector.Select(context);
-            lastSelector = layer.Selector;
-            lastKey = key;
+            // Layers often share a selector (the client IP of global-ip and auth, with the API key between them): read
+            // it once per request, so that they also share one key string, which the store then hashes once.
+            var key = EarlierKey(compiled, i, safe, layers[..count], out var known) ?? (known ? null : layer.Selector.Select(context));
             if (key is not null)
             {
                 layers[count++] = new LayerKey(layer.Layer, key);
@@ -142,6 +141,36 @@ internal sealed class SluiceMiddleware
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// The key an earlier applicable layer with the same selector got in this request (<paramref name="known"/> true,
+    /// the key null if that layer's key was absent); <paramref name="known"/> false when no earlier layer shares it.
+    /// </summary>
+    private static string? EarlierKey(CompiledLayer[] compiled, int index, bool safe, ReadOnlySpan<LayerKey> selected, out bool known)
+    {
+        var selector = compiled[index].Selector;
+        for (var j = 0; j < index; j++)
+        {
+            if (!ReferenceEquals(compiled[j].Selector, selector) || !compiled[j].AppliesTo(safe))
+            {
+                continue;
+            }
+
+            known = true;
+            foreach (var entry in selected)
+            {
+                if (ReferenceEquals(entry.Layer, compiled[j].Layer))
+                {
+                    return entry.Key;
+                }
+            }
+
+            return null;
+        }
+
+        known = false;
+        return null;
     }
 
     private static bool IsSafe(string method) =>
