@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 
 namespace Sluice.AspNetCore.Keys;
@@ -12,6 +13,11 @@ namespace Sluice.AspNetCore.Keys;
 /// </summary>
 internal sealed class ClientIpKeySelector : RequestKeySelector
 {
+    /// <summary>The IPv4 text of each IPv4-mapped address object still in use (a connection's); gone with the object.</summary>
+    private static readonly ConditionalWeakTable<IPAddress, string> s_mappedText = [];
+
+    private static readonly ConditionalWeakTable<IPAddress, string>.CreateValueCallback s_formatMapped = MappedIPv4Text;
+
     private readonly IPNetwork[] _trusted;
     private readonly string _header;
     private readonly bool _groupIPv6;
@@ -50,9 +56,9 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
 
         if (_trusted.Length == 0 && remote.IsIPv4MappedToIPv6)
         {
-            // Kestrel listening on every address (http://+:8080, as in containers) reports IPv4 clients in this form:
-            // the IPv4 text straight from the bytes, without an intermediate address object.
-            return MappedIPv4Text(remote);
+            // Kestrel listening on every address (http://+:8080, as in containers) reports IPv4 clients in this form,
+            // with one address object per connection: its IPv4 text is made once, from the bytes, and kept with it.
+            return s_mappedText.GetValue(remote, s_formatMapped);
         }
 
         var client = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;

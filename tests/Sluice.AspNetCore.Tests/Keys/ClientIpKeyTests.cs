@@ -114,6 +114,22 @@ public sealed class ClientIpKeyTests
         Assert.Equal(expected, selector.Select(Context(remote, null)));
     }
 
+    [Fact]
+    public void TheKey_OfAMappedAddress_IsMadeOncePerAddressObject()
+    {
+        var selector = new ClientIpKeySelector([], "X-Forwarded-For", groupIPv6: false);
+        var connection = Context("::ffff:192.0.2.44", null);
+        var otherConnection = Context("::ffff:192.0.2.44", null);
+
+        var first = selector.Select(connection);
+        var again = selector.Select(connection);
+        var other = selector.Select(otherConnection);
+
+        Assert.Same(first, again);
+        Assert.Equal("192.0.2.44", other);
+        Assert.NotSame(first, other);
+    }
+
     [Theory]
     [InlineData("198.51.100.7", "198.51.100.7")]
     [InlineData("198.51.100.7, 10.0.0.5", "198.51.100.7")]
