@@ -13,8 +13,8 @@ namespace Sluice;
 /// <para>
 /// Each layer's keys live in lock stripes (<see cref="MemoryRateLimitStoreOptions.ShardsPerLayer"/>). A decision locks
 /// the stripes of all its keys (it waits for a stripe only in one global order, so decisions cannot deadlock), checks
-/// every rate, charges only if all non-shadow layers had room, and unlocks: the check and the charge are one atomic step, so concurrent callers never exceed a limit. The clock is
-/// read once per decision.
+/// every rate, charges only if all non-shadow layers had room, and unlocks: the check and the charge are one atomic
+/// step, so concurrent callers never exceed a limit. The clock is read once per decision.
 /// </para>
 /// <para>
 /// Memory: one 16-byte entry plus 8 bytes per state slot per key (a fixed-window or token-bucket rate is one slot),
