@@ -6,7 +6,7 @@
 # then Sluice against the bare pipeline, not against an API-key lookup in SQLite on every request.
 # Each run warms up for WARMUP at one connection, then 3 s at full load: on one saturated core the runtime's tiered JIT
 # cannot finish compiling, and the comparison would measure instrumented code instead of a server in steady state.
-# Prints each run and the medians. Usage: bench/wrk/run.sh [PAIRS=5] [DURATION=10s] [CONNECTIONS=32] [WARMUP=10s]
+# Prints each run (with how busy each core was while wrk measured) and the medians. Usage: bench/wrk/run.sh [PAIRS=5] [DURATION=10s] [CONNECTIONS=32] [WARMUP=10s]
 # SERVER_ARGS (optional) is appended to both servers' command lines, e.g. SERVER_ARGS=--Sluice:IetfHeaders=false.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,18 +36,28 @@ run() { # $1 = true|false (Sluice:Enabled)
   # compiler; at full load from the start it starves and hot code stays in its instrumented tier.
   taskset -c 1 wrk -t1 -c1 -d"$warmup" -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
   taskset -c 1 wrk -t1 -c"$connections" -d3s -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
+  local before after
+  before=$(grep -E '^cpu[01] ' /proc/stat)
   taskset -c 1 wrk -t1 -c"$connections" -d"$duration" --latency -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >"$out/wrk.txt"
+  after=$(grep -E '^cpu[01] ' /proc/stat)
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local rps non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$out/wrk.txt")
-  echo "$rps ${non2xx:-0} $(awk '/ 99%/ {print $2}' "$out/wrk.txt")"
+  echo "$rps ${non2xx:-0} $(awk '/ 99%/ {print $2}' "$out/wrk.txt") $(busy "$before" "$after" cpu0) $(busy "$before" "$after" cpu1)"
+}
+
+# Busy share of one core between two /proc/stat samples: whether the server's core (cpu0) is the bottleneck, not wrk's.
+busy() { # $1 = before, $2 = after, $3 = cpu0|cpu1
+  printf '%s\n%s\n' "$1" "$2" | awk -v cpu="$3" '$1 == cpu {
+    idle = $5 + $6; total = 0; for (i = 2; i <= 9; i++) total += $i
+    if (seen) { printf "%d%%", 100 * ((total - t0) - (idle - i0)) / (total - t0) } else { t0 = total; i0 = idle; seen = 1 } }'
 }
 
 on=(); off=()
 for pair in $(seq 1 "$pairs"); do
-  read -r r n p <<<"$(run true)"; on+=("$r"); echo "pair $pair Sluice on:  $r req/s, p99 $p, non-2xx $n"
-  read -r r n p <<<"$(run false)"; off+=("$r"); echo "pair $pair Sluice off: $r req/s, p99 $p, non-2xx $n"
+  read -r r n p c0 c1 <<<"$(run true)"; on+=("$r"); echo "pair $pair Sluice on:  $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1"
+  read -r r n p c0 c1 <<<"$(run false)"; off+=("$r"); echo "pair $pair Sluice off: $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mon=$(median "${on[@]}"); moff=$(median "${off[@]}")
