@@ -36,15 +36,21 @@ run() { # $1 = true|false (Sluice:Enabled)
   # compiler; at full load from the start it starves and hot code stays in its instrumented tier.
   taskset -c 1 wrk -t1 -c1 -d"$warmup" -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
   taskset -c 1 wrk -t1 -c"$connections" -d3s -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >/dev/null
-  local before after
+  local before after cpu0 cpu1
   before=$(grep -E '^cpu[01] ' /proc/stat)
+  cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   taskset -c 1 wrk -t1 -c"$connections" -d"$duration" --latency -s bench/wrk/post.lua "http://127.0.0.1:$port/api/auth/resend-verification-public" >"$out/wrk.txt"
+  cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   after=$(grep -E '^cpu[01] ' /proc/stat)
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  local rps non2xx
+  local rps non2xx requests
   rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$out/wrk.txt")
-  echo "$rps ${non2xx:-0} $(awk '/ 99%/ {print $2}' "$out/wrk.txt") $(busy "$before" "$after" cpu0) $(busy "$before" "$after" cpu1)"
+  requests=$(awk '/requests in/ {print $1}' "$out/wrk.txt")
+  # The server process's CPU time (user + system, in clock ticks) per request: a second view of the same cost.
+  local perRequest
+  perRequest=$(awk -v a="$cpu0" -v b="$cpu1" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) * 1000000 / hz / r}')
+  echo "$rps ${non2xx:-0} $(awk '/ 99%/ {print $2}' "$out/wrk.txt") $(busy "$before" "$after" cpu0) $(busy "$before" "$after" cpu1) $perRequest"
 }
 
 # Busy share of one core between two /proc/stat samples: whether the server's core (cpu0) is the bottleneck, not wrk's.
@@ -54,11 +60,12 @@ busy() { # $1 = before, $2 = after, $3 = cpu0|cpu1
     if (seen) { printf "%d%%", 100 * ((total - t0) - (idle - i0)) / (total - t0) } else { t0 = total; i0 = idle; seen = 1 } }'
 }
 
-on=(); off=()
+on=(); off=(); onCpu=(); offCpu=()
 for pair in $(seq 1 "$pairs"); do
-  read -r r n p c0 c1 <<<"$(run true)"; on+=("$r"); echo "pair $pair Sluice on:  $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1"
-  read -r r n p c0 c1 <<<"$(run false)"; off+=("$r"); echo "pair $pair Sluice off: $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1"
+  read -r r n p c0 c1 u <<<"$(run true)"; on+=("$r"); onCpu+=("$u"); echo "pair $pair Sluice on:  $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1, server CPU $u us/request"
+  read -r r n p c0 c1 u <<<"$(run false)"; off+=("$r"); offCpu+=("$u"); echo "pair $pair Sluice off: $r req/s, p99 $p, non-2xx $n, server core $c0 busy, wrk core $c1, server CPU $u us/request"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mon=$(median "${on[@]}"); moff=$(median "${off[@]}")
 echo "median Sluice on: $mon req/s; Sluice:Enabled=false: $moff req/s; ratio $(awk -v a="$mon" -v b="$moff" 'BEGIN {printf "%.3f", a/b}')"
+echo "median server CPU per request: Sluice on $(median "${onCpu[@]}") us; Sluice:Enabled=false $(median "${offCpu[@]}") us"
