@@ -14,6 +14,7 @@ internal sealed class PolicyCache
     private readonly RateLimitLayer?[] _layers = new RateLimitLayer?[MaxItems];
     private readonly Rate[] _rates = new Rate[MaxItems];
     private readonly string?[] _names = new string?[MaxItems];
+    private readonly string?[] _limitPrefixes = new string?[MaxItems];
     private int _count = -1;
     private string _field = string.Empty;
 
@@ -52,6 +53,7 @@ internal sealed class PolicyCache
                 _layers[s] = layers[statuses[s].LayerIndex].Layer;
                 _rates[s] = statuses[s].Rate;
                 _names[s] = ItemName(layers, statuses, s);
+                _limitPrefixes[s] = LimitPrefix(_names[s]!, s);
             }
 
             _count = statuses.Length;
@@ -67,6 +69,15 @@ internal sealed class PolicyCache
     /// <summary>The item name of status <paramref name="s"/>, from the cache when <see cref="For"/> just matched or built it.</summary>
     public string NameAt(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, int s)
         => statuses.Length == _count && _names[s] is { } name ? name : ItemName(layers, statuses, s);
+
+    /// <summary>
+    /// What precedes status <paramref name="s"/>'s remaining count in the <c>RateLimit</c> field (<c>, "name";r=</c>),
+    /// from the cache when <see cref="For"/> just matched or built it.
+    /// </summary>
+    public string LimitPrefixAt(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, int s)
+        => statuses.Length == _count && _limitPrefixes[s] is { } prefix ? prefix : LimitPrefix(ItemName(layers, statuses, s), s);
+
+    private static string LimitPrefix(string name, int s) => (s > 0 ? ", \"" : "\"") + name + "\";r=";
 
     private bool Matches(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
     {

@@ -353,7 +353,8 @@ internal sealed class SluiceMiddleware
     /// <summary>draft-ietf-httpapi-ratelimit-headers-10: one policy and one limit item per rate in force.</summary>
     /// <remarks>
     /// The policy field depends only on the layers and rates in force, so each thread keeps the last one it wrote and
-    /// reuses it while they stay the same; the limit field is written into a stack buffer and allocated once.
+    /// reuses it while they stay the same. The limit field is written into this thread's buffer, from item prefixes the
+    /// policy cache keeps, and allocated once.
     /// </remarks>
     private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, TimeProvider time)
     {
@@ -361,15 +362,14 @@ internal sealed class SluiceMiddleware
         headers["RateLimit-Policy"] = buffers.Policy.For(layers, statuses);
 
         var nowMicros = Microseconds.Now(time);
-        Span<char> stack = stackalloc char[512];
-        if (TryFormatLimitField(stack, buffers.Policy, layers, statuses, nowMicros, out var length))
+        if (TryFormatLimitField(buffers.Text, buffers.Policy, layers, statuses, nowMicros, out var length))
         {
-            headers["RateLimit"] = new string(stack[..length]);
+            headers["RateLimit"] = new string(buffers.Text, 0, length);
             return;
         }
 
-        // More rates than the stack buffer holds: rare, so a pooled buffer, doubled until the field fits.
-        for (var size = stack.Length * 2; ; size *= 2)
+        // More rates than the thread's buffer holds: rare, so a pooled buffer, doubled until the field fits.
+        for (var size = buffers.Text.Length * 2; ; size *= 2)
         {
             var rented = ArrayPool<char>.Shared.Rent(size);
             try
@@ -393,11 +393,29 @@ internal sealed class SluiceMiddleware
         length = 0;
         for (var s = 0; s < statuses.Length; s++)
         {
-            var status = statuses[s];
+            ref readonly var status = ref statuses[s];
             var remaining = status.Outcome == RateOutcome.Denied ? 0 : status.Remaining;
             var resetSeconds = Microseconds.CeilingSeconds(Math.Max(0, status.ResetAtMicros - nowMicros));
-            var separator = s > 0 ? ", " : string.Empty;
-            if (!text[length..].TryWrite(CultureInfo.InvariantCulture, $"{separator}\"{policy.NameAt(layers, statuses, s)}\";r={remaining};t={resetSeconds}", out var written))
+            var prefix = policy.LimitPrefixAt(layers, statuses, s);
+            if (!prefix.TryCopyTo(text[length..]))
+            {
+                return false;
+            }
+
+            length += prefix.Length;
+            if (!remaining.TryFormat(text[length..], out var written, default, CultureInfo.InvariantCulture))
+            {
+                return false;
+            }
+
+            length += written;
+            if (!";t=".TryCopyTo(text[length..]))
+            {
+                return false;
+            }
+
+            length += 3;
+            if (!resetSeconds.TryFormat(text[length..], out written, default, CultureInfo.InvariantCulture))
             {
                 return false;
             }
@@ -442,5 +460,8 @@ internal sealed class SluiceMiddleware
         public readonly RateStatus[] Statuses = new RateStatus[RateLimitStore.GetStatusCapacity(InlineLayers)];
 
         public readonly PolicyCache Policy = new();
+
+        /// <summary>Where the <c>RateLimit</c> field is written before it becomes a string.</summary>
+        public readonly char[] Text = new char[512];
     }
 }
