@@ -52,6 +52,45 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task InstancesStartingTogetherOnOneNewDatabase_AllStart_AndShareOneAdminTokenAndOneDemoAccount()
+    {
+        var directory = Directory.CreateTempSubdirectory("sluice-server-").FullName;
+        var settings = new Dictionary<string, string?> { ["Admin:Token"] = "" };
+        var hosts = Enumerable.Range(0, 4).Select(_ => new ServerHost(settings, environment: "Development", directory: directory)).ToArray();
+        try
+        {
+            await Task.WhenAll(hosts.Select(host => Task.Run(() => _ = host.Services)));
+            var printed = string.Concat(hosts.Select(host => host.Output.ToString()));
+            var token = printed.Split("SLUICE_ADMIN_TOKEN=")[1].Split('\n')[0].Trim();
+            var key = printed.Split("SLUICE_API_KEY=")[1].Split('\n')[0].Trim();
+
+            Assert.Equal(2, printed.Split("export SLUICE_").Length - 1);
+            foreach (var host in hosts)
+            {
+                using var admin = host.WithKey(token);
+                using var customer = host.WithKey(key);
+                Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/accounts", new { name = "Acme", plan = "free" })).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await customer.GetAsync("/api/me")).StatusCode);
+            }
+
+            await using var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hosts[0].DatabasePath}");
+            await database.OpenAsync();
+            await using var demos = database.CreateCommand();
+            demos.CommandText = "SELECT COUNT(*) FROM accounts WHERE Name = 'Demo'";
+            Assert.Equal(1L, await demos.ExecuteScalarAsync());
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.DisposeAsync();
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task OutsideDevelopment_NoDemoAccountIsCreated()
     {
         await using var host = new ServerHost();

@@ -28,13 +28,32 @@ internal static class ServerInitializer
             Directory.CreateDirectory(directory);
         }
 
-        await db.Database.EnsureCreatedAsync();
+        // Instances that start together on one database file (replicas sharing a volume, a restart overlapping the old
+        // process) take turns: the transaction takes SQLite's write lock first, so the next instance waits for this one
+        // to create the schema, the admin token and the demo account, and then finds them instead of failing.
+        var messages = new List<string>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            await InitializeDataAsync(app, services, db, time, messages);
+            await transaction.CommitAsync();
+        }
+
+        // Printed once committed: a token or key shown to the operator exists.
+        foreach (var message in messages)
+        {
+            await output.WriteLineAsync(message);
+        }
+
         if (db.Database.IsSqlite())
         {
             // WAL lets readers proceed while a writer commits; the quota store uses the same file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
         }
+    }
 
+    private static async Task InitializeDataAsync(WebApplication app, IServiceProvider services, ServerDb db, TimeProvider time, List<string> messages)
+    {
+        await db.Database.EnsureCreatedAsync();
         var token = services.GetRequiredService<AdminToken>();
         var configured = app.Configuration["Admin:Token"];
         if (!string.IsNullOrWhiteSpace(configured))
@@ -51,8 +70,8 @@ internal static class ServerInitializer
             db.Settings.Add(new ServerSetting { Name = AdminTokenSetting, Value = Convert.ToHexString(Secrets.Hash(generated)) });
             await db.SaveChangesAsync();
             token.Set(Secrets.Hash(generated));
-            await output.WriteLineAsync("Sluice server: no Admin:Token is configured, so one was generated. It is shown only now:");
-            await output.WriteLineAsync($"  export SLUICE_ADMIN_TOKEN={generated}");
+            messages.Add("Sluice server: no Admin:Token is configured, so one was generated. It is shown only now:");
+            messages.Add($"  export SLUICE_ADMIN_TOKEN={generated}");
         }
 
         if (app.Environment.IsDevelopment() && !await db.Accounts.AnyAsync())
@@ -63,8 +82,8 @@ internal static class ServerInitializer
             var (key, secret) = AdminEndpoints.NewKey(account.Id, time);
             db.ApiKeys.Add(key);
             await db.SaveChangesAsync();
-            await output.WriteLineAsync($"Sluice server (Development): created demo account {account.Id} (plan free) and API key {key.Id}:");
-            await output.WriteLineAsync($"  export SLUICE_API_KEY={secret}");
+            messages.Add($"Sluice server (Development): created demo account {account.Id} (plan free) and API key {key.Id}:");
+            messages.Add($"  export SLUICE_API_KEY={secret}");
         }
 
     }
