@@ -36,6 +36,8 @@ public class MiddlewareBenchmarks
     private RequestDelegate _sluice = null!;
     private RequestDelegate _peer = null!;
     private RequestDelegate _disabled = null!;
+    private RequestDelegate _headersOnly = null!;
+    private RequestDelegate _headersAndKeys = null!;
     private Endpoint _sluiceEndpoint = null!;
     private Endpoint _peerEndpoint = null!;
     private int _next;
@@ -50,6 +52,8 @@ public class MiddlewareBenchmarks
         _sluice = BuildSluice(enabled: true);
         _disabled = BuildSluice(enabled: false);
         _sluiceBehindProxy = BuildSluice(enabled: true, trustedProxy: "10.255.0.0/16");
+        _headersOnly = BuildFloor(readKeys: false);
+        _headersAndKeys = BuildFloor(readKeys: true);
         _sluiceEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new RateLimitAttribute("auth")), "auth");
         _peerEndpoint = new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(), "auth");
 
@@ -83,6 +87,12 @@ public class MiddlewareBenchmarks
     [Benchmark(Description = "Sluice, behind a trusted proxy")]
     public Task SluiceBehindProxy() => Invoke(_sluiceBehindProxy, _sluiceEndpoint, ClientAddress.Forwarded);
 
+    [Benchmark(Description = "Floor: only the three headers, constant values")]
+    public Task HeadersOnly() => Invoke(_headersOnly, _sluiceEndpoint);
+
+    [Benchmark(Description = "Floor: the endpoint, both keys and the three headers, no decision")]
+    public Task HeadersAndKeys() => Invoke(_headersAndKeys, _sluiceEndpoint);
+
     private static RateLimitPartition<string> Fixed(string key, TimeSpan window)
         => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions { PermitLimit = Unreachable, Window = window, QueueLimit = 0 });
 
@@ -103,6 +113,32 @@ public class MiddlewareBenchmarks
         });
         var app = new ApplicationBuilder(services.BuildServiceProvider());
         app.UseSluice();
+        app.Run(_ => Task.CompletedTask);
+        return app.Build();
+    }
+
+    /// <summary>
+    /// What any limiter that meets the contract pays before deciding anything: a middleware that writes the
+    /// three <c>X-RateLimit-*</c> headers (constant values, so no formatting) and, with <paramref name="readKeys"/>,
+    /// first reads the endpoint and both keys (the client IP's text and the <c>X-API-Key</c> header) as any layered
+    /// limiter must. The difference to the Sluice case is what the decision and Sluice's own bookkeeping cost.
+    /// </summary>
+    private static RequestDelegate BuildFloor(bool readKeys)
+    {
+        var app = new ApplicationBuilder(new ServiceCollection().BuildServiceProvider());
+        app.Use((context, next) =>
+        {
+            if (readKeys && (context.GetEndpoint() is null || context.Connection.RemoteIpAddress!.ToString().Length == 0 || context.Request.Headers["X-API-Key"].Count == 0))
+            {
+                return Task.CompletedTask;
+            }
+
+            var headers = context.Response.Headers;
+            headers["X-RateLimit-Limit"] = "1000000000";
+            headers["X-RateLimit-Remaining"] = "999999999";
+            headers["X-RateLimit-Reset"] = "1795430460";
+            return next(context);
+        });
         app.Run(_ => Task.CompletedTask);
         return app.Build();
     }

@@ -104,7 +104,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
         if (layers.Length == 0)
         {
-            return new RateLimitDecision(true, 0, -1, 0, 0);
+            return new RateLimitDecision(true, 0, -1, 0, 0, 0);
         }
 
         if (layers.Length > 31)
@@ -340,8 +340,9 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     private RateLimitDecision Read(RedisResult[] reply, ReadOnlySpan<LayerKey> layers, Rate[][]? rates, Span<RateStatus> statuses, long lease)
     {
         var allowed = (long)reply[0] == 1;
+        var now = (long)reply[1];
         var status = 0;
-        var at = 1;
+        var at = 2;
         var permits = 0u;
         for (var i = 0; i < layers.Length; i++)
         {
@@ -362,11 +363,11 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
         if (allowed)
         {
-            return new RateLimitDecision(true, 0, -1, status, permits == 0 ? 0 : (lease << 32) | permits);
+            return new RateLimitDecision(true, 0, -1, status, permits == 0 ? 0 : (lease << 32) | permits, now);
         }
 
         var (retryAfter, denied) = MemoryRateLimitStore.RetryAfter(statuses[..status]);
-        return new RateLimitDecision(false, retryAfter, denied, status, 0);
+        return new RateLimitDecision(false, retryAfter, denied, status, 0, now);
     }
 
     private RateLimitDecision Fallback(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost, Exception? error, string reason)
@@ -385,6 +386,6 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         // Mark local leases so that their release goes to the local store.
         return decision.LeaseId == 0
             ? decision
-            : new RateLimitDecision(true, 0, -1, decision.StatusCount, decision.LeaseId | long.MinValue);
+            : new RateLimitDecision(true, 0, -1, decision.StatusCount, decision.LeaseId | long.MinValue, decision.DecidedAtMicros);
     }
 }

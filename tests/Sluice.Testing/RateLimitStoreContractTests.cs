@@ -40,6 +40,23 @@ public abstract class RateLimitStoreContractTests
     }
 
     [Fact]
+    public async Task ADecision_IsDatedAtTheStoresClock_SoTimeToResetNeedsNoOtherClock()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("api-key", R("1/min"));
+        h.Clock.Advance(TimeSpan.FromSeconds(42.5));
+
+        var allowed = await h.Acquire(layer.For("k"));
+        var denied = await h.Acquire(layer.For("k"));
+        var none = await h.Acquire();
+
+        Assert.Equal(h.Clock.GetUtcNow(), allowed.Decision.DecidedAt);
+        Assert.Equal(h.Clock.GetUtcNow(), denied.Decision.DecidedAt);
+        Assert.Equal(TimeSpan.FromSeconds(17.5), denied.Statuses[0].ResetAt - denied.Decision.DecidedAt!.Value);
+        Assert.Null(none.Decision.DecidedAt);
+    }
+
+    [Fact]
     public async Task FixedWindow_ResetsAtTheEndOfTheClockAlignedWindow()
     {
         await using var h = await CreateAsync();

@@ -346,7 +346,9 @@ internal sealed class SluiceMiddleware
 
         if (plan.Options.IetfHeaders && statuses.Length > 0)
         {
-            WriteIetfHeaders(headers, layers, statuses, time);
+            // Seconds to reset on the store's clock (Redis's, by default, with the Redis store), not this machine's.
+            var nowMicros = decision.DecidedAtMicros != 0 ? decision.DecidedAtMicros : Microseconds.Now(time);
+            WriteIetfHeaders(headers, layers, statuses, nowMicros);
         }
     }
 
@@ -356,12 +358,10 @@ internal sealed class SluiceMiddleware
     /// reuses it while they stay the same. The limit field is written into this thread's buffer, from item prefixes the
     /// policy cache keeps, and allocated once.
     /// </remarks>
-    private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, TimeProvider time)
+    private static void WriteIetfHeaders(IHeaderDictionary headers, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, long nowMicros)
     {
         var buffers = t_buffers ??= new InlineBuffers();
         headers["RateLimit-Policy"] = buffers.Policy.For(layers, statuses);
-
-        var nowMicros = Microseconds.Now(time);
         if (TryFormatLimitField(buffers.Text, buffers.Policy, layers, statuses, nowMicros, out var length))
         {
             headers["RateLimit"] = new string(buffers.Text, 0, length);

@@ -9,7 +9,7 @@
 -- ARGV     now (empty: the server's TIME), cost, lease member, TTL padding in milliseconds, then per layer:
 --          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
 --          then per rate: limit, period in microseconds.
--- Returns  { allowed (0/1), then per rate: remaining, reset at, retry after (-1 never, -2 unknown), outcome
+-- Returns  { allowed (0/1), now (the time decided at, in microseconds), then per rate: remaining, reset at, retry after (-1 never, -2 unknown), outcome
 --          (0 allowed, 1 denied, 2 shadow denied) }.
 
 local now = tonumber(ARGV[1])
@@ -184,7 +184,7 @@ do
       if not ok and not shadow then allowed = false end
     end
     local charged = allowed and cost > 0
-    local reply = { allowed and 1 or 0 }
+    local reply = { allowed and 1 or 0, now }
     for i = 1, n do
       local count, window_end, limit, ok = counts[i], ends[i], limits[i], oks[i]
       local remaining = limit - count
@@ -258,7 +258,7 @@ for i = 1, #layers do
   end
 end
 
-local reply = { allowed and 1 or 0 }
+local reply = { allowed and 1 or 0, now }
 for i = 1, #layers do
   local layer = layers[i]
   for r = 1, #layer.rates do

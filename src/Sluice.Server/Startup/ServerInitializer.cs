@@ -85,7 +85,6 @@ internal static class ServerInitializer
             messages.Add($"Sluice server (Development): created demo account {account.Id} (plan free) and API key {key.Id}:");
             messages.Add($"  export SLUICE_API_KEY={secret}");
         }
-
     }
 
     /// <summary>

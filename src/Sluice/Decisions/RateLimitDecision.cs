@@ -9,13 +9,14 @@ public readonly struct RateLimitDecision
 {
     private readonly long _retryAfterMicros;
 
-    internal RateLimitDecision(bool isAllowed, long retryAfterMicros, int deniedStatusIndex, int statusCount, long leaseId)
+    internal RateLimitDecision(bool isAllowed, long retryAfterMicros, int deniedStatusIndex, int statusCount, long leaseId, long decidedAtMicros)
     {
         IsAllowed = isAllowed;
         _retryAfterMicros = retryAfterMicros;
         DeniedStatusIndex = deniedStatusIndex;
         StatusCount = statusCount;
         LeaseId = leaseId;
+        DecidedAtMicros = decidedAtMicros;
     }
 
     /// <summary>Whether the request may proceed.</summary>
@@ -47,5 +48,16 @@ public readonly struct RateLimitDecision
     /// <summary>The identity of the concurrency permits this decision holds; 0 when it holds none.</summary>
     public long LeaseId { get; }
 
+    /// <summary>
+    /// The store's clock when it decided: the clock every <see cref="RateStatus.ResetAt"/> of this decision is on (the
+    /// Redis server's <c>TIME</c> for the Redis store by default, not this machine's). Time left until a reset is
+    /// <c>ResetAt - DecidedAt</c>, whatever this machine's clock says. <see langword="null"/> when the store did not
+    /// read a clock (the request named no layer).
+    /// </summary>
+    public DateTimeOffset? DecidedAt => DecidedAtMicros == 0 ? null : Microseconds.ToDateTimeOffset(DecidedAtMicros);
+
     internal long RetryAfterMicros => _retryAfterMicros;
+
+    /// <summary>Microseconds since the Unix epoch on the store's clock; 0 when unknown.</summary>
+    internal long DecidedAtMicros { get; }
 }

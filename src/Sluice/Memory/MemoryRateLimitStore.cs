@@ -84,7 +84,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         var count = layers.Length;
         if (count == 0)
         {
-            return new RateLimitDecision(true, 0, -1, 0, 0);
+            return new RateLimitDecision(true, 0, -1, 0, 0, 0);
         }
 
         if (count == 1 && !_generalPathOnly)
@@ -177,13 +177,13 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 }
 
                 statuses[0] = new RateStatus(0, 0, rate, check.Remaining, check.ResetAtMicros, 0, RateOutcome.Allowed, isOverride);
-                return new RateLimitDecision(true, 0, -1, 1, leaseId);
+                return new RateLimitDecision(true, 0, -1, 1, leaseId, now);
             }
 
             var retryAfter = check.RetryAfterMicros > 0 ? check.RetryAfterMicros + _clock.SlackMicros : check.RetryAfterMicros;
             var shadow = layer.IsShadow;
             statuses[0] = new RateStatus(0, 0, rate, check.Remaining, check.ResetAtMicros, retryAfter, shadow ? RateOutcome.ShadowDenied : RateOutcome.Denied, isOverride);
-            return shadow ? new RateLimitDecision(true, 0, -1, 1, 0) : new RateLimitDecision(false, retryAfter, 0, 1, 0);
+            return shadow ? new RateLimitDecision(true, 0, -1, 1, 0, now) : new RateLimitDecision(false, retryAfter, 0, 1, 0, now);
         }
         finally
         {
@@ -284,7 +284,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
             if (cost == 0)
             {
-                decision = allowed ? new RateLimitDecision(true, 0, -1, count, 0) : Denial(statuses[..count]);
+                decision = allowed ? new RateLimitDecision(true, 0, -1, count, 0, now) : Denial(statuses[..count], now);
                 return true;
             }
 
@@ -302,7 +302,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                     }
                 }
 
-                decision = Denial(statuses[..count]);
+                decision = Denial(statuses[..count], now);
                 return true;
             }
 
@@ -325,7 +325,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             }
 
             var leaseId = permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | permits;
-            decision = new RateLimitDecision(true, 0, -1, count, leaseId);
+            decision = new RateLimitDecision(true, 0, -1, count, leaseId, now);
             return true;
         }
         finally
@@ -360,10 +360,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         return key.GetHashCode();
     }
 
-    private static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses)
+    private static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses, long now)
     {
         var (retryAfter, denied) = RetryAfter(statuses);
-        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0);
+        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, now);
     }
 
     /// <summary>The synchronous form of <see cref="ReleaseAsync"/>.</summary>
@@ -624,7 +624,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             RestateUncharged(layers, statuses[..status], now, hashes, charged);
         }
 
-        return Summarize(layers, statuses[..status], allowed, charged);
+        return Summarize(layers, statuses[..status], allowed, charged, now);
     }
 
     /// <summary>One-slot algorithms, called directly so that the JIT inlines them into the decision.</summary>
@@ -669,7 +669,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
     }
 
-    private RateLimitDecision Summarize(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, bool allowed, uint charged)
+    private RateLimitDecision Summarize(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, bool allowed, uint charged, long now)
     {
         if (allowed)
         {
@@ -683,11 +683,11 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             }
 
             var leaseId = permits == 0 ? 0 : ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | permits;
-            return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId);
+            return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId, now);
         }
 
         var (retryAfter, denied) = RetryAfter(statuses);
-        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0);
+        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, now);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sluice.AspNetCore.Tests.Middleware;
 
@@ -329,6 +330,21 @@ public sealed class SluiceMiddlewareTests
         Assert.Equal("\"api-key/min\";q=60;w=60, \"api-key/s\";q=5;w=1, \"global-ip\";q=100;w=60", response.Headers.GetValues("RateLimit-Policy").Single());
         Assert.Equal("\"api-key/min\";r=59;t=17, \"api-key/s\";r=4;t=1, \"global-ip\";r=99;t=17", response.Headers.GetValues("RateLimit").Single());
         Assert.Equal("4", response.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task IetfHeaders_CountSecondsToResetOnTheStoresClock_NotThisMachines()
+    {
+        // A shared store keeps its own time (Redis's TIME): here it is 30 min 45 s ahead of the app's clock.
+        var storeClock = new ManualTimeProvider(ManualTimeProvider.DefaultStart.AddMinutes(30).AddSeconds(45));
+        var settings = CertDirectory();
+        settings["Sluice:IetfHeaders"] = "true";
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s =>
+            s.AddKeyedSingleton<RateLimitStore>("Memory", new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = storeClock })));
+
+        var response = await app.GetAsync("/api/me", apiKey: "k1");
+
+        Assert.Equal("\"api-key\";r=59;t=15, \"global-ip\";r=99;t=15", response.Headers.GetValues("RateLimit").Single());
     }
 
     [Fact]
