@@ -19,6 +19,33 @@ public readonly struct RateLimitDecision
         DecidedAtMicros = decidedAtMicros;
     }
 
+    /// <summary>
+    /// The decision that <paramref name="statuses"/> add up to, as a store outside this library returns it (the built-in
+    /// stores make their own): allowed unless a rate is <see cref="RateOutcome.Denied"/> (a shadow denial allows). When
+    /// denied, <see cref="RetryAfter"/> is the longest wait of the denying rates, never when the cost is above a denying
+    /// rate's limit, and unknown when only a concurrency rate denied.
+    /// </summary>
+    /// <param name="statuses">One status per rate in force, layer by layer, as the store wrote them to the caller's buffer.</param>
+    /// <param name="decidedAt">The store's clock when it decided (see <see cref="DecidedAt"/>); <see langword="null"/> leaves the caller to read its own.</param>
+    /// <param name="leaseId">The concurrency permits an allowed decision holds, for the store's own <see cref="RateLimitStore.ReleaseAsync"/>; 0 for none.</param>
+    /// <exception cref="ArgumentException">A denied decision is given permits to hold.</exception>
+    public static RateLimitDecision FromStatuses(ReadOnlySpan<RateStatus> statuses, DateTimeOffset? decidedAt = null, long leaseId = 0)
+    {
+        var decided = decidedAt is { } time ? Math.Max(1, Microseconds.FromDateTimeOffset(time)) : 0;
+        var (retryAfter, denied) = MemoryRateLimitStore.RetryAfter(statuses);
+        if (denied < 0)
+        {
+            return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId, decided);
+        }
+
+        if (leaseId != 0)
+        {
+            throw new ArgumentException("A denied decision holds no concurrency permits: its lease id must be 0.", nameof(leaseId));
+        }
+
+        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, decided);
+    }
+
     /// <summary>Whether the request may proceed.</summary>
     public bool IsAllowed { get; }
 

@@ -20,6 +20,12 @@ internal static class Microseconds
     /// <summary>Whole seconds, rounded up (towards positive infinity): a reset or a wait is never announced early.</summary>
     public static long CeilingSeconds(long micros) => micros > 0 ? ((micros - 1) / 1_000_000) + 1 : micros / 1_000_000;
 
+    /// <summary>Rounds up to the next whole microsecond.</summary>
+    public static long FromDateTimeOffsetCeiling(DateTimeOffset time) => FromTimeSpanCeiling(TimeSpan.FromTicks(time.UtcTicks - UnixEpochTicks));
+
+    /// <summary>Rounds down to a whole microsecond.</summary>
+    public static long FromDateTimeOffset(DateTimeOffset time) => (time.UtcTicks - UnixEpochTicks) / TimeSpan.TicksPerMicrosecond;
+
     /// <summary>Rounds up: a store must never promise a client an earlier time than it will honour.</summary>
     public static long FromTimeSpanCeiling(TimeSpan span) => (span.Ticks + TimeSpan.TicksPerMicrosecond - 1) / TimeSpan.TicksPerMicrosecond;
 }
