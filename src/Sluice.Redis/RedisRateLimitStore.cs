@@ -28,6 +28,9 @@ namespace Sluice.Redis;
 /// </remarks>
 public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 {
+    /// <summary>Returns one lease's permits to every concurrency layer of a request (KEYS), atomically.</summary>
+    private const string ReleaseScript = "for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end return #KEYS";
+
     private static readonly Meter s_meter = new("Sluice");
     private static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>("sluice.redis.fallbacks", "{decision}", "Decisions made without Redis.");
 
@@ -183,8 +186,13 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         try
         {
             var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            await Task.WhenAll(keys.Select(key => database.SortedSetRemoveAsync(key, member)))
-                .WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+
+            // One command either way: a ZREM for one concurrency layer, else one script that removes the lease from
+            // every layer's set at once, so that a connection lost halfway cannot return some permits and keep others.
+            Task released = keys.Count == 1
+                ? database.SortedSetRemoveAsync(keys[0], member)
+                : database.ScriptEvaluateAsync(ReleaseScript, [.. keys], [member]);
+            await released.WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsRedisFailure(e, cancellationToken))
         {

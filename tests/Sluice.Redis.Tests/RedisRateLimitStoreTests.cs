@@ -195,6 +195,38 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 
     [Fact]
+    public async Task ALeaseOnSeveralConcurrencyLayers_IsReturnedToAllOfThem_InOneScript()
+    {
+        var prefix = Prefix();
+        using var store = Store(prefix);
+        LayerKey[] layers =
+        [
+            RateLimitLayer.Concurrency("domain-writes", 1, TimeSpan.FromSeconds(30)).For("example.com"),
+            RateLimitLayer.FixedWindow("ip", R("100/min")).For("1.2.3.4"),
+            RateLimitLayer.Concurrency("account-writes", 2, TimeSpan.FromSeconds(30)).For("acct-1"),
+        ];
+        var held = await store.AcquireAsync(layers);
+        var commands = await CommandCounts();
+
+        await held.DisposeAsync();
+        var after = await CommandCounts();
+        var domainHolders = await redis.Admin.GetDatabase().SortedSetLengthAsync(prefix + "domain-writes:c:example.com");
+        var accountHolders = await redis.Admin.GetDatabase().SortedSetLengthAsync(prefix + "account-writes:c:acct-1");
+        var again = await store.AcquireAsync(layers);
+
+        Assert.True(held.IsAllowed);
+        Assert.Equal(0, domainHolders);
+        Assert.Equal(0, accountHolders);
+        // One script call; the two ZREMs Redis counts are the script's own.
+        Assert.Equal(1, (after[1] + after[2]) - (commands[1] + commands[2]));
+        Assert.Equal(2, after[0] - commands[0]);
+        Assert.True(again.IsAllowed);
+    }
+
+    private async Task<long[]> CommandCounts() =>
+        [await redis.CommandCallsAsync("zrem"), await redis.CommandCallsAsync("eval"), await redis.CommandCallsAsync("evalsha")];
+
+    [Fact]
     public async Task ConcurrencyLeases_OfACrashedInstance_ExpireAfterTheirLifetime()
     {
         var prefix = Prefix();

@@ -94,10 +94,13 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private async Task<long> ReadEvalshaCallsAsync()
+    private Task<long> ReadEvalshaCallsAsync() => CommandCallsAsync("evalsha");
+
+    /// <summary>How many times the server has run <paramref name="command"/> (lower case, as <c>INFO commandstats</c> names it).</summary>
+    public async Task<long> CommandCallsAsync(string command)
     {
         var stats = (await Admin.GetServer("127.0.0.1", Port).InfoAsync("commandstats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
-        if (!stats.TryGetValue("cmdstat_evalsha", out var line))
+        if (!stats.TryGetValue("cmdstat_" + command, out var line))
         {
             return 0;
         }
