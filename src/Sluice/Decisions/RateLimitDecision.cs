@@ -22,8 +22,9 @@ public readonly struct RateLimitDecision
     /// <summary>
     /// The decision that <paramref name="statuses"/> add up to, as a store outside this library returns it (the built-in
     /// stores make their own): allowed unless a rate is <see cref="RateOutcome.Denied"/> (a shadow denial allows). When
-    /// denied, <see cref="RetryAfter"/> is the longest wait of the denying rates, never when the cost is above a denying
-    /// rate's limit, and unknown when only a concurrency rate denied.
+    /// denied, <see cref="RetryAfter"/> is the longest known wait of the denying rates; <see cref="CostExceedsLimit"/>
+    /// when the cost is above a denying rate's limit; unknown (<see cref="HasRetryAfter"/> false) when no denying rate
+    /// knows its wait. <see cref="DeniedStatusIndex"/> points at the rate that decided it.
     /// </summary>
     /// <param name="statuses">One status per rate in force, layer by layer, as the store wrote them to the caller's buffer.</param>
     /// <param name="decidedAt">The store's clock when it decided (see <see cref="DecidedAt"/>); <see langword="null"/> leaves the caller to read its own.</param>
