@@ -11,6 +11,9 @@ internal sealed class CompiledLayer(RateLimitLayer layer, RequestKeySelector sel
 
     public SluiceLayerScope Scope { get; } = scope;
 
+    /// <summary>Whether the layer applies whatever the request's method.</summary>
+    public bool AnyMethod => methods == SluiceMethodClass.All;
+
     public bool AppliesTo(bool safeMethod) => methods switch
     {
         SluiceMethodClass.Read => safeMethod,

@@ -14,6 +14,9 @@ internal sealed class EndpointPlan(bool disabled, CompiledLayer[] layers, Func<H
 
     public Func<RateLimitRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = onRejected;
 
+    /// <summary>Whether a layer applies only to safe or only to unsafe methods, so that the request's method must be read.</summary>
+    public bool MethodMatters { get; } = layers.Any(l => !l.AnyMethod);
+
     /// <summary>Whether a layer holds permits until the request ends (concurrency): the decision must outlive the call to the next middleware.</summary>
     public bool HoldsPermits { get; } = layers.Any(l => l.Layer.Algorithm == RateLimitAlgorithm.Concurrency);
 }

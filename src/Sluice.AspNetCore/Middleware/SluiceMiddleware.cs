@@ -120,7 +120,8 @@ internal sealed class SluiceMiddleware
     /// <summary>Fills <paramref name="layers"/> with the layers that apply and their keys; returns how many.</summary>
     internal static int SelectKeys(HttpContext context, EndpointPlan endpoint, Span<LayerKey> layers)
     {
-        var safe = IsSafe(context.Request.Method);
+        // Layers for every method apply whatever this says: read the method only when some layer rates reads or writes.
+        var safe = endpoint.MethodMatters && IsSafe(context.Request.Method);
         var count = 0;
         var compiled = endpoint.Layers;
         for (var i = 0; i < compiled.Length; i++)
