@@ -374,8 +374,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             return new RateLimitDecision(true, 0, -1, status, permits == 0 ? 0 : (lease << 32) | permits, now);
         }
 
-        var (retryAfter, denied) = MemoryRateLimitStore.RetryAfter(statuses[..status]);
-        return new RateLimitDecision(false, retryAfter, denied, status, 0, now);
+        return RateLimitDecision.Denial(statuses[..status], now);
     }
 
     private RateLimitDecision Fallback(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost, Exception? error, string reason)

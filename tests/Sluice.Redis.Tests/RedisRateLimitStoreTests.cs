@@ -127,13 +127,15 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     public async Task OnTheServersTime_ADecisionIsDatedByTheServer_NotByAWrongLocalClock()
     {
         // The local clock is three years behind: the time to the window's reset still comes out within the window.
-        using var store = Store(Prefix(), new ManualTimeProvider(DateTimeOffset.UtcNow.AddYears(-3)));
+        // The real clock is the reference here: it is the one the loopback redis-server's TIME reads.
+        var real = TimeProvider.System.GetUtcNow();
+        using var store = Store(Prefix(), new ManualTimeProvider(real.AddYears(-3)));
         var layer = RateLimitLayer.FixedWindow("dated", R("5/min"));
 
         var result = await store.AcquireAsync(layer.For("k"));
         var decidedAt = result.Decision.DecidedAt!.Value;
 
-        Assert.InRange(decidedAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.InRange(decidedAt, real.AddMinutes(-1), real.AddMinutes(1));
         Assert.InRange(result.Statuses[0].ResetAt - decidedAt, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1));
     }
 

@@ -86,15 +86,13 @@ public sealed class RedisServer : IAsyncLifetime
     {
         try
         {
-            return await ReadEvalshaCallsAsync();
+            return await CommandCallsAsync("evalsha");
         }
         catch (RedisConnectionException)
         {
             return -1;
         }
     }
-
-    private Task<long> ReadEvalshaCallsAsync() => CommandCallsAsync("evalsha");
 
     /// <summary>How many times the server has run <paramref name="command"/> (lower case, as <c>INFO commandstats</c> names it).</summary>
     public async Task<long> CommandCallsAsync(string command)

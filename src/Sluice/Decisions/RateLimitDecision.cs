@@ -33,18 +33,46 @@ public readonly struct RateLimitDecision
     public static RateLimitDecision FromStatuses(ReadOnlySpan<RateStatus> statuses, DateTimeOffset? decidedAt = null, long leaseId = 0)
     {
         var decided = decidedAt is { } time ? Math.Max(1, Microseconds.FromDateTimeOffset(time)) : 0;
-        var (retryAfter, denied) = MemoryRateLimitStore.RetryAfter(statuses);
-        if (denied < 0)
-        {
-            return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId, decided);
-        }
-
-        if (leaseId != 0)
+        var denial = Denial(statuses, decided);
+        if (!denial.IsAllowed && leaseId != 0)
         {
             throw new ArgumentException("A denied decision holds no concurrency permits: its lease id must be 0.", nameof(leaseId));
         }
 
-        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, decided);
+        return denial.IsAllowed ? new RateLimitDecision(true, 0, -1, statuses.Length, leaseId, decided) : denial;
+    }
+
+    /// <summary>
+    /// The denial that <paramref name="statuses"/> add up to: the longest wait of the denying rates, "never" as soon as
+    /// one can never pass. Allowed (without permits) when no rate denied. Every store builds its denials here.
+    /// </summary>
+    internal static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses, long decidedAtMicros)
+    {
+        long longest = Microseconds.Unknown;
+        var index = -1;
+        for (var s = 0; s < statuses.Length; s++)
+        {
+            var wait = statuses[s].RetryAfterMicros;
+            if (statuses[s].Outcome != RateOutcome.Denied)
+            {
+                continue;
+            }
+
+            if (wait == Microseconds.Never)
+            {
+                return new RateLimitDecision(false, Microseconds.Never, s, statuses.Length, 0, decidedAtMicros);
+            }
+
+            if (index < 0 || wait > longest)
+            {
+                longest = wait;
+                index = s;
+            }
+        }
+
+        return index < 0
+            ? new RateLimitDecision(true, 0, -1, statuses.Length, 0, decidedAtMicros)
+            : new RateLimitDecision(false, longest, index, statuses.Length, 0, decidedAtMicros);
     }
 
     /// <summary>Whether the request may proceed.</summary>

@@ -284,7 +284,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
             if (cost == 0)
             {
-                decision = allowed ? new RateLimitDecision(true, 0, -1, count, 0, now) : Denial(statuses[..count], now);
+                decision = allowed ? new RateLimitDecision(true, 0, -1, count, 0, now) : RateLimitDecision.Denial(statuses[..count], now);
                 return true;
             }
 
@@ -302,7 +302,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                     }
                 }
 
-                decision = Denial(statuses[..count], now);
+                decision = RateLimitDecision.Denial(statuses[..count], now);
                 return true;
             }
 
@@ -358,12 +358,6 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
 
         return key.GetHashCode();
-    }
-
-    private static RateLimitDecision Denial(ReadOnlySpan<RateStatus> statuses, long now)
-    {
-        var (retryAfter, denied) = RetryAfter(statuses);
-        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, now);
     }
 
     /// <summary>The synchronous form of <see cref="ReleaseAsync"/>.</summary>
@@ -686,39 +680,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             return new RateLimitDecision(true, 0, -1, statuses.Length, leaseId, now);
         }
 
-        var (retryAfter, denied) = RetryAfter(statuses);
-        return new RateLimitDecision(false, retryAfter, denied, statuses.Length, 0, now);
-    }
-
-    /// <summary>
-    /// The request passes once every denying rate has room: the longest finite wait among them. A cost above a limit
-    /// never passes; a concurrency denial alone has no known time.
-    /// </summary>
-    internal static (long RetryAfter, int Index) RetryAfter(ReadOnlySpan<RateStatus> statuses)
-    {
-        long longest = Microseconds.Unknown;
-        var index = -1;
-        for (var s = 0; s < statuses.Length; s++)
-        {
-            var wait = statuses[s].RetryAfterMicros;
-            if (statuses[s].Outcome != RateOutcome.Denied)
-            {
-                continue;
-            }
-
-            if (wait == Microseconds.Never)
-            {
-                return (Microseconds.Never, s);
-            }
-
-            if (index < 0 || wait > longest)
-            {
-                longest = wait;
-                index = s;
-            }
-        }
-
-        return (longest, index);
+        return RateLimitDecision.Denial(statuses, now);
     }
 
     private static T Locked<T>(LayerShard shard, Func<LayerShard, T> read)

@@ -11,7 +11,7 @@ internal static class Microseconds
 
     private const long UnixEpochTicks = 621355968000000000;
 
-    public static long Now(TimeProvider time) => (time.GetUtcNow().UtcTicks - UnixEpochTicks) / TimeSpan.TicksPerMicrosecond;
+    public static long Now(TimeProvider time) => FromDateTimeOffset(time.GetUtcNow());
 
     public static DateTimeOffset ToDateTimeOffset(long micros) => new(UnixEpochTicks + (micros * TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 
