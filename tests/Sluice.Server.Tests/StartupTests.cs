@@ -153,9 +153,9 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public void BadConfiguration_StopsStartup_ListingEveryProblem()
+    public async Task BadConfiguration_StopsStartup_ListingEveryProblem()
     {
-        var host = new ServerHost(new()
+        await using var host = new ServerHost(new()
         {
             ["Quotas:Plans:free"] = "-1",
             ["Admin:Token"] = "short",
@@ -173,9 +173,9 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public void ABadRateInConfiguration_StopsStartup_QuotingIt()
+    public async Task ABadRateInConfiguration_StopsStartup_QuotingIt()
     {
-        var host = new ServerHost(new() { ["Sluice:Layers:api-key:Rates:0"] = "60/fortnight" });
+        await using var host = new ServerHost(new() { ["Sluice:Layers:api-key:Rates:0"] = "60/fortnight" });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
 
