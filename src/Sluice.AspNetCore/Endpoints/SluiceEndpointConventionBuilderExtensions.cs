@@ -19,7 +19,11 @@ public static class SluiceEndpointConventionBuilderExtensions
         where TBuilder : IEndpointConventionBuilder
         => builder.WithSluiceMetadata(new DisableRateLimitAttribute());
 
-    /// <summary>Sets the cost of each request to the endpoints.</summary>
+    /// <summary>
+    /// Sets the cost of each request to the endpoints (e.g. 1 for a bulk request, whatever it holds). An exception the
+    /// delegate throws, or a negative cost (an <see cref="InvalidOperationException"/>), propagates from the middleware
+    /// before any layer is charged.
+    /// </summary>
     public static TBuilder WithRateLimitCost<TBuilder>(this TBuilder builder, Func<HttpContext, long> cost)
         where TBuilder : IEndpointConventionBuilder
     {

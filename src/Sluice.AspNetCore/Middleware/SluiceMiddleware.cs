@@ -91,10 +91,11 @@ internal sealed class SluiceMiddleware
     {
         var count = layers.Length;
 
+        // The application's own code: an exception it throws is the application's, not a store failure.
+        var cost = CostOf(context, plan, endpoint);
         RateLimitDecision decision;
         try
         {
-            var cost = endpoint.Cost?.Invoke(context) ?? plan.Options.Cost?.Invoke(context) ?? 1;
             var started = _runtime.Metrics.StoreDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
             decision = store.Acquire(layers[..count], statuses, cost);
             if (started != 0)
@@ -115,6 +116,18 @@ internal sealed class SluiceMiddleware
         return decision.IsAllowed
             ? _next(context)
             : RejectAsync(context, plan, endpoint, decision, layers[..count].ToArray(), reported.ToArray());
+    }
+
+    /// <summary>
+    /// The request's cost: the endpoint's delegate, else the options' delegate, else 1. What a delegate throws
+    /// propagates like any exception of the application; a negative cost is the application's error too.
+    /// </summary>
+    private static long CostOf(HttpContext context, SluicePlan plan, EndpointPlan endpoint)
+    {
+        var cost = endpoint.Cost?.Invoke(context) ?? plan.Options.Cost?.Invoke(context) ?? 1;
+        return cost >= 0
+            ? cost
+            : throw new InvalidOperationException($"The rate-limit cost of {context.Request.Method} {context.Request.Path} was {cost}; a cost must not be negative.");
     }
 
     /// <summary>Fills <paramref name="layers"/> with the layers that apply and their keys; returns how many.</summary>
@@ -194,7 +207,7 @@ internal sealed class SluiceMiddleware
         var leaseId = 0L;
         try
         {
-            var cost = endpoint.Cost?.Invoke(context) ?? plan.Options.Cost?.Invoke(context) ?? 1;
+            var cost = CostOf(context, plan, endpoint);
             RateLimitDecision decision;
             var timed = _runtime.Metrics.StoreDuration.Enabled;
             var started = timed ? Stopwatch.GetTimestamp() : 0;

@@ -45,6 +45,8 @@ public sealed class SluiceOptions
 
     /// <summary>
     /// The cost of a request when its endpoint sets none (see <c>WithRateLimitCost</c>). The default, <see langword="null"/>, costs 1.
+    /// The delegate is the application's code: an exception it throws, or a negative cost (an
+    /// <see cref="InvalidOperationException"/>), propagates from the middleware before any layer is charged.
     /// </summary>
     public Func<HttpContext, long>? Cost { get; set; }
 

@@ -315,6 +315,52 @@ public sealed class SluiceMiddlewareTests
         Assert.Equal(HttpStatusCode.OK, afterThrow.StatusCode);
     }
 
+    [Theory]
+    [InlineData("FixedWindow")]
+    [InlineData("Concurrency")]
+    public async Task ACostDelegateThatThrows_PropagatesItsException_AndChargesNothing(string algorithm)
+    {
+        // A fixed window takes the synchronous path, a concurrency layer the asynchronous one: the same rule on both.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:one:Key"] = "Global",
+            ["Sluice:Layers:one:Algorithm"] = algorithm,
+            ["Sluice:Layers:one:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings, a =>
+        {
+            a.MapGet("/boom", () => "boom").WithRateLimitCost(_ => throw new FormatException("the body is not a list"));
+            a.MapGet("/ok", () => "ok");
+        });
+
+        var thrown = await Assert.ThrowsAsync<FormatException>(() => app.GetAsync("/boom"));
+        var after = await app.GetAsync("/ok");
+
+        Assert.Equal("the body is not a list", thrown.Message);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Message.Contains("store", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData("FixedWindow")]
+    [InlineData("Concurrency")]
+    public async Task ANegativeCost_IsTheApplicationsError_NamingTheEndpoint(string algorithm)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:one:Key"] = "Global",
+            ["Sluice:Layers:one:Algorithm"] = algorithm,
+            ["Sluice:Layers:one:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings, a => a.MapGet("/refund", () => "refund").WithRateLimitCost(_ => -1));
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => app.GetAsync("/refund"));
+
+        Assert.Equal("The rate-limit cost of GET /refund was -1; a cost must not be negative.", thrown.Message);
+    }
+
     [Fact]
     public async Task IetfHeaders_WhenEnabled_DescribeEveryApplicablePolicy()
     {
