@@ -321,14 +321,7 @@ public sealed class SluiceMiddlewareTests
     public async Task ACostDelegateThatThrows_PropagatesItsException_AndChargesNothing(string algorithm)
     {
         // A fixed window takes the synchronous path, a concurrency layer the asynchronous one: the same rule on both.
-        var settings = new Dictionary<string, string?>
-        {
-            ["Sluice:RateLimitHeaders"] = "false",
-            ["Sluice:Layers:one:Key"] = "Global",
-            ["Sluice:Layers:one:Algorithm"] = algorithm,
-            ["Sluice:Layers:one:Rates:0"] = "1/min",
-        };
-        await using var app = await TestApp.StartAsync(settings, a =>
+        await using var app = await TestApp.StartAsync(OneGlobalLayer(algorithm), a =>
         {
             a.MapGet("/boom", () => "boom").WithRateLimitCost(_ => throw new FormatException("the body is not a list"));
             a.MapGet("/ok", () => "ok");
@@ -347,19 +340,21 @@ public sealed class SluiceMiddlewareTests
     [InlineData("Concurrency")]
     public async Task ANegativeCost_IsTheApplicationsError_NamingTheEndpoint(string algorithm)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Sluice:RateLimitHeaders"] = "false",
-            ["Sluice:Layers:one:Key"] = "Global",
-            ["Sluice:Layers:one:Algorithm"] = algorithm,
-            ["Sluice:Layers:one:Rates:0"] = "1/min",
-        };
-        await using var app = await TestApp.StartAsync(settings, a => a.MapGet("/refund", () => "refund").WithRateLimitCost(_ => -1));
+        await using var app = await TestApp.StartAsync(OneGlobalLayer(algorithm), a => a.MapGet("/refund", () => "refund").WithRateLimitCost(_ => -1));
 
         var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => app.GetAsync("/refund"));
 
         Assert.Equal("The rate-limit cost of GET /refund was -1; a cost must not be negative.", thrown.Message);
     }
+
+    /// <summary>One global layer of 1/min on a constant key, without headers.</summary>
+    private static Dictionary<string, string?> OneGlobalLayer(string algorithm) => new()
+    {
+        ["Sluice:RateLimitHeaders"] = "false",
+        ["Sluice:Layers:one:Key"] = "Global",
+        ["Sluice:Layers:one:Algorithm"] = algorithm,
+        ["Sluice:Layers:one:Rates:0"] = "1/min",
+    };
 
     [Fact]
     public async Task IetfHeaders_WhenEnabled_DescribeEveryApplicablePolicy()
