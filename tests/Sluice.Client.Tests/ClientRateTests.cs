@@ -16,6 +16,7 @@ public sealed class ClientRateTests
     [InlineData("0/s")]
     [InlineData("2/fortnight")]
     [InlineData("two/s")]
+    [InlineData("5/99999999999999day")]
     public void BadRates_AreRefused_QuotingTheText(string text)
         => Assert.Contains($"'{text}'", Assert.Throws<FormatException>(() => ClientRate.Parse(text)).Message, StringComparison.Ordinal);
 

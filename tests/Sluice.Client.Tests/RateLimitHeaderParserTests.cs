@@ -101,4 +101,23 @@ public sealed class RateLimitHeaderParserTests
     [InlineData("X-RateLimit-Reset", "tomorrow")]
     public void MalformedHeaders_AreIgnored(string name, string value)
         => Assert.Null(Parse(HttpStatusCode.TooManyRequests, (name, value)).Wait);
+
+    [Theory]
+    [InlineData("X-RateLimit-Reset", "99999999999999")]
+    [InlineData("X-RateLimit-Reset", "9223372036854775807")]
+    [InlineData("RateLimit-Reset", "999999999999")]
+    [InlineData("RateLimit", "\"p\";r=0;t=9223372036854775807")]
+    [InlineData("RateLimit", "\"p\";r=0;t=99999999999999")]
+    public void AWaitPastWhatADateHolds_IsReadAsTheLongestWait(string name, string value)
+        => Assert.Equal(RateLimitHeaderParser.LongestWait, Parse(HttpStatusCode.TooManyRequests, (name, value)).Wait);
+
+    [Theory]
+    [InlineData("X-RateLimit-Reset", "-99999999999999")]
+    [InlineData("RateLimit", "\"p\";r=0;t=-9223372036854775807")]
+    public void ANegativeWait_IsNoWait(string name, string value)
+        => Assert.Equal(TimeSpan.Zero, Parse(HttpStatusCode.TooManyRequests, (name, value)).Wait);
+
+    [Fact]
+    public void APolicyWindowPastTheLongestWait_IsIgnored()
+        => Assert.Empty(Parse(HttpStatusCode.OK, ("RateLimit-Policy", "\"p\";q=5;w=9223372036854775807")).Policies);
 }

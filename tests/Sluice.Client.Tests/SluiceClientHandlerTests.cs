@@ -272,6 +272,21 @@ public sealed class SluiceClientHandlerTests
         Assert.True(h.Since(start, 1) >= TimeSpan.FromSeconds(20));
     }
 
+    [Theory]
+    [InlineData("X-RateLimit-Reset", "99999999999999")]
+    [InlineData("RateLimit", "\"p\";r=0;t=9223372036854775807")]
+    public async Task AResetPastAnyDate_FailsFastAsTooLongAWait_InsteadOfOverflowing(string header, string value)
+    {
+        var h = new ClientHarness();
+        h.Server.Then(HttpStatusCode.TooManyRequests, (header, value));
+        using var client = h.NewClient();
+
+        var error = await Assert.ThrowsAsync<SluiceRateLimitedException>(() => client.GetAsync("items"));
+
+        Assert.True(error.RetryAfter >= RateLimitHeaderParser.LongestWait);
+        Assert.Single(h.Server.Received);
+    }
+
     [Fact]
     public async Task AnXRateLimitWindow_IsInferredFromTwoResets_AndPacesTheScope()
     {

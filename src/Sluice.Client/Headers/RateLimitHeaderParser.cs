@@ -8,12 +8,20 @@ namespace Sluice.Client;
 /// Reads every rate-limit header form servers send: <c>Retry-After</c> (delta seconds or HTTP-date), the IETF
 /// structured fields of draft-ietf-httpapi-ratelimit-headers-10 (<c>RateLimit-Policy: "p";q=100;w=60</c> and
 /// <c>RateLimit: "p";r=42;t=17</c>), and the de-facto <c>X-RateLimit-Limit/Remaining/Reset</c> and
-/// <c>RateLimit-Limit/Remaining/Reset</c> (reset as Unix seconds or as a delta). Malformed values are ignored.
+/// <c>RateLimit-Limit/Remaining/Reset</c> (reset as Unix seconds or as a delta). Malformed values are ignored; waits
+/// longer than <see cref="LongestWait"/> (a reset centuries away, a number past what a date holds) are read as that.
 /// </summary>
 public static class RateLimitHeaderParser
 {
     /// <summary>Resets at or above this are Unix seconds; below, a delta in seconds (the draft's "delta-seconds").</summary>
     private const long EpochThreshold = 1_000_000_000;
+
+    /// <summary>The longest wait a header is read as: 100 years, far past any retry limit, and safe to add to a date.</summary>
+    public static readonly TimeSpan LongestWait = TimeSpan.FromDays(36_525);
+
+    private static readonly long s_longestSeconds = (long)LongestWait.TotalSeconds;
+
+    private static readonly long s_lastUnixSecond = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     /// <summary>Reads <paramref name="response"/>'s headers; <paramref name="now"/> turns dates and epochs into waits.</summary>
     public static ServerLimits Parse(HttpResponseMessage response, DateTimeOffset now)
@@ -28,7 +36,7 @@ public static class RateLimitHeaderParser
 
         if (headers.RetryAfter is { } retryAfter)
         {
-            wait = retryAfter.Delta ?? (retryAfter.Date is { } date ? Max(TimeSpan.Zero, date - now) : null);
+            wait = retryAfter.Delta is { } delta ? Bounded(delta) : retryAfter.Date is { } date ? Bounded(date - now) : null;
             source = wait is null ? null : "Retry-After";
         }
 
@@ -36,7 +44,7 @@ public static class RateLimitHeaderParser
         {
             foreach (var (name, parameters) in StructuredList(policyField))
             {
-                if (Number(parameters, "q") is { } quota && quota >= 1 && Number(parameters, "w") is { } seconds && seconds >= 1)
+                if (Number(parameters, "q") is { } quota && quota >= 1 && Number(parameters, "w") is { } seconds && seconds >= 1 && seconds <= s_longestSeconds)
                 {
                     policies[name] = new ClientRate(quota, TimeSpan.FromSeconds(seconds));
                 }
@@ -50,7 +58,7 @@ public static class RateLimitHeaderParser
             TimeSpan? longestUnknown = null;
             foreach (var (name, parameters) in StructuredList(stateField))
             {
-                var t = Number(parameters, "t") is { } seconds && seconds >= 0 ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+                var t = Number(parameters, "t") is { } seconds && seconds >= 0 ? Seconds(seconds) : (TimeSpan?)null;
                 longestAny = Max(longestAny, t);
                 if (Number(parameters, "r") is 0)
                 {
@@ -75,7 +83,7 @@ public static class RateLimitHeaderParser
         foreach (var prefix in (ReadOnlySpan<string>)["X-RateLimit-", "RateLimit-"])
         {
             var reset = Integer(headers, prefix + "Reset") is { } value
-                ? Max(TimeSpan.Zero, value >= EpochThreshold ? DateTimeOffset.FromUnixTimeSeconds(value) - now : TimeSpan.FromSeconds(value))
+                ? value >= EpochThreshold ? UntilUnixSeconds(value, now) : Seconds(value)
                 : (TimeSpan?)null;
             if (reset is null)
             {
@@ -160,6 +168,16 @@ public static class RateLimitHeaderParser
         => headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>A wait between zero and <see cref="LongestWait"/>.</summary>
+    private static TimeSpan Bounded(TimeSpan wait) => wait <= TimeSpan.Zero ? TimeSpan.Zero : wait >= LongestWait ? LongestWait : wait;
+
+    /// <summary>A count of seconds as a wait, without overflowing <see cref="TimeSpan"/>.</summary>
+    private static TimeSpan Seconds(long seconds) => seconds <= 0 ? TimeSpan.Zero : seconds >= s_longestSeconds ? LongestWait : TimeSpan.FromSeconds(seconds);
+
+    /// <summary>The wait until a Unix time, which may lie past the last date <see cref="DateTimeOffset"/> holds.</summary>
+    private static TimeSpan UntilUnixSeconds(long value, DateTimeOffset now)
+        => value > s_lastUnixSecond ? LongestWait : Bounded(DateTimeOffset.FromUnixTimeSeconds(value) - now);
 
     private static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : Max(a.Value, b.Value);
 }

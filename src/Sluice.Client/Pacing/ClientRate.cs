@@ -49,7 +49,7 @@ public readonly record struct ClientRate(long Limit, TimeSpan Period)
             "d" or "day" or "days" => TimeSpan.FromDays(1),
             _ => null,
         };
-        if (one is null)
+        if (one is null || multiplier > TimeSpan.MaxValue.Ticks / one.Value.Ticks)
         {
             return false;
         }

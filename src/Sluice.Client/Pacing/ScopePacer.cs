@@ -8,10 +8,16 @@ namespace Sluice.Client;
 /// <remarks>
 /// The pacer keeps an exact log of its reserved send times (as many as the largest limit of its rates, and at least the
 /// last 128), so it is exact where a server's sliding window is approximate; <see cref="SluiceClientOptions.SafetyMargin"/>
-/// pads every period to absorb a server that counts a request slightly longer and network jitter.
+/// pads every period to absorb a server that counts a request slightly longer and network jitter. The log holds at most
+/// <see cref="MaxExactLimit"/> send times, whatever a server publishes: a rate of a larger limit <c>L</c> per <c>P</c>
+/// is kept as <c>floor(L/k)</c> per <c>P/k</c> (rounded up), with <c>k = ceil(L/MaxExactLimit)</c>, which never allows
+/// more than <c>L</c> in any <c>P</c>.
 /// </remarks>
 public sealed class ScopePacer
 {
+    /// <summary>The largest limit enforced exactly, and so the most send times one scope keeps (8 bytes each).</summary>
+    public const int MaxExactLimit = 10_000;
+
     private const int RecentSendsKept = 128;
 
     private readonly object _gate = new();
@@ -63,8 +69,9 @@ public sealed class ScopePacer
 
             var longest = 0L;
             var largestLimit = 0L;
-            foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
+            foreach (var configuredOrLearned in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
             {
+                var rate = Logged(configuredOrLearned);
                 var window = (rate.Period + _margin(rate.Period)).Ticks;
                 longest = Math.Max(longest, window);
                 largestLimit = Math.Max(largestLimit, rate.Limit);
@@ -88,6 +95,33 @@ public sealed class ScopePacer
             _sent.RemoveRange(0, drop);
             return TimeSpan.FromTicks(at - now.UtcTicks);
         }
+    }
+
+    /// <summary>The send times kept now (for tests).</summary>
+    internal int LoggedSends
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sent.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The rate as enforced: itself up to <see cref="MaxExactLimit"/>; above, <c>floor(L/k)</c> per <c>P/k</c> rounded
+    /// up, so that <c>k</c> such windows cover <c>P</c> and together allow at most <c>L</c>.
+    /// </summary>
+    internal static ClientRate Logged(ClientRate rate)
+    {
+        if (rate.Limit <= MaxExactLimit)
+        {
+            return rate;
+        }
+
+        var parts = (rate.Limit + MaxExactLimit - 1) / MaxExactLimit;
+        return new ClientRate(rate.Limit / parts, TimeSpan.FromTicks((rate.Period.Ticks + parts - 1) / parts));
     }
 
     /// <summary>Pauses the scope for every caller until <paramref name="until"/> (never shortens an existing pause).</summary>

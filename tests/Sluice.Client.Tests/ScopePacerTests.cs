@@ -1,0 +1,55 @@
+namespace Sluice.Client.Tests;
+
+public sealed class ScopePacerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void ARateAboveTheExactLimit_NeverAllowsMoreThanItsLimit_InAnyWindow()
+    {
+        var rate = new ClientRate(25_000, TimeSpan.FromSeconds(100));
+        var pacer = new ScopePacer("s", [rate], _ => TimeSpan.Zero);
+
+        var sends = Enumerable.Range(0, 60_000).Select(_ => (Now + pacer.Reserve(Now)).UtcTicks).ToArray();
+
+        // Every window [t, t + 100 s) that starts at a send holds at most 25,000 sends.
+        var most = 0;
+        for (int first = 0, last = 0; first < sends.Length; first++)
+        {
+            while (last < sends.Length && sends[last] < sends[first] + rate.Period.Ticks)
+            {
+                last++;
+            }
+
+            most = Math.Max(most, last - first);
+        }
+
+        Assert.InRange(most, 24_000, 25_000);
+    }
+
+    [Fact]
+    public void WhateverLimitAServerPublishes_TheLogStaysBounded()
+    {
+        var pacer = new ScopePacer("s", [], _ => TimeSpan.Zero);
+        pacer.Learn(new Dictionary<string, ClientRate> { ["huge"] = new(1_000_000_000, TimeSpan.FromDays(1)) });
+
+        for (var i = 0; i < 50_000; i++)
+        {
+            pacer.Reserve(Now);
+        }
+
+        Assert.InRange(pacer.LoggedSends, 1, ScopePacer.MaxExactLimit);
+    }
+
+    [Theory]
+    [InlineData(10_000, 100, 10_000, 100)]
+    [InlineData(10_001, 100, 5_000, 50)]
+    [InlineData(25_000, 100, 8_333, 34)]
+    public void ALargeRate_IsKeptAsAShorterWindow_ThatCoversItsPeriod(long limit, int seconds, long keptLimit, int keptSeconds)
+    {
+        var kept = ScopePacer.Logged(new ClientRate(limit, TimeSpan.FromSeconds(seconds)));
+
+        Assert.Equal(keptLimit, kept.Limit);
+        Assert.Equal(keptSeconds, (int)Math.Ceiling(kept.Period.TotalSeconds));
+    }
+}
