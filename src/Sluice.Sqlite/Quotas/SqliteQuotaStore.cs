@@ -10,15 +10,20 @@ namespace Sluice.Quotas;
 /// </summary>
 /// <remarks>
 /// The tables are created on first use, and the database is switched to WAL journaling so reads do not block the
-/// writer. Counted items of past periods stay in the table as a record of what was charged; nothing reads them again.
+/// writer. Counted items of past periods stay in the table as a record of what was charged, unless
+/// <see cref="SqliteQuotaStoreOptions.RetainAfterPeriod"/> is set: then they are deleted that long after their period
+/// ends, by a charge at most once an hour or by <see cref="PruneAsync"/>.
 /// </remarks>
 public sealed partial class SqliteQuotaStore : QuotaStore
 {
+    private static readonly TimeSpan s_pruneInterval = TimeSpan.FromHours(1);
+
     private readonly SqliteQuotaStoreOptions _options;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly string _items;
     private readonly string _usage;
     private volatile bool _schemaReady;
+    private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
 
     /// <summary>Creates the store; nothing is opened until the first call.</summary>
     /// <exception cref="ArgumentException">The connection string is empty or the table prefix is not a plain identifier.</exception>
@@ -33,6 +38,11 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         if (!Identifier().IsMatch(options.TablePrefix ?? string.Empty))
         {
             throw new ArgumentException($"SqliteQuotaStoreOptions.TablePrefix '{options.TablePrefix}' must be letters, digits and underscores.", nameof(options));
+        }
+
+        if (options.RetainAfterPeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"SqliteQuotaStoreOptions.RetainAfterPeriod is {options.RetainAfterPeriod}; it must not be negative.", nameof(options));
         }
 
         _options = options;
@@ -116,6 +126,12 @@ public sealed partial class SqliteQuotaStore : QuotaStore
                 }
             }
 
+            if (_options.RetainAfterPeriod is { } retain && now >= _nextPrune)
+            {
+                await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
+                _nextPrune = now + s_pruneInterval;
+            }
+
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return decisions;
         }
@@ -181,6 +197,60 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         {
             throw new QuotaStoreUnavailableException($"The SQLite quota store failed: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Deletes the counted items and usage of every period that ended at least
+    /// <see cref="SqliteQuotaStoreOptions.RetainAfterPeriod"/> ago; returns how many rows went. Does nothing (and returns 0)
+    /// when that option is not set. Charges also do this, at most once an hour.
+    /// </summary>
+    /// <exception cref="QuotaStoreUnavailableException">The database failed.</exception>
+    public async ValueTask<long> PruneAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.RetainAfterPeriod is not { } retain)
+        {
+            return 0;
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+            var removed = await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            _nextPrune = now + s_pruneInterval;
+            return removed;
+        }
+        catch (SqliteException e)
+        {
+            throw new QuotaStoreUnavailableException($"The SQLite quota store failed: {e.Message}", e);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>
+    /// Deletes the periods that ended at or before <paramref name="cutoff"/>. Period names sort as dates: a month
+    /// (<c>yyyy-MM</c>) ended by then if it comes before the month containing the cutoff, and a day likewise.
+    /// </summary>
+    private async Task<long> DeleteEndedAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var removed = 0L;
+        foreach (var table in new[] { _items, _usage })
+        {
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = $"DELETE FROM {table} WHERE (length(period) = 7 AND period < $month) OR (length(period) = 10 AND period < $day)";
+            delete.Parameters.AddWithValue("$month", QuotaPeriod.Month.NameOf(cutoff));
+            delete.Parameters.AddWithValue("$day", QuotaPeriod.Day.NameOf(cutoff));
+            removed += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
