@@ -12,8 +12,6 @@ namespace Sluice.Benchmarks;
 [MemoryDiagnoser]
 public class DecisionBenchmarks
 {
-    private const int Keys = 10_000;
-
     private readonly RateStatus[] _statuses = new RateStatus[RateLimitStore.GetStatusCapacity(3)];
     private LayerKey[][] _three = [];
     private LayerKey[][] _one = [];
@@ -21,7 +19,12 @@ public class DecisionBenchmarks
     private MemoryRateLimitStore _store = null!;
     private PartitionedRateLimiter<PeerRequest> _peerChained = null!;
     private PartitionedRateLimiter<PeerRequest> _peerOne = null!;
+    private int _keys;
     private int _next;
+
+    /// <summary>Distinct clients, visited round robin: 10,000 here, as the issue states the case.</summary>
+    [Params(10_000)]
+    public virtual int Keys { get; set; } = 10_000;
 
     /// <summary>Whether the limits admit every request or none.</summary>
     [Params("Allowed", "Rejected")]
@@ -36,6 +39,7 @@ public class DecisionBenchmarks
         var apiKey = RateLimitLayer.FixedWindow("api-key", new Rate(keyLimit, TimeSpan.FromMinutes(1)));
         var route = RateLimitLayer.FixedWindow("auth", new Rate(routeLimit, TimeSpan.FromMinutes(15)));
         _store = new MemoryRateLimitStore();
+        _keys = Keys;
         _three = new LayerKey[Keys][];
         _one = new LayerKey[Keys][];
         _requests = new PeerRequest[Keys];
@@ -106,7 +110,7 @@ public class DecisionBenchmarks
     private int Next()
     {
         var next = _next + 1;
-        _next = next == Keys ? 0 : next;
+        _next = next == _keys ? 0 : next;
         return _next;
     }
 }
