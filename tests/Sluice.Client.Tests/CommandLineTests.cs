@@ -127,6 +127,11 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
     [Theory]
     [InlineData("load", "--url", "not-a-url")]
     [InlineData("load", "--url", "http://127.0.0.1:1/", "--rate", "0")]
+    [InlineData("load", "--url", "http://127.0.0.1:1/", "--rate", "NaN")]
+    [InlineData("load", "--url", "http://127.0.0.1:1/", "--duration", "NaN")]
+    [InlineData("load", "--url", "http://127.0.0.1:1/", "--duration", "Infinity")]
+    [InlineData("load", "--url", "http://127.0.0.1:1/", "--warmup", "11")]
+    [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--rates", "5/99999999999999day")]
     [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--mode", "reckless")]
     [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--rates", "2/fortnight")]
     public async Task BadArguments_FailWithAMessage_AndSendNothing(params string[] args)
@@ -135,5 +140,29 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
 
         Assert.NotEqual(0, result.Exit);
         Assert.NotEmpty(result.Error + result.Out);
+        Assert.DoesNotContain("   at ", result.Error + result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Load_WithAWarmup_SendsItFirst_AndReportsOnlyTheMeasuredRequests()
+    {
+        var sent = 0;
+        var transport = new CountingTransport(() => Interlocked.Increment(ref sent));
+        var settings = new Sluice.Cli.Load.LoadSettings(new Uri("http://load.test/"), 200, TimeSpan.FromSeconds(0.25), 0, "k");
+
+        var report = await new Sluice.Cli.Load.LoadRunner(settings, transport).RunAsync(warmup: TimeSpan.FromSeconds(0.1));
+
+        Assert.Equal(50, report.Sent);
+        Assert.Equal(50, report.Statuses["200"]);
+        Assert.Equal(70, sent);
+    }
+
+    private sealed class CountingTransport(Action counted) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            counted();
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+        }
     }
 }

@@ -17,9 +17,10 @@ internal static class LoadCommand
         var keyPrefix = new Option<string>("--key-prefix") { Description = "Key values are this prefix and a number.", DefaultValueFactory = _ => "load-key-" };
         var keyFile = new Option<FileInfo>("--key-file") { Description = "Real API keys, one per line, sent in turn (instead of --keys)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var warmup = new Option<double>("--warmup") { Description = "First send the same load for this many seconds (at most 10), unmeasured, so the measured run has no first-use costs (JIT, connecting).", DefaultValueFactory = _ => 0 };
         var command = new Command("load", "Send GET requests at a fixed rate for a bounded time; report status counts and latency percentiles.")
         {
-            url, rate, duration, keys, keyPrefix, keyFile, json,
+            url, rate, duration, keys, keyPrefix, keyFile, json, warmup,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,18 +42,27 @@ internal static class LoadCommand
                 }
             }
 
-            var settings = new LoadSettings(parse.GetValue(url)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(keys), parse.GetValue(keyPrefix)!, keyList);
-            if (settings.Rate is <= 0 or > 20_000)
+            // Range checks are written so that NaN fails them too (every comparison with NaN is false).
+            var rateValue = parse.GetValue(rate);
+            if (!(rateValue > 0 && rateValue <= 20_000))
             {
                 problems.Add("--rate must be above 0 and at most 20000.");
             }
 
-            if (settings.Duration <= TimeSpan.Zero || settings.Duration > TimeSpan.FromMinutes(10))
+            var seconds = parse.GetValue(duration);
+            if (!(seconds > 0 && seconds <= 600))
             {
                 problems.Add("--duration must be above 0 and at most 600 seconds.");
             }
 
-            if (settings.Keys < 0)
+            var warmupFor = parse.GetValue(warmup);
+            if (!(warmupFor >= 0 && warmupFor <= 10))
+            {
+                problems.Add("--warmup must be between 0 and 10 seconds.");
+            }
+
+            var keyCount = parse.GetValue(keys);
+            if (keyCount < 0)
             {
                 problems.Add("--keys must not be negative.");
             }
@@ -63,13 +73,14 @@ internal static class LoadCommand
                 return 2;
             }
 
+            var settings = new LoadSettings(parse.GetValue(url)!, rateValue, TimeSpan.FromSeconds(seconds), keyCount, parse.GetValue(keyPrefix)!, keyList);
             var asJson = parse.GetValue(json);
             var report = asJson
-                ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken)
+                ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken, warmup: TimeSpan.FromSeconds(warmupFor))
                 : await AnsiConsole.Progress().StartAsync(async context =>
                 {
                     var task = context.AddTask($"GET {settings.Url} at {settings.Rate}/s", maxValue: settings.Total);
-                    return await new LoadRunner(settings).RunAsync(sent => task.Value = sent, cancellationToken);
+                    return await new LoadRunner(settings).RunAsync(sent => task.Value = sent, cancellationToken, TimeSpan.FromSeconds(warmupFor));
                 });
             Print(report, asJson);
             return 0;
