@@ -132,6 +132,7 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
     [InlineData("load", "--url", "http://127.0.0.1:1/", "--duration", "Infinity")]
     [InlineData("load", "--url", "http://127.0.0.1:1/", "--warmup", "11")]
     [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--rates", "5/99999999999999day")]
+    [InlineData("admin", "--server", "http://127.0.0.1:1/", "--token", "t", "usage", "--account", "1")]
     [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--mode", "reckless")]
     [InlineData("acme", "--server", "http://127.0.0.1:1/", "--token", "t", "--domain", "d.example", "--rates", "2/fortnight")]
     public async Task BadArguments_FailWithAMessage_AndSendNothing(params string[] args)

@@ -65,8 +65,21 @@ internal static class AdminCommand
         using var http = new HttpClient { BaseAddress = WithSlash(parse.GetValue(server)!) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", parse.GetValue(token));
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
+        HttpResponseMessage response;
+        string text;
+        try
+        {
+            response = await http.SendAsync(request);
+            text = await response.Content.ReadAsStringAsync();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // Unreachable, refused or too slow: one line, as for every other failure, never a stack trace.
+            await Console.Error.WriteLineAsync($"The server at {http.BaseAddress} could not be reached: {e.Message}");
+            return 1;
+        }
+
+        using var _ = response;
         var output = response.IsSuccessStatusCode ? Console.Out : Console.Error;
         await output.WriteLineAsync($"{(int)response.StatusCode} {response.ReasonPhrase}");
         if (text.Length > 0)
