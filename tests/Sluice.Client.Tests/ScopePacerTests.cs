@@ -47,7 +47,7 @@ public sealed class ScopePacerTests
     [InlineData(25_000, 100, 8_333, 34)]
     public void ALargeRate_IsKeptAsAShorterWindow_ThatCoversItsPeriod(long limit, int seconds, long keptLimit, int keptSeconds)
     {
-        var kept = ScopePacer.Logged(new ClientRate(limit, TimeSpan.FromSeconds(seconds)));
+        var kept = ScopePacer.Enforced(new ClientRate(limit, TimeSpan.FromSeconds(seconds)));
 
         Assert.Equal(keptLimit, kept.Limit);
         Assert.Equal(keptSeconds, (int)Math.Ceiling(kept.Period.TotalSeconds));

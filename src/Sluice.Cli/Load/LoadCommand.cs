@@ -17,7 +17,7 @@ internal static class LoadCommand
         var keyPrefix = new Option<string>("--key-prefix") { Description = "Key values are this prefix and a number.", DefaultValueFactory = _ => "load-key-" };
         var keyFile = new Option<FileInfo>("--key-file") { Description = "Real API keys, one per line, sent in turn (instead of --keys)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var warmup = new Option<double>("--warmup") { Description = "First send the same load for this many seconds (at most 10), unmeasured, so the measured run has no first-use costs (JIT, connecting).", DefaultValueFactory = _ => 0 };
+        var warmup = new Option<double>("--warmup") { Description = $"First send the same load for this many seconds (at most {LoadRunner.MaxWarmup.TotalSeconds}), unmeasured, so the measured run has no first-use costs (JIT, connecting).", DefaultValueFactory = _ => 0 };
         var command = new Command("load", "Send GET requests at a fixed rate for a bounded time; report status counts and latency percentiles.")
         {
             url, rate, duration, keys, keyPrefix, keyFile, json, warmup,
@@ -56,9 +56,9 @@ internal static class LoadCommand
             }
 
             var warmupFor = parse.GetValue(warmup);
-            if (!(warmupFor >= 0 && warmupFor <= 10))
+            if (!(warmupFor >= 0 && warmupFor <= LoadRunner.MaxWarmup.TotalSeconds))
             {
-                problems.Add("--warmup must be between 0 and 10 seconds.");
+                problems.Add($"--warmup must be between 0 and {LoadRunner.MaxWarmup.TotalSeconds} seconds.");
             }
 
             var keyCount = parse.GetValue(keys);

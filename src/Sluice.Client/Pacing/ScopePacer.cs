@@ -71,7 +71,7 @@ public sealed class ScopePacer
             var largestLimit = 0L;
             foreach (var configuredOrLearned in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
             {
-                var rate = Logged(configuredOrLearned);
+                var rate = Enforced(configuredOrLearned);
                 var window = (rate.Period + _margin(rate.Period)).Ticks;
                 longest = Math.Max(longest, window);
                 largestLimit = Math.Max(largestLimit, rate.Limit);
@@ -113,7 +113,7 @@ public sealed class ScopePacer
     /// The rate as enforced: itself up to <see cref="MaxExactLimit"/>; above, <c>floor(L/k)</c> per <c>P/k</c> rounded
     /// up, so that <c>k</c> such windows cover <c>P</c> and together allow at most <c>L</c>.
     /// </summary>
-    internal static ClientRate Logged(ClientRate rate)
+    internal static ClientRate Enforced(ClientRate rate)
     {
         if (rate.Limit <= MaxExactLimit)
         {

@@ -70,79 +70,69 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         }
 
         var now = _options.TimeProvider.GetUtcNow();
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
-            await using var exists = Command(connection, transaction, $"SELECT COUNT(*) FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
-            await using var usage = Command(connection, transaction, $"SELECT COALESCE((SELECT used FROM {_usage} WHERE quota = $q AND subject = $s AND period = $p), 0)");
-            await using var insert = Command(connection, transaction, $"INSERT INTO {_items} (quota, subject, period, item) VALUES ($q, $s, $p, $i)");
-            var used = new Dictionary<(string Quota, string Subject, string Period), (long Used, bool Changed)>();
-            for (var n = 0; n < requests.Count; n++)
+        return await InWriteTransactionAsync(
+            async (connection, transaction) =>
             {
-                var request = requests[n];
-                var period = request.Period.NameOf(now);
-                var resets = request.Period.ResetAfter(now);
-                var group = (request.Quota, request.Subject, period);
-                if (!used.TryGetValue(group, out var state))
+                await using var exists = Command(connection, transaction, $"SELECT COUNT(*) FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
+                await using var usage = Command(connection, transaction, $"SELECT COALESCE((SELECT used FROM {_usage} WHERE quota = $q AND subject = $s AND period = $p), 0)");
+                await using var insert = Command(connection, transaction, $"INSERT INTO {_items} (quota, subject, period, item) VALUES ($q, $s, $p, $i)");
+                var used = new Dictionary<(string Quota, string Subject, string Period), (long Used, bool Changed)>();
+                for (var n = 0; n < requests.Count; n++)
                 {
-                    Bind(usage, request, period);
-                    state = ((long)(await usage.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, false);
+                    var request = requests[n];
+                    var period = request.Period.NameOf(now);
+                    var resets = request.Period.ResetAfter(now);
+                    var group = (request.Quota, request.Subject, period);
+                    if (!used.TryGetValue(group, out var state))
+                    {
+                        Bind(usage, request, period);
+                        state = ((long)(await usage.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, false);
+                    }
+
+                    Bind(exists, request, period);
+                    if ((long)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+                    {
+                        decisions[n] = new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, state.Used, resets);
+                    }
+                    else if (state.Used + 1 > request.Limit)
+                    {
+                        decisions[n] = new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, state.Used, resets);
+                    }
+                    else
+                    {
+                        Bind(insert, request, period);
+                        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        state = (state.Used + 1, true);
+                        decisions[n] = new QuotaDecision(QuotaOutcome.Charged, request.Limit, state.Used, resets);
+                    }
+
+                    used[group] = state;
                 }
 
-                Bind(exists, request, period);
-                if ((long)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+                await using var save = Command(connection, transaction,
+                    $"INSERT INTO {_usage} (quota, subject, period, used) VALUES ($q, $s, $p, $u) ON CONFLICT (quota, subject, period) DO UPDATE SET used = excluded.used");
+                var total = save.Parameters.Add("$u", SqliteType.Integer);
+                foreach (var ((quota, subject, period), state) in used)
                 {
-                    decisions[n] = new QuotaDecision(QuotaOutcome.AlreadyCounted, request.Limit, state.Used, resets);
-                }
-                else if (state.Used + 1 > request.Limit)
-                {
-                    decisions[n] = new QuotaDecision(QuotaOutcome.Exceeded, request.Limit, state.Used, resets);
-                }
-                else
-                {
-                    Bind(insert, request, period);
-                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    state = (state.Used + 1, true);
-                    decisions[n] = new QuotaDecision(QuotaOutcome.Charged, request.Limit, state.Used, resets);
+                    if (state.Changed)
+                    {
+                        save.Parameters["$q"].Value = quota;
+                        save.Parameters["$s"].Value = subject;
+                        save.Parameters["$p"].Value = period;
+                        total.Value = state.Used;
+                        await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
-                used[group] = state;
-            }
-
-            await using var save = Command(connection, transaction,
-                $"INSERT INTO {_usage} (quota, subject, period, used) VALUES ($q, $s, $p, $u) ON CONFLICT (quota, subject, period) DO UPDATE SET used = excluded.used");
-            var total = save.Parameters.Add("$u", SqliteType.Integer);
-            foreach (var ((quota, subject, period), state) in used)
-            {
-                if (state.Changed)
+                if (_options.RetainAfterPeriod is { } retain && now >= _nextPrune)
                 {
-                    save.Parameters["$q"].Value = quota;
-                    save.Parameters["$s"].Value = subject;
-                    save.Parameters["$p"].Value = period;
-                    total.Value = state.Used;
-                    await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
+                    _nextPrune = now + s_pruneInterval;
                 }
-            }
 
-            if (_options.RetainAfterPeriod is { } retain && now >= _nextPrune)
-            {
-                await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
-                _nextPrune = now + s_pruneInterval;
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return decisions;
-        }
-        catch (SqliteException e)
-        {
-            throw new QuotaStoreUnavailableException($"The SQLite quota store failed: {e.Message}", e);
-        }
-        finally
-        {
-            _writer.Release();
-        }
+                return decisions;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -150,32 +140,22 @@ public sealed partial class SqliteQuotaStore : QuotaStore
     {
         Validate(request);
         var period = request.Period.NameOf(_options.TimeProvider.GetUtcNow());
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
-            await using var delete = Command(connection, transaction, $"DELETE FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
-            Bind(delete, request, period);
-            var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-            if (removed)
+        return await InWriteTransactionAsync(
+            async (connection, transaction) =>
             {
-                await using var usage = Command(connection, transaction, $"UPDATE {_usage} SET used = used - 1 WHERE quota = $q AND subject = $s AND period = $p AND used > 0");
-                Bind(usage, request, period);
-                await usage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+                await using var delete = Command(connection, transaction, $"DELETE FROM {_items} WHERE quota = $q AND subject = $s AND period = $p AND item = $i");
+                Bind(delete, request, period);
+                var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+                if (removed)
+                {
+                    await using var usage = Command(connection, transaction, $"UPDATE {_usage} SET used = used - 1 WHERE quota = $q AND subject = $s AND period = $p AND used > 0");
+                    Bind(usage, request, period);
+                    await usage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return removed;
-        }
-        catch (SqliteException e)
-        {
-            throw new QuotaStoreUnavailableException($"The SQLite quota store failed: {e.Message}", e);
-        }
-        finally
-        {
-            _writer.Release();
-        }
+                return removed;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -213,15 +193,55 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         }
 
         var now = _options.TimeProvider.GetUtcNow();
+        return await InWriteTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var removed = await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
+                _nextPrune = now + s_pruneInterval;
+                return removed;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes the periods that ended at or before <paramref name="cutoff"/>. Names of one kind of period have one length
+    /// and sort as dates (<c>2026-11</c>, <c>2026-11-23</c>): a period ended by then if its name sorts before the name of
+    /// the period of its kind that contains the cutoff.
+    /// </summary>
+    private async Task<long> DeleteEndedAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var removed = 0L;
+        foreach (var table in new[] { _items, _usage })
+        {
+            foreach (var kind in Enum.GetValues<QuotaPeriod>())
+            {
+                var current = kind.NameOf(cutoff);
+                await using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = $"DELETE FROM {table} WHERE length(period) = $length AND period < $current";
+                delete.Parameters.AddWithValue("$length", current.Length);
+                delete.Parameters.AddWithValue("$current", current);
+                removed += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction that takes SQLite's write lock, one writer of this store at a
+    /// time, and commits it; a database failure becomes <see cref="QuotaStoreUnavailableException"/>.
+    /// </summary>
+    private async Task<T> InWriteTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
-            var removed = await DeleteEndedAsync(connection, transaction, now - retain, cancellationToken).ConfigureAwait(false);
+            var result = await work(connection, transaction).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _nextPrune = now + s_pruneInterval;
-            return removed;
+            return result;
         }
         catch (SqliteException e)
         {
@@ -231,26 +251,6 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         {
             _writer.Release();
         }
-    }
-
-    /// <summary>
-    /// Deletes the periods that ended at or before <paramref name="cutoff"/>. Period names sort as dates: a month
-    /// (<c>yyyy-MM</c>) ended by then if it comes before the month containing the cutoff, and a day likewise.
-    /// </summary>
-    private async Task<long> DeleteEndedAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        var removed = 0L;
-        foreach (var table in new[] { _items, _usage })
-        {
-            await using var delete = connection.CreateCommand();
-            delete.Transaction = transaction;
-            delete.CommandText = $"DELETE FROM {table} WHERE (length(period) = 7 AND period < $month) OR (length(period) = 10 AND period < $day)";
-            delete.Parameters.AddWithValue("$month", QuotaPeriod.Month.NameOf(cutoff));
-            delete.Parameters.AddWithValue("$day", QuotaPeriod.Day.NameOf(cutoff));
-            removed += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return removed;
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
