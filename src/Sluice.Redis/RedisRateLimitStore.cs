@@ -81,6 +81,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         else
         {
             _connecting = Task.FromResult(connection);
+            _ = PreloadScriptAsync(connection, options.Timeout);
         }
 
         _breaker = new CircuitBreaker(options.FailuresToBreak, options.BreakDuration, options.TimeProvider);
@@ -244,10 +245,28 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// process (measured: 57 % of redis-benchmark's throughput instead of the client's 85 %). No decision depends on
     /// the order in which other decisions' replies are read.
     /// </summary>
+    /// <summary>
+    /// Loads the decision script as soon as the connection is up, so that the first decision is one EVALSHA rather than a
+    /// NOSCRIPT answer, a SCRIPT LOAD and a retry inside that decision's timeout. Best effort and bounded by the connect
+    /// timeout: when it fails (Redis not up yet), the first decision loads the script as after a Redis restart.
+    /// </summary>
+    private static async Task PreloadScriptAsync(ConnectionMultiplexer connection, TimeSpan limit)
+    {
+        try
+        {
+            await DecideScript.LoadAsync(connection).WaitAsync(limit).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Left to the first decision's NOSCRIPT handling.
+        }
+    }
+
     private static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         connection.PreserveAsyncOrder = false;
+        await PreloadScriptAsync(connection, TimeSpan.FromMilliseconds(configuration.ConnectTimeout)).ConfigureAwait(false);
         return connection;
     }
 

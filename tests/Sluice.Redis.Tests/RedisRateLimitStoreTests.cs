@@ -197,6 +197,31 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 
     [Fact]
+    public async Task ConnectingLoadsTheScript_SoTheFirstDecisionIsOneEvalshaWithoutARetry()
+    {
+        var server = redis.Admin.GetServer("127.0.0.1", redis.Port);
+        await server.ScriptFlushAsync();
+        using var store = Store(Prefix());
+        // A real connection coming up: real time, bounded.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!store.IsUsingRedis && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+
+        var loaded = await server.ScriptExistsAsync(Scripts.DecideScript.Sha1);
+        var evalsha = await redis.CommandCallsAsync("evalsha");
+        var scriptCommands = await redis.CommandCallsAsync("script|load");
+        var result = await store.AcquireAsync(RateLimitLayer.FixedWindow("ip", R("10/min")).For("k"));
+
+        Assert.True(store.IsUsingRedis);
+        Assert.True(loaded);
+        Assert.True(result.IsAllowed);
+        Assert.Equal(1, await redis.CommandCallsAsync("evalsha") - evalsha);
+        Assert.Equal(scriptCommands, await redis.CommandCallsAsync("script|load"));
+    }
+
+    [Fact]
     public async Task ALeaseOnSeveralConcurrencyLayers_IsReturnedToAllOfThem_InOneScript()
     {
         var prefix = Prefix();
