@@ -146,7 +146,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             catch (Exception e) when (IsRedisFailure(e, cancellationToken))
             {
                 _breaker.Failed();
-                return Fallback(layers, statuses, cost, e, "error");
+                return Fallback(layers, statuses, cost, Explain(e), "error");
             }
             catch
             {
@@ -277,8 +277,12 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         return database;
     }
 
+    /// <summary>
+    /// A Redis failure, the client's included: a command the client refuses to send (<see cref="RedisCommandException"/>:
+    /// keys in several slots of a cluster) is a failure of the store, not of the caller.
+    /// </summary>
     private static bool IsRedisFailure(Exception e, CancellationToken cancellationToken) =>
-        e is RedisException or TimeoutException or RedisTimeoutException or ObjectDisposedException
+        e is RedisException or RedisCommandException or TimeoutException or RedisTimeoutException or ObjectDisposedException
         || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private static int AlgorithmCode(RateLimitAlgorithm algorithm) => algorithm switch
@@ -394,6 +398,21 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         }
 
         return RateLimitDecision.Denial(statuses[..status], now);
+    }
+
+    /// <summary>
+    /// The error as reported by <see cref="LastError"/>: a decision whose keys lie in several slots of a Redis Cluster is
+    /// a configuration problem with one fix, and says so; anything else is reported as it is.
+    /// </summary>
+    private Exception Explain(Exception error)
+    {
+        var crossSlot = error is RedisCommandException && error.Message.Contains("single slot", StringComparison.Ordinal)
+            || error is RedisServerException && error.Message.StartsWith("CROSSSLOT", StringComparison.Ordinal);
+        return crossSlot
+            ? new InvalidOperationException(
+                $"Redis is a cluster and the keys of one decision lie in several hash slots: Sluice:Redis:KeyPrefix ('{_options.KeyPrefix}') "
+                + "must contain a hash tag, such as '{sluice}:', so that every key shares one slot. Until then decisions fall back.", error)
+            : error;
     }
 
     private RateLimitDecision Fallback(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost, Exception? error, string reason)

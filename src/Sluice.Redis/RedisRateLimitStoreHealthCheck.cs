@@ -5,8 +5,9 @@ namespace Sluice.Redis;
 
 /// <summary>
 /// Reports the Redis store: healthy while Redis decides; degraded while a fail-open store decides locally; unhealthy
-/// while a fail-closed store cannot decide. Healthy, and without connecting, when the store in use is another one
-/// (<c>Sluice:Store</c> is <c>Memory</c>).
+/// while a fail-closed store cannot decide. When Redis does not decide, the description ends with the store's last error
+/// (which names the fix for a cluster without a hash tag). Healthy, and without connecting, when the store in use is
+/// another one (<c>Sluice:Store</c> is <c>Memory</c>).
 /// </summary>
 public sealed class RedisRateLimitStoreHealthCheck : IHealthCheck
 {
@@ -41,8 +42,9 @@ public sealed class RedisRateLimitStoreHealthCheck : IHealthCheck
             return Task.FromResult(HealthCheckResult.Healthy("Redis decides."));
         }
 
+        var cause = store.LastError is { } error ? $" Last error: {error.Message}" : string.Empty;
         return Task.FromResult(store.FailureMode == RedisFailureMode.FailOpen
-            ? HealthCheckResult.Degraded("Redis is unavailable; each instance limits locally (fail-open).")
-            : HealthCheckResult.Unhealthy("Redis is unavailable; requests are refused (fail-closed)."));
+            ? HealthCheckResult.Degraded("Redis is unavailable; each instance limits locally (fail-open)." + cause, store.LastError)
+            : HealthCheckResult.Unhealthy("Redis is unavailable; requests are refused (fail-closed)." + cause, store.LastError));
     }
 }

@@ -6,7 +6,12 @@ public sealed class RedisRateLimitStoreOptions
     /// <summary>The StackExchange.Redis configuration string. The default is <c>127.0.0.1:6379</c>.</summary>
     public string Configuration { get; set; } = "127.0.0.1:6379";
 
-    /// <summary>Prepended to every key, so that several applications can share one Redis. The default is <c>sluice:</c>.</summary>
+    /// <summary>
+    /// Prepended to every key, so that several applications can share one Redis. The default is <c>sluice:</c>. On a Redis
+    /// Cluster it must contain a hash tag, such as <c>{sluice}:</c>: one decision's keys must share a hash slot (every key
+    /// then lives on the node that owns that slot). Without one, decisions on a cluster fall back, and
+    /// <see cref="RedisRateLimitStore.LastError"/> and the health check say why.
+    /// </summary>
     public string KeyPrefix { get; set; } = "sluice:";
 
     /// <summary>How long a decision waits for Redis before it counts as a failure. The default is 250 ms.</summary>

@@ -9,7 +9,7 @@ namespace Sluice.Redis.Tests;
 /// A real redis-server (the Debian package) on a free loopback port, with no persistence, stopped when disposed.
 /// A missing redis-server is a failure, never a skip: ./test.sh installs it.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public class RedisServer : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "sluice-redis-" + Guid.NewGuid().ToString("N"));
     private Process? _process;
@@ -45,6 +45,11 @@ public sealed class RedisServer : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in ExtraArguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
@@ -58,6 +63,7 @@ public sealed class RedisServer : IAsyncLifetime
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port);
+                await OnListeningAsync(client.GetStream());
                 return;
             }
             catch (SocketException)
@@ -80,6 +86,12 @@ public sealed class RedisServer : IAsyncLifetime
         _process?.Dispose();
         _process = null;
     }
+
+    /// <summary>Arguments added to redis-server's command line.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    /// <summary>Runs once the server accepts connections (and again after a restart), on a raw connection to it.</summary>
+    protected virtual Task OnListeningAsync(NetworkStream connection) => Task.CompletedTask;
 
     /// <summary>The number of EVALSHA commands the server has run; -1 while the admin connection cannot ask.</summary>
     public async Task<long> EvalshaCallsAsync()

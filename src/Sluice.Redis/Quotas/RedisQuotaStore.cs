@@ -178,7 +178,7 @@ public sealed class RedisQuotaStore : QuotaStore, IDisposable
             var connection = await _connecting.WaitAsync(Max(_options.Timeout, FirstConnectTimeout), cancellationToken).ConfigureAwait(false);
             return await operation(connection.GetDatabase()).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is RedisException or RedisCommandException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new QuotaStoreUnavailableException($"The Redis quota store failed: {e.Message}", e);
         }

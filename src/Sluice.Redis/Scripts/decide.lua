@@ -4,8 +4,8 @@
 -- the quotient of two exact integers never rounds across a whole number here.
 --
 -- KEYS[i]  the state of layer i for the request's key: a string per rate (fixed window; rate r > 0 in KEYS[i]#r,
---          an undeclared key, so Redis Cluster is not supported), a hash (sliding, token bucket) or a sorted set of
---          leases (concurrency).
+--          an undeclared key, in KEYS[i]'s slot on a cluster since the prefix's hash tag decides the slot), a hash
+--          (sliding, token bucket) or a sorted set of leases (concurrency).
 -- ARGV     now (empty: the server's TIME), cost, lease member, TTL padding in milliseconds, then per layer:
 --          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
 --          then per rate: limit, period in microseconds.
