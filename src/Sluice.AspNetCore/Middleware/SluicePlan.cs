@@ -224,6 +224,10 @@ internal sealed class SluicePlan
         }
 
         var selector = options.KeySelector is { } custom ? new DelegateKeySelector(custom) : ParseKey(prefix, options.Key, root, ip, apiKey, problems);
+        if (selector is not null && options.Exempt is { Count: > 0 } exempt)
+        {
+            selector = WithExemptions(prefix, selector, exempt, ReferenceEquals(selector, ip), problems);
+        }
         RateLimitLayer? layer = null;
         if (problems.Count == before)
         {
@@ -238,6 +242,35 @@ internal sealed class SluicePlan
         }
 
         return layer is null ? null : new CompiledLayer(layer, selector!, scope!.Value, methods!.Value);
+    }
+
+    /// <summary>The layer's key with its exemptions: exact keys, or for a client-IP layer addresses and networks.</summary>
+    private static RequestKeySelector WithExemptions(string prefix, RequestKeySelector selector, IList<string> exempt, bool clientIp, List<string> problems)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var networks = new List<IPNetwork>();
+        for (var i = 0; i < exempt.Count; i++)
+        {
+            var entry = exempt[i]?.Trim() ?? string.Empty;
+            if (entry.Length == 0)
+            {
+                problems.Add($"{prefix}:Exempt:{i} is empty; give a key{(clientIp ? ", an address or a network" : string.Empty)}.");
+            }
+            else if (!clientIp)
+            {
+                keys.Add(selector is RouteValueKeySelector ? entry.ToLowerInvariant() : entry);
+            }
+            else if (ClientIpKeySelector.ParseNetwork(entry) is { } network)
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                problems.Add($"{prefix}:Exempt:{i} '{entry}' is not an IP address or network (such as 10.0.0.0/8) for this Ip layer.");
+            }
+        }
+
+        return new ExemptKeySelector(selector, keys, [.. networks]);
     }
 
     private static RateLimitAlgorithm? ParseAlgorithm(string? text) => text?.Trim().Replace("-", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch

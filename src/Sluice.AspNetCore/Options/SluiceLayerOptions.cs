@@ -43,6 +43,15 @@ public sealed class SluiceLayerOptions
     /// </summary>
     public bool Headline { get; set; }
 
+    /// <summary>
+    /// Keys this layer never limits: a request whose key is listed skips the layer as if it had no key (no decision, no
+    /// charge, no headers from this layer; every other layer still applies). Exact keys, compared ordinally (route
+    /// values lower-cased, as the <c>Route</c> key is). For an <c>Ip</c> layer each entry is an address or a network
+    /// (<c>10.0.0.0/8</c>, <c>2001:db8::/32</c>) matched against the client's address as resolved through the trusted
+    /// proxies. Empty by default.
+    /// </summary>
+    public IList<string> Exempt { get; set; } = [];
+
     /// <summary>Segments of a sliding window. The default is 10.</summary>
     public int SlidingWindowSegments { get; set; } = RateLimitLayer.DefaultSlidingWindowSegments;
 

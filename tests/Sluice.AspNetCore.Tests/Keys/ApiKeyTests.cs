@@ -43,4 +43,43 @@ public sealed class ApiKeyTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.All(responses, r => Assert.False(r.Headers.Contains("X-RateLimit-Limit")));
     }
+
+    [Fact]
+    public async Task AnExemptKey_SkipsTheLayerAndItsHeaders_WhileOtherLayersStillApply()
+    {
+        var settings = new Dictionary<string, string?>(Settings)
+        {
+            ["Sluice:Layers:api-key:Exempt:0"] = "internal-batch",
+            ["Sluice:Layers:global-ip:Key"] = "Ip",
+            ["Sluice:Layers:global-ip:Rates:0"] = "3/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        var exempt = new[] { await Get(app, "X-API-Key", "internal-batch"), await Get(app, "Authorization", "Bearer internal-batch"), await Get(app, "X-API-Key", "internal-batch") };
+        var byIp = await Get(app, "X-API-Key", "internal-batch");
+        var otherCase = new[] { await app.GetAsync("/ping", "Internal-Batch", "192.0.2.50"), await app.GetAsync("/ping", "Internal-Batch", "192.0.2.50") };
+
+        Assert.All(exempt, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(exempt, r => Assert.False(r.Headers.Contains("X-RateLimit-Limit")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, byIp.StatusCode);
+        Assert.Contains("\"layer\":\"global-ip\"", await byIp.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, otherCase[0].StatusCode);
+        Assert.Equal("1", otherCase[0].Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, otherCase[1].StatusCode);
+        Assert.Contains("\"layer\":\"api-key\"", await otherCase[1].Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AnExemptionAddedWhileRunning_AppliesToTheNextRequest()
+    {
+        await using var app = await TestApp.StartAsync(Settings);
+        var before = new[] { await Get(app, "X-API-Key", "nightly"), await Get(app, "X-API-Key", "nightly") };
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Exempt:0"] = "nightly" });
+        var after = await Get(app, "X-API-Key", "nightly");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], before.Select(r => r.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.False(after.Headers.Contains("X-RateLimit-Limit"));
+    }
 }

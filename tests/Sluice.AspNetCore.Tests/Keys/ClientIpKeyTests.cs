@@ -73,6 +73,40 @@ public sealed class ClientIpKeyTests
     }
 
     [Fact]
+    public async Task ExemptAddressesAndNetworks_SkipTheIpLayer_ForTheClientResolvedThroughTrustedProxies()
+    {
+        var settings = OnePerMinutePerIp("10.0.0.0/8");
+        settings["Sluice:Layers:global-ip:Exempt:0"] = "192.0.2.0/24";
+        settings["Sluice:Layers:global-ip:Exempt:1"] = "198.51.100.7";
+        await using var app = await TestApp.StartAsync(settings);
+
+        var monitor = new[] { await Get(app, "192.0.2.10", null), await Get(app, "192.0.2.10", null), await Get(app, "192.0.2.11", null) };
+        var forwarded = new[] { await Get(app, "10.1.2.3", "198.51.100.7"), await Get(app, "10.1.2.3", "198.51.100.7") };
+        var proxyItself = new[] { await Get(app, "10.1.2.3", null), await Get(app, "10.1.2.3", null) };
+        var spoofed = new[] { await Get(app, "203.0.113.5", "192.0.2.10"), await Get(app, "203.0.113.5", "192.0.2.10") };
+
+        Assert.All(monitor, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.All(forwarded, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], proxyItself);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], spoofed);
+    }
+
+    [Fact]
+    public async Task AnExemptIPv6Network_CoversClientsGroupedBy64()
+    {
+        var settings = OnePerMinutePerIp();
+        settings["Sluice:ClientIp:GroupIPv6By64"] = "true";
+        settings["Sluice:Layers:global-ip:Exempt:0"] = "2001:db8:1::/48";
+        await using var app = await TestApp.StartAsync(settings);
+
+        var inside = new[] { await Get(app, "2001:db8:1:2::1", null), await Get(app, "2001:db8:1:2::1", null) };
+        var outside = new[] { await Get(app, "2001:db8:2:2::1", null), await Get(app, "2001:db8:2:2::1", null) };
+
+        Assert.All(inside, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], outside);
+    }
+
+    [Fact]
     public async Task IPv6Clients_CanBeGroupedBy64()
     {
         var settings = OnePerMinutePerIp();

@@ -31,6 +31,7 @@ public sealed class ConfigurationTests
         Assert.False(layer.Shadow);
         Assert.False(layer.Headline);
         Assert.Equal(10, layer.SlidingWindowSegments);
+        Assert.Empty(layer.Exempt);
     }
 
     [Fact]
@@ -46,6 +47,9 @@ public sealed class ConfigurationTests
             ["Sluice:Layers:c:Key"] = "Ip",
             ["Sluice:Layers:c:Rates:0"] = "10/s",
             ["Sluice:ClientIp:TrustedProxies:0"] = "not-an-ip",
+            ["Sluice:Layers:c:Exempt:0"] = "10.0.0.0/8",
+            ["Sluice:Layers:c:Exempt:1"] = "office",
+            ["Sluice:Layers:c:Exempt:2"] = " ",
         };
 
         var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() =>
@@ -56,7 +60,9 @@ public sealed class ConfigurationTests
         Assert.Contains("Sluice:Layers:b:Algorithm 'Leaky' is unknown", error.Message);
         Assert.Contains("No headline layer", error.Message);
         Assert.Contains("'not-an-ip' is not an IP address", error.Message);
-        Assert.Equal(5, error.Problems.Count);
+        Assert.Contains("Sluice:Layers:c:Exempt:1 'office' is not an IP address or network", error.Message);
+        Assert.Contains("Sluice:Layers:c:Exempt:2 is empty", error.Message);
+        Assert.Equal(7, error.Problems.Count);
     }
 
     [Fact]
