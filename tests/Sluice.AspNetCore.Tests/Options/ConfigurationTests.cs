@@ -104,6 +104,30 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task ChangingALayersAlgorithm_StartsItsCountAfresh_WhileOtherLayersKeepUsage()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "1/min",
+            ["Sluice:Layers:global-ip:Key"] = "Ip",
+            ["Sluice:Layers:global-ip:Rates:0"] = "2/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+        await app.GetAsync("/ping", apiKey: "k");
+        var denied = await app.GetAsync("/ping", apiKey: "k");
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Algorithm"] = "TokenBucket" });
+        var fresh = await app.GetAsync("/ping", apiKey: "k");
+        var ipUsedUp = await app.GetAsync("/ping", apiKey: "other");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, denied.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, ipUsedUp.StatusCode);
+        Assert.Contains("\"layer\":\"global-ip\"", await ipUsedUp.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AnInvalidChange_IsLoggedAndIgnored_ThePreviousConfigurationStays()
     {
         var settings = new Dictionary<string, string?>
