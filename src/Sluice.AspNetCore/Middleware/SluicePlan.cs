@@ -132,11 +132,17 @@ internal sealed class SluicePlan
         return problems.Count > before ? null : new SluicePlan(options, layers, [.. global], options.RateLimitHeaders ? headline : null);
     }
 
-    /// <summary>Lists endpoints that require a layer no configuration defines.</summary>
+    /// <summary>Lists endpoints that require a layer no configuration defines, and route patterns that match no endpoint.</summary>
     public static void CheckEndpoints(SluicePlan plan, IEnumerable<Endpoint> endpoints, List<string> problems)
     {
+        var templates = new List<string>();
         foreach (var endpoint in endpoints)
         {
+            if (RoutePatternGlob.TemplateOf(endpoint) is { } template)
+            {
+                templates.Add(template);
+            }
+
             foreach (var metadata in endpoint.Metadata.GetOrderedMetadata<IRateLimitMetadata>())
             {
                 foreach (var name in metadata.Layers)
@@ -145,6 +151,17 @@ internal sealed class SluicePlan
                     {
                         problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under Sluice:Layers.");
                     }
+                }
+            }
+        }
+
+        foreach (var (name, layer) in plan.Layers)
+        {
+            for (var i = 0; i < layer.Routes.Length; i++)
+            {
+                if (!templates.Exists(t => RoutePatternGlob.Matches(layer.Routes[i], t)))
+                {
+                    problems.Add($"Sluice:Layers:{name}:Endpoints:{i} '{layer.Routes[i]}' matches no mapped endpoint.");
                 }
             }
         }
@@ -241,7 +258,26 @@ internal sealed class SluicePlan
             }
         }
 
-        return layer is null ? null : new CompiledLayer(layer, selector!, scope!.Value, methods!.Value);
+        var routes = new List<string>();
+        for (var i = 0; i < (options.Endpoints?.Count ?? 0); i++)
+        {
+            var pattern = options.Endpoints![i]?.Trim() ?? string.Empty;
+            if (!pattern.StartsWith('/'))
+            {
+                problems.Add($"{prefix}:Endpoints:{i} '{pattern}' is not a route pattern; write it as mapped, starting with '/', such as \"/api/auth/*\".");
+            }
+            else
+            {
+                routes.Add(pattern);
+            }
+        }
+
+        if (routes.Count > 0 && scope == SluiceLayerScope.Global)
+        {
+            problems.Add($"{prefix}:Endpoints applies only to an endpoint layer; set {prefix}:Scope to Endpoint (a Global layer applies to every endpoint already).");
+        }
+
+        return layer is null || problems.Count > before ? null : new CompiledLayer(layer, selector!, scope!.Value, methods!.Value, [.. routes]);
     }
 
     /// <summary>The layer's key with its exemptions: exact keys, or for a client-IP layer addresses and networks.</summary>
@@ -328,6 +364,16 @@ internal sealed class SluicePlan
                 {
                     applied.Add(layer);
                 }
+            }
+        }
+
+        // Then the endpoint layers whose configured route patterns match this endpoint, in name order.
+        var template = RoutePatternGlob.TemplateOf(endpoint);
+        foreach (var layer in Layers.Values)
+        {
+            if (layer.Routes.Length > 0 && layer.MatchesRoute(template) && !applied.Contains(layer))
+            {
+                applied.Add(layer);
             }
         }
 

@@ -29,6 +29,14 @@ public sealed class SluiceLayerOptions
     public string Scope { get; set; } = "Global";
 
     /// <summary>
+    /// For an <c>Endpoint</c> layer: route patterns of endpoints it applies to without <c>RequireRateLimit</c>, written as
+    /// the endpoints are mapped, with <c>*</c> for any run of characters (<c>/api/auth/*</c>,
+    /// <c>/api/v1/domains/{name}/rrsets/</c>); case-insensitive. A pattern that matches no endpoint is a configuration
+    /// problem, as is setting it on a <c>Global</c> layer. Empty by default.
+    /// </summary>
+    public IList<string> Endpoints { get; set; } = [];
+
+    /// <summary>
     /// Which methods the layer counts: <c>All</c> (the default), <c>Read</c> (safe methods: GET, HEAD, OPTIONS, TRACE) or
     /// <c>Write</c> (every other method).
     /// </summary>

@@ -53,7 +53,7 @@ public sealed class KeySelectionTests
     }
 
     private static CompiledLayer Layer(string name, RequestKeySelector selector, SluiceMethodClass methods = SluiceMethodClass.All)
-        => new(RateLimitLayer.FixedWindow(name, Rate.Parse("10/min")), selector, SluiceLayerScope.Global, methods);
+        => new(RateLimitLayer.FixedWindow(name, Rate.Parse("10/min")), selector, SluiceLayerScope.Global, methods, []);
 
     private static EndpointPlan Plan(params CompiledLayer[] layers) => new(false, layers, null, null);
 
