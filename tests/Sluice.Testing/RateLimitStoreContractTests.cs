@@ -393,6 +393,30 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal([R("600/min")], await h.Store.GetOverrideAsync(layer, "vip"));
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    [InlineData(RateLimitAlgorithm.Concurrency)]
+    public async Task Override_BelowCurrentUsage_DeniesWithNothingRemaining_NeverANegativeCount(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("api-key", algorithm, R("10/min"));
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True((await h.Acquire(layer.For("k"))).IsAllowed);
+        }
+
+        await h.Store.SetOverrideAsync(layer, "k", [R("2/min")]);
+        var denied = await h.Acquire(layer.For("k"));
+        var peek = await h.Acquire(0, layer.For("k"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(0, denied.Statuses[0].Remaining);
+        Assert.Equal(2, denied.Statuses[0].Limit);
+        Assert.Equal(0, peek.Statuses[0].Remaining);
+    }
+
     [Fact]
     public async Task Override_Removed_RestoresTheLayerRates_AndKeepsUsage()
     {

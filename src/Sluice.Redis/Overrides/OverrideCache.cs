@@ -29,22 +29,19 @@ internal sealed class OverrideCache : IDisposable
 
     public bool TryGet(string layer, string key, out Rate[] rates) => _overrides.TryGetValue((layer, key), out rates!);
 
-    public async Task SetAsync(string layer, string key, IReadOnlyList<Rate> rates)
+    public Task SetAsync(string layer, string key, IReadOnlyList<Rate> rates) => ChangeAsync(async database =>
     {
-        var database = await _database().ConfigureAwait(false);
         await database.HashSetAsync(_hash, OverrideCodec.Field(layer, key), OverrideCodec.Encode(rates)).ConfigureAwait(false);
-        await database.StringIncrementAsync(_version).ConfigureAwait(false);
         _overrides[(layer, key)] = [.. rates];
-    }
+        return true;
+    });
 
-    public async Task<bool> RemoveAsync(string layer, string key)
+    public Task<bool> RemoveAsync(string layer, string key) => ChangeAsync(async database =>
     {
-        var database = await _database().ConfigureAwait(false);
         var removed = await database.HashDeleteAsync(_hash, OverrideCodec.Field(layer, key)).ConfigureAwait(false);
-        await database.StringIncrementAsync(_version).ConfigureAwait(false);
         _overrides.TryRemove((layer, key), out _);
         return removed;
-    }
+    });
 
     public async Task<Rate[]?> ReadAsync(string layer, string key)
         => OverrideCodec.Decode(await (await _database().ConfigureAwait(false)).HashGetAsync(_hash, OverrideCodec.Field(layer, key)).ConfigureAwait(false));
@@ -92,4 +89,30 @@ internal sealed class OverrideCache : IDisposable
     }
 
     public void Dispose() => _timer.Dispose();
+
+    /// <summary>
+    /// Writes one change to Redis and to this copy, never while a refresh runs: a refresh that read the hash just before
+    /// the change would otherwise put the old rates back in this copy until the next one. When no other instance changed
+    /// anything since this copy was read, the new version is marked seen, so the next tick does not read it all again.
+    /// </summary>
+    private async Task<T> ChangeAsync<T>(Func<IDatabase, Task<T>> change)
+    {
+        await _refresh.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var database = await _database().ConfigureAwait(false);
+            var result = await change(database).ConfigureAwait(false);
+            var version = await database.StringIncrementAsync(_version).ConfigureAwait(false);
+            if (version == Interlocked.Read(ref _seenVersion) + 1)
+            {
+                Interlocked.Exchange(ref _seenVersion, version);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
 }

@@ -53,11 +53,13 @@ local function fixed(stored_value, key, r, limit, period)
     redis.call('SET', fixed_key(key, r), int(keep) .. ':' .. int(count + cost), 'PX', int(ttl))
     return window_end
   end
-  if cost > limit then return false, limit - count, window_end, NEVER, limit - count, window_end, charge end
+  -- An override may have lowered the limit below what this window already counted: nothing is left, never less.
+  local left = math.max(0, limit - count)
+  if cost > limit then return false, left, window_end, NEVER, left, window_end, charge end
   if count + cost <= limit then
-    return true, limit - count - cost, window_end, 0, limit - count, window_end, charge
+    return true, limit - count - cost, window_end, 0, left, window_end, charge
   end
-  return false, limit - count, window_end, window_end - now, limit - count, window_end, charge
+  return false, left, window_end, window_end - now, left, window_end, charge
 end
 
 local function token_bucket(key, r, limit, period)
@@ -187,7 +189,7 @@ do
     local reply = { allowed and 1 or 0, now }
     for i = 1, n do
       local count, window_end, limit, ok = counts[i], ends[i], limits[i], oks[i]
-      local remaining = limit - count
+      local remaining = math.max(0, limit - count)
       local retry, outcome = 0, 0
       if ok and charged then
         remaining = limit - count - cost

@@ -24,12 +24,13 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
         var windowEnd = (window + 1) * period;
         if (cost > rate.Limit)
         {
-            return new RateCheck(false, rate.Limit - count, windowEnd, Microseconds.Never);
+            return new RateCheck(false, Math.Max(0, rate.Limit - count), windowEnd, Microseconds.Never);
         }
 
         if (count + cost > rate.Limit)
         {
-            return new RateCheck(false, rate.Limit - count, windowEnd, windowEnd - now);
+            // An override may have lowered the limit below what this window already counted: nothing is left.
+            return new RateCheck(false, Math.Max(0, rate.Limit - count), windowEnd, windowEnd - now);
         }
 
         var keep = count > 0 ? (uint)(slot >>> 32) : (uint)window;
