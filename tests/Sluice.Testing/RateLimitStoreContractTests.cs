@@ -369,6 +369,50 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(-1, second.Decision.DeniedStatusIndex);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task RandomTraffic_EveryFiniteRetryAfter_IsExact_WaitingThatLongSucceeds_OneTickLessFails(int seed)
+    {
+        await using var h = await CreateAsync();
+        var random = new Random(seed);
+        RateLimitLayer[] pool =
+        [
+            RateLimitLayer.FixedWindow("fixed", R("3/s"), R("10/min")),
+            new RateLimitLayer("sliding", RateLimitAlgorithm.SlidingWindow, [R("2/s"), R("5/20s")], shadow: false, slidingWindowSegments: 4),
+            RateLimitLayer.TokenBucket("bucket", R("3/2s")),
+            RateLimitLayer.FixedWindow("auth", R("2/15min")),
+        ];
+        var checkedDenials = 0;
+        for (var step = 0; step < 300; step++)
+        {
+            // Whole microseconds (the stores' resolution), at no particular alignment.
+            h.Clock.Advance(TimeSpan.FromMicroseconds(random.Next(0, 3_000_000)));
+            var layers = pool.Where(_ => random.Next(2) == 0).Select(l => l.For(random.Next(2) == 0 ? "a" : "b")).ToArray();
+            if (layers.Length == 0)
+            {
+                continue;
+            }
+
+            var cost = random.Next(4) == 0 ? 2 : 1;
+            var result = await h.Acquire(cost, layers);
+            if (result.IsAllowed || result.RetryAfter <= TimeSpan.Zero || result.DeniedBy!.Value.CostExceedsLimit)
+            {
+                continue;
+            }
+
+            var context = $"seed {seed}, step {step}, cost {cost}, layers [{string.Join(", ", layers.Select(l => $"{l.Layer.Name}:{l.Key}"))}], retry after {result.RetryAfter}";
+            h.Clock.Advance(result.RetryAfter - OneTick);
+            Assert.False((await h.Acquire(cost, layers)).IsAllowed, $"{context}: allowed one tick early");
+            h.Clock.Advance(OneTick);
+            Assert.True((await h.Acquire(cost, layers)).IsAllowed, $"{context}: denied after waiting exactly that long");
+            checkedDenials++;
+        }
+
+        Assert.True(checkedDenials >= 20, $"only {checkedDenials} denials were checked");
+    }
+
     // ---- Overrides -----------------------------------------------------------------------------
 
     [Fact]
