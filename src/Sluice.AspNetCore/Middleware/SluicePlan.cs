@@ -217,6 +217,33 @@ internal sealed class SluicePlan
             problems.Add($"{prefix}:Algorithm '{options.Algorithm}' is unknown; use FixedWindow, SlidingWindow, TokenBucket or Concurrency.");
         }
 
+        if (options.Burst is { } burst)
+        {
+            if (algorithm is not null && algorithm != RateLimitAlgorithm.TokenBucket)
+            {
+                problems.Add($"{prefix}:Burst is set, but only a TokenBucket layer has a burst; this one is {algorithm}.");
+            }
+            else if (burst < 1 || burst > Rate.MaxLimit)
+            {
+                problems.Add($"{prefix}:Burst is {burst}; it must be between 1 and {Rate.MaxLimit}.");
+            }
+            else if (rates.Count > 1 || (options.Rates?.Count ?? 0) > 1)
+            {
+                problems.Add($"{prefix}:Burst needs exactly one rate (the refill pace); this layer has {options.Rates!.Count}.");
+            }
+            else if (rates.Count == 1)
+            {
+                try
+                {
+                    rates[0] = rates[0].WithBurst(burst);
+                }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    problems.Add($"{prefix}:Burst: {e.Message.Split(" (Parameter")[0]}");
+                }
+            }
+        }
+
         SluiceLayerScope? scope = options.Scope?.Trim().ToUpperInvariant() switch
         {
             "GLOBAL" => SluiceLayerScope.Global,

@@ -24,6 +24,13 @@ public sealed class SluiceLayerOptions
     public string Algorithm { get; set; } = "FixedWindow";
 
     /// <summary>
+    /// For a <c>TokenBucket</c> layer with one rate: the bucket's size, the rate then being the refill pace
+    /// (<c>Rates: ["10/s"]</c> with <c>Burst: 50</c> allows 50 at once and 10 a second sustained; see
+    /// <see cref="Rate.WithBurst"/>). Without it a bucket holds the rate's limit. Not set by default.
+    /// </summary>
+    public long? Burst { get; set; }
+
+    /// <summary>
     /// <c>Global</c> (the default) applies to every request; <c>Endpoint</c> only to endpoints that require the layer by name.
     /// </summary>
     public string Scope { get; set; } = "Global";

@@ -95,8 +95,14 @@ public sealed class RateLimitLayer
     /// <summary>Creates a sliding-window layer with <see cref="DefaultSlidingWindowSegments"/> segments.</summary>
     public static RateLimitLayer SlidingWindow(string name, params Rate[] rates) => new(name, RateLimitAlgorithm.SlidingWindow, rates);
 
-    /// <summary>Creates a token-bucket (GCRA) layer.</summary>
+    /// <summary>Creates a token-bucket (GCRA) layer: each rate is a bucket of <see cref="Rate.Limit"/> tokens refilled over its period.</summary>
     public static RateLimitLayer TokenBucket(string name, params Rate[] rates) => new(name, RateLimitAlgorithm.TokenBucket, rates);
+
+    /// <summary>
+    /// Creates a token-bucket (GCRA) layer that refills at <paramref name="refill"/>'s pace and holds
+    /// <paramref name="burst"/> tokens (see <see cref="Rate.WithBurst"/>): <c>TokenBucket("api", Rate.Parse("10/s"), 50)</c>.
+    /// </summary>
+    public static RateLimitLayer TokenBucket(string name, Rate refill, long burst) => new(name, RateLimitAlgorithm.TokenBucket, [refill.WithBurst(burst)]);
 
     /// <summary>Creates a concurrency layer: at most <paramref name="permitLimit"/> in flight per key.</summary>
     /// <param name="name">The layer's name.</param>

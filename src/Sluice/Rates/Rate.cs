@@ -48,6 +48,29 @@ public readonly struct Rate : IEquatable<Rate>
     internal long PeriodMicros { get; }
 
     /// <summary>
+    /// For a token bucket: a bucket of <paramref name="burst"/> tokens that refills at this rate's pace (one token every
+    /// <see cref="Period"/> / <see cref="Limit"/>). A token bucket's limit is its size, so the result is
+    /// <paramref name="burst"/> per ⌈burst × period / limit⌉ µs, which keeps the same token interval: <c>10/s</c> with a
+    /// burst of 50 is <c>50/5s</c> (10 a second sustained, 50 at once from a full bucket).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="burst"/> is not in 1..<see cref="MaxLimit"/>, or the period it needs is too long.</exception>
+    public Rate WithBurst(long burst)
+    {
+        if (burst < 1 || burst > MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst must be between 1 and {MaxLimit}.");
+        }
+
+        var micros = (((Int128)PeriodMicros * burst) + Limit - 1) / Limit;
+        if (micros > TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond)
+        {
+            throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst of {burst} at {this} needs a period longer than a TimeSpan holds.");
+        }
+
+        return new Rate(burst, TimeSpan.FromMicroseconds((long)micros));
+    }
+
+    /// <summary>
     /// Parses <c>N/period</c>: N is a whole number, period an optional whole multiplier followed by a unit
     /// (<c>ms</c>, <c>s</c>/<c>sec</c>/<c>second</c>, <c>m</c>/<c>min</c>/<c>minute</c>, <c>h</c>/<c>hour</c>,
     /// <c>d</c>/<c>day</c>, <c>w</c>/<c>week</c>; plurals accepted). Culture-invariant; white space around parts is ignored.

@@ -66,6 +66,59 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task ATokenBucketsBurst_AllowsThatManyAtOnce_ThenTheRatesPace()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Algorithm"] = "TokenBucket",
+            ["Sluice:Layers:api-key:Rates:0"] = "1/s",
+            ["Sluice:Layers:api-key:Burst"] = "5",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        var burst = new List<HttpResponseMessage>();
+        for (var i = 0; i < 6; i++)
+        {
+            burst.Add(await app.GetAsync("/ping", apiKey: "k"));
+        }
+
+        app.Clock.Advance(TimeSpan.FromSeconds(1));
+        var paced = await app.GetAsync("/ping", apiKey: "k");
+
+        Assert.All(burst.Take(5), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal("5", burst[0].Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, burst[5].StatusCode);
+        Assert.Equal("1", burst[5].Headers.GetValues("Retry-After").Single());
+        Assert.Equal(HttpStatusCode.OK, paced.StatusCode);
+    }
+
+    [Fact]
+    public async Task ABurstWhereNoneFits_StopsStartup_WithEveryProblemListed()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:fixed:Rates:0"] = "10/s",
+            ["Sluice:Layers:fixed:Burst"] = "20",
+            ["Sluice:Layers:two:Algorithm"] = "TokenBucket",
+            ["Sluice:Layers:two:Rates:0"] = "10/s",
+            ["Sluice:Layers:two:Rates:1"] = "100/min",
+            ["Sluice:Layers:two:Burst"] = "20",
+            ["Sluice:Layers:zero:Algorithm"] = "TokenBucket",
+            ["Sluice:Layers:zero:Rates:0"] = "10/s",
+            ["Sluice:Layers:zero:Burst"] = "0",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+
+        Assert.Contains("Sluice:Layers:fixed:Burst is set, but only a TokenBucket layer has a burst; this one is FixedWindow.", error.Problems);
+        Assert.Contains("Sluice:Layers:two:Burst needs exactly one rate (the refill pace); this layer has 2.", error.Problems);
+        Assert.Contains("Sluice:Layers:zero:Burst is 0; it must be between 1 and 2147483647.", error.Problems);
+        Assert.Equal(3, error.Problems.Count);
+    }
+
+    [Fact]
     public async Task AnEndpointNamingAMissingLayer_StopsStartup()
     {
         var settings = new Dictionary<string, string?>

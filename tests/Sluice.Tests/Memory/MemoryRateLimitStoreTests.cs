@@ -17,6 +17,28 @@ public sealed class MemoryRateLimitStoreTests
     }
 
     [Fact]
+    public void ATokenBucketWithABurst_AllowsTheBurstAtOnce_ThenTheRefillPace()
+    {
+        var clock = new ManualTimeProvider();
+        var store = new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = clock });
+        var layer = RateLimitLayer.TokenBucket("api", Rate.Parse("10/s"), burst: 50);
+        var statuses = new RateStatus[1];
+
+        var burst = Enumerable.Range(0, 50).Count(_ => store.Acquire([layer.For("k")], statuses).IsAllowed);
+        var over = store.Acquire([layer.For("k")], statuses);
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        var refilled = store.Acquire([layer.For("k")], statuses);
+        var again = store.Acquire([layer.For("k")], statuses);
+
+        Assert.Equal(50, burst);
+        Assert.False(over.IsAllowed);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), over.RetryAfter);
+        Assert.True(refilled.IsAllowed);
+        Assert.False(again.IsAllowed);
+        Assert.Equal(50, statuses[0].Limit);
+    }
+
+    [Fact]
     public void Options_Invalid_StopConstructionListingEveryProblem()
     {
         var options = new MemoryRateLimitStoreOptions { TimeProvider = null!, ShardsPerLayer = 3, SweepInterval = TimeSpan.Zero };

@@ -96,4 +96,43 @@ public sealed class RateTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Rate(1, TimeSpan.FromTicks(5)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Rate(Rate.MaxLimit + 1, TimeSpan.FromSeconds(1)));
     }
+
+    [Theory]
+    [InlineData("10/s", 50, "50/5s")]
+    [InlineData("3/min", 10, "10/200s")]
+    [InlineData("7/s", 10, "10/1428572us")]
+    [InlineData("100/min", 100, "100/min")]
+    [InlineData("60/min", 1, "1/s")]
+    public void WithBurst_MakesTheBucketSizeTheLimit_AndKeepsThePace(string text, long burst, string expected)
+    {
+        var rate = Rate.Parse(text);
+
+        var bucket = rate.WithBurst(burst);
+
+        Assert.Equal(expected, bucket.ToString());
+        Assert.Equal(bucket, Rate.Parse(bucket.ToString()));
+        Assert.Equal(Sluice.Algorithms.TokenBucketAlgorithm.EmissionInterval(rate), Sluice.Algorithms.TokenBucketAlgorithm.EmissionInterval(bucket));
+    }
+
+    [Fact]
+    public void WithBurst_KeepsTheTokenIntervalForAnyRateAndBurst()
+    {
+        var random = new Random(7);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var rate = new Rate(random.Next(1, 5_000), TimeSpan.FromMicroseconds(random.NextInt64(1_000, 100_000_000_000)));
+            var burst = random.Next(1, 100_000);
+
+            Assert.Equal(Sluice.Algorithms.TokenBucketAlgorithm.EmissionInterval(rate), Sluice.Algorithms.TokenBucketAlgorithm.EmissionInterval(rate.WithBurst(burst)));
+        }
+    }
+
+    [Fact]
+    public void WithBurst_OutOfRange_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rate.Parse("10/s").WithBurst(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rate.Parse("10/s").WithBurst(Rate.MaxLimit + 1));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Rate.Parse("1/week").WithBurst(Rate.MaxLimit));
+        Assert.Contains("longer than a TimeSpan holds", error.Message);
+    }
 }
