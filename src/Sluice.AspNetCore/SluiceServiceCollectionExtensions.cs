@@ -6,6 +6,7 @@ using Sluice;
 using Sluice.AspNetCore;
 using Sluice.AspNetCore.Diagnostics;
 using Sluice.AspNetCore.Middleware;
+using Sluice.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -15,7 +16,10 @@ public static class SluiceServiceCollectionExtensions
     /// <summary>The key under which a store registers itself for <see cref="SluiceOptions.Store"/> = <c>Memory</c>.</summary>
     public const string MemoryStoreName = "Memory";
 
-    /// <summary>Registers Sluice with options bound from <paramref name="configuration"/> (the <c>Sluice</c> section), reloaded when it changes.</summary>
+    /// <summary>
+    /// Registers Sluice with options bound from <paramref name="configuration"/> (the <c>Sluice</c> section), reloaded when
+    /// it changes. A value of the wrong type (a word where a number goes) is reported with every other problem.
+    /// </summary>
     public static IServiceCollection AddSluice(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -38,7 +42,10 @@ public static class SluiceServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddSluiceCore();
-        services.Configure<SluiceOptions>(configuration);
+
+        // Bound leniently: a value of the wrong type is reported with every other problem instead of stopping the bind.
+        services.AddSingleton<IOptionsChangeTokenSource<SluiceOptions>>(new ConfigurationChangeTokenSource<SluiceOptions>(configuration));
+        services.Configure<SluiceOptions>(options => options.BindingProblems = LenientBinder.Bind(configuration, options));
         services.Configure(configure);
         return services;
     }

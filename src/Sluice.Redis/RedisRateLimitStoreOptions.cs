@@ -47,10 +47,13 @@ public sealed class RedisRateLimitStoreOptions
     /// <summary>The local clock: the fallback store's, the circuit breaker's, and the decisions' when <see cref="UseServerTime"/> is off. The default is <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Values the configuration binder could not convert (see <c>AddSluiceRedis</c>), listed first by <see cref="Validate"/>.</summary>
+    internal IReadOnlyList<string> BindingProblems { get; set; } = [];
+
     /// <summary>Lists every problem; empty when the options are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
-        var problems = new List<string>();
+        var problems = new List<string>(BindingProblems);
         if (string.IsNullOrWhiteSpace(Configuration))
         {
             problems.Add("Sluice:Redis:Configuration is empty");

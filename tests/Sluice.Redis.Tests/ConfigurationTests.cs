@@ -33,4 +33,31 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
         Assert.True(await redis.Admin.GetDatabase().KeyExistsAsync("configured:ip:f:k"));
         Assert.Equal(HealthStatus.Healthy, health.Entries["sluice-redis"].Status);
     }
+
+    [Fact]
+    public async Task BadSluiceRedisValues_StopTheStore_WithOneMessageListingEveryProblem()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Redis:Timeout"] = "soon",
+            ["Sluice:Redis:FailureMode"] = "Sometimes",
+            ["Sluice:Redis:FailuresToBreak"] = "0",
+            ["Sluice:Redis:UseServerTime"] = "yes",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSluiceRedis(configuration.GetSection("Sluice:Redis"));
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<RedisRateLimitStore>());
+
+        Assert.Equal(
+            [
+                "Sluice:Redis:FailureMode 'Sometimes' is not one of FailOpen, FailClosed",
+                "Sluice:Redis:FailuresToBreak is 0; it must be at least 1",
+                "Sluice:Redis:Timeout 'soon' is not a time span such as 00:00:05",
+                "Sluice:Redis:UseServerTime 'yes' is not true or false",
+            ],
+            error.Failures.Order());
+    }
 }

@@ -161,10 +161,13 @@ public sealed class StartupTests
             ["Admin:Token"] = "short",
             ["Certificates:BulkMaxBytes"] = "0",
             ["Quotas:Store"] = "Postgres",
+            ["Quotas:Plans:pro"] = "lots",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
         var message = error.ToString();
+
+        Assert.Contains("Quotas:Plans:pro 'lots' is not a whole number.", message, StringComparison.Ordinal);
 
         Assert.Contains("Quotas:Plans:free is -1", message, StringComparison.Ordinal);
         Assert.Contains("Admin:Token is shorter", message, StringComparison.Ordinal);

@@ -48,6 +48,7 @@ internal sealed class SluicePlan
     public static SluicePlan? Build(SluiceOptions options, List<string> problems)
     {
         var before = problems.Count;
+        problems.AddRange(options.BindingProblems);
         if (options.RejectionStatusCode is < 400 or > 599)
         {
             problems.Add($"Sluice:RejectionStatusCode is {options.RejectionStatusCode}; it must be a 4xx or 5xx status code.");

@@ -70,4 +70,7 @@ public sealed class SluiceOptions
         configure(layer);
         return this;
     }
+
+    /// <summary>Values the configuration binder could not convert, reported with the plan's problems.</summary>
+    internal IReadOnlyList<string> BindingProblems { get; set; } = [];
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sluice;
+using Sluice.Configuration;
 using Sluice.Redis;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -16,15 +17,15 @@ public static class SluiceRedisServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="RedisRateLimitStore"/> as the <c>Redis</c> store (used when <c>Sluice:Store</c> is
     /// <c>Redis</c>) with options bound from <paramref name="configuration"/> (the <c>Sluice:Redis</c> section), and its
-    /// health check <c>sluice-redis</c>. The store connects when first used. Invalid options stop it with one message
-    /// listing every problem.
+    /// health check <c>sluice-redis</c>. The store connects when first used. Invalid options, a value of the wrong type
+    /// included, stop it with one message listing every problem.
     /// </summary>
     public static IServiceCollection AddSluiceRedis(this IServiceCollection services, IConfiguration configuration, Action<RedisRateLimitStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<RedisRateLimitStoreOptions>()
-            .Bind(configuration)
+            .Configure(options => options.BindingProblems = [.. LenientBinder.Bind(configuration, options).Select(p => p.TrimEnd('.'))])
             .Configure<IServiceProvider>((options, provider) =>
             {
                 if (provider.GetService<TimeProvider>() is { } time)
@@ -33,8 +34,8 @@ public static class SluiceRedisServiceCollectionExtensions
                 }
 
                 configure?.Invoke(options);
-            })
-            .Validate(options => options.Validate().Count == 0, "Sluice:Redis is invalid");
+            });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisRateLimitStoreOptions>, RedisRateLimitStoreOptionsValidator>());
         services.TryAddSingleton(static provider =>
         {
             var options = provider.GetRequiredService<IOptions<RedisRateLimitStoreOptions>>().Value;

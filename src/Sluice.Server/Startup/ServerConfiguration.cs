@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Sluice.Configuration;
 using Sluice.Server.Certificates;
 using Sluice.Server.Quotas;
 
@@ -45,14 +46,7 @@ internal static class ServerConfiguration
         where T : new()
     {
         var options = new T();
-        try
-        {
-            configuration.GetSection(section).Bind(options);
-            problems.AddRange(validate(options));
-        }
-        catch (InvalidOperationException e)
-        {
-            problems.Add($"{section}: {e.Message}");
-        }
+        problems.AddRange(LenientBinder.Bind(configuration.GetSection(section), options));
+        problems.AddRange(validate(options));
     }
 }

@@ -119,6 +119,55 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task ValuesOfTheWrongType_AreListedWithEveryOtherProblem_InsteadOfStoppingAtTheFirst()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RejectionStatusCode"] = "four-two-nine",
+            ["Sluice:ClientIp:GroupIPv6By64"] = "yes",
+            ["Sluice:Layers:a:Key"] = "ApiKey",
+            ["Sluice:Layers:a:Rates:0"] = "bad",
+            ["Sluice:Layers:a:SlidingWindowSegments"] = "ten",
+            ["Sluice:Layers:b:Rates:0"] = "1/s",
+            ["Sluice:Layers:b:Shadow"] = "maybe",
+            ["Sluice:Layers:b:Algorithm"] = "TokenBucket",
+            ["Sluice:Layers:b:Burst"] = "lots",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+
+        Assert.Equal(
+            [
+                "Sluice:ClientIp:GroupIPv6By64 'yes' is not true or false.",
+                "Sluice:Layers:a:SlidingWindowSegments 'ten' is not a whole number.",
+                "Sluice:Layers:b:Burst 'lots' is not a whole number.",
+                "Sluice:Layers:b:Shadow 'maybe' is not true or false.",
+                "Sluice:RejectionStatusCode 'four-two-nine' is not a whole number.",
+            ],
+            error.Problems.Where(p => p.Contains(" is not ", StringComparison.Ordinal) && !p.Contains("rate", StringComparison.Ordinal)).Order());
+        Assert.Contains(error.Problems, p => p.StartsWith("Sluice:Layers:a:Rates:0 'bad' is not a valid rate", StringComparison.Ordinal));
+        Assert.Equal(6, error.Problems.Count);
+    }
+
+    [Fact]
+    public async Task AReloadWithAValueOfTheWrongType_IsLoggedAndIgnored()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Shadow"] = "perhaps" });
+        await app.GetAsync("/ping", apiKey: "k");
+        var second = await app.GetAsync("/ping", apiKey: "k");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("Sluice:Layers:api-key:Shadow 'perhaps' is not true or false.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnEndpointNamingAMissingLayer_StopsStartup()
     {
         var settings = new Dictionary<string, string?>

@@ -1,0 +1,139 @@
+using System.ComponentModel;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace Sluice.Configuration;
+
+// Plain comments, not XML documentation: this file is compiled into several assemblies, and the OpenAPI generator
+// reads every referenced assembly's XML documentation into one table, where a member documented twice is an error.
+
+// Binds a configuration section to an options object as ConfigurationBinder.Bind does, except that a value
+// that does not convert to its property's type (a word where a number or true/false goes) is left out
+// and reported instead of stopping the bind at the first one: the caller lists every such value with the problems it
+// finds afterwards, in one message. Shared as source by the packages that bind options.
+internal static class LenientBinder
+{
+    // Binds section to options; returns one problem per value left out.
+    public static List<string> Bind(IConfiguration section, object options)
+    {
+        var problems = new List<string>();
+        var skipped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var root = (section as IConfigurationSection)?.Path;
+        CheckChildren(section, options.GetType(), root, skipped, problems);
+        if (skipped.Count == 0)
+        {
+            section.Bind(options);
+            return problems;
+        }
+
+        var kept = section.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null && !skipped.Contains(p.Key));
+        new ConfigurationBuilder().AddInMemoryCollection(kept).Build().Bind(options);
+        return problems;
+    }
+
+    private static void CheckChildren(IConfiguration section, Type type, string? root, HashSet<string> skipped, List<string> problems)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is not null)
+            {
+                Check(child, property.PropertyType, root, skipped, problems);
+            }
+        }
+    }
+
+    private static void Check(IConfigurationSection section, Type type, string? root, HashSet<string> skipped, List<string> problems)
+    {
+        var nullable = Nullable.GetUnderlyingType(type);
+        var target = nullable ?? type;
+        if (target == typeof(string) || target == typeof(object) || typeof(Delegate).IsAssignableFrom(target))
+        {
+            return;
+        }
+
+        var converter = TypeDescriptor.GetConverter(target);
+        if (converter.CanConvertFrom(typeof(string)))
+        {
+            if (section.Value is { } value && !(nullable is not null && value.Length == 0) && !Converts(converter, value))
+            {
+                problems.Add($"{section.Path} '{value}' is not {Describe(target)}.");
+                skipped.Add(root is null ? section.Path : section.Path[(root.Length + 1)..]);
+            }
+
+            return;
+        }
+
+        if (ElementType(target) is { } element)
+        {
+            foreach (var item in section.GetChildren())
+            {
+                Check(item, element, root, skipped, problems);
+            }
+
+            return;
+        }
+
+        if (target.IsClass)
+        {
+            CheckChildren(section, target, root, skipped, problems);
+        }
+    }
+
+    private static bool Converts(TypeConverter converter, string value)
+    {
+        try
+        {
+            converter.ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException or InvalidCastException)
+        {
+            return false;
+        }
+    }
+
+    // The value type of a dictionary, or the element type of an array or list; null for anything else.
+    private static Type? ElementType(Type type)
+    {
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        var generic = type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces();
+        var dictionary = generic.FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
+        if (dictionary is not null)
+        {
+            return dictionary.GetGenericArguments()[1];
+        }
+
+        var enumerable = generic.FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+        return enumerable?.GetGenericArguments()[0];
+    }
+
+    private static string Describe(Type type)
+    {
+        if (type == typeof(bool))
+        {
+            return "true or false";
+        }
+
+        if (type.IsEnum)
+        {
+            return "one of " + string.Join(", ", Enum.GetNames(type));
+        }
+
+        if (type == typeof(TimeSpan))
+        {
+            return "a time span such as 00:00:05";
+        }
+
+        return Type.GetTypeCode(type) switch
+        {
+            TypeCode.Byte or TypeCode.SByte or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64 => "a whole number",
+            TypeCode.Single or TypeCode.Double or TypeCode.Decimal => "a number",
+            _ => $"a valid {type.Name}",
+        };
+    }
+}
