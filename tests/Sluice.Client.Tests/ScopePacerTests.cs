@@ -52,4 +52,43 @@ public sealed class ScopePacerTests
         Assert.Equal(keptLimit, kept.Limit);
         Assert.Equal(keptSeconds, (int)Math.Ceiling(kept.Period.TotalSeconds));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void RandomArrivals_UnderSeveralRates_NeverPutMoreThanALimitInAnyWindow(int seed)
+    {
+        var random = new Random(seed);
+        ClientRate[][] sets =
+        [
+            [new(2, TimeSpan.FromSeconds(1)), new(15, TimeSpan.FromMinutes(1)), new(100, TimeSpan.FromHours(1))],
+            [new(3, TimeSpan.FromSeconds(2)), new(7, TimeSpan.FromSeconds(10))],
+            [new(1, TimeSpan.FromMilliseconds(250)), new(10, TimeSpan.FromSeconds(5))],
+        ];
+        var rates = sets[seed % sets.Length];
+        var pacer = new ScopePacer("s", rates, _ => TimeSpan.Zero);
+        var now = Now;
+        var sends = new List<long>();
+        for (var i = 0; i < 400; i++)
+        {
+            now += TimeSpan.FromMilliseconds(random.Next(3) switch { 0 => 0, 1 => random.Next(1, 400), _ => random.Next(400, 20_000) });
+            sends.Add((now + pacer.Reserve(now)).UtcTicks);
+        }
+
+        sends.Sort();
+        foreach (var rate in rates)
+        {
+            for (int first = 0, last = 0; first < sends.Count; first++)
+            {
+                while (last < sends.Count && sends[last] < sends[first] + rate.Period.Ticks)
+                {
+                    last++;
+                }
+
+                Assert.True(last - first <= rate.Limit, $"seed {seed}: {last - first} sends within {rate} from {new DateTimeOffset(sends[first], TimeSpan.Zero):O}");
+            }
+        }
+    }
 }
