@@ -66,6 +66,12 @@ internal static class LenientBinder
 
         if (ElementType(target) is { } element)
         {
+            if (section.Value is { Length: > 0 } single && !IsDictionary(target))
+            {
+                // "Rates": "100/min" in JSON: one value where a list goes, which the binder would drop without a word.
+                problems.Add($"{section.Path} '{single}' is a single value; write a list, such as [\"{single}\"].");
+            }
+
             foreach (var item in section.GetChildren())
             {
                 Check(item, element, root, skipped, problems);
@@ -111,6 +117,9 @@ internal static class LenientBinder
         var enumerable = generic.FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
         return enumerable?.GetGenericArguments()[0];
     }
+
+    private static bool IsDictionary(Type type)
+        => (type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces()).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
 
     private static string Describe(Type type)
     {

@@ -150,6 +150,21 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task ASingleRateWhereAListGoes_IsReportedAsSuch()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:a:Rates"] = "100/min",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+
+        Assert.Contains("Sluice:Layers:a:Rates '100/min' is a single value; write a list, such as [\"100/min\"].", error.Problems);
+        Assert.Contains(error.Problems, p => p.StartsWith("Sluice:Layers:a:Rates is empty", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AReloadWithAValueOfTheWrongType_IsLoggedAndIgnored()
     {
         var settings = new Dictionary<string, string?>
