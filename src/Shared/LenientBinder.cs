@@ -13,13 +13,15 @@ namespace Sluice.Configuration;
 // finds afterwards, in one message. Shared as source by the packages that bind options.
 internal static class LenientBinder
 {
-    // Binds section to options; returns one problem per value left out.
-    public static List<string> Bind(IConfiguration section, object options)
+    // Binds section to options; returns one problem per value left out, and one per key that names no setting (a typo
+    // the binder would ignore, leaving the setting at its default), except the child sections named in otherSections,
+    // which other options own (Sluice:Redis under Sluice).
+    public static List<string> Bind(IConfiguration section, object options, params string[] otherSections)
     {
         var problems = new List<string>();
         var skipped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var root = (section as IConfigurationSection)?.Path;
-        CheckChildren(section, options.GetType(), root, skipped, problems);
+        CheckChildren(section, options.GetType(), root, skipped, problems, otherSections);
         if (skipped.Count == 0)
         {
             section.Bind(options);
@@ -31,7 +33,7 @@ internal static class LenientBinder
         return problems;
     }
 
-    private static void CheckChildren(IConfiguration section, Type type, string? root, HashSet<string> skipped, List<string> problems)
+    private static void CheckChildren(IConfiguration section, Type type, string? root, HashSet<string> skipped, List<string> problems, string[]? otherSections = null)
     {
         foreach (var child in section.GetChildren())
         {
@@ -40,15 +42,68 @@ internal static class LenientBinder
             {
                 Check(child, property.PropertyType, root, skipped, problems);
             }
+            else if (otherSections is null || !otherSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add(Unknown(child, type));
+            }
         }
+    }
+
+    private static string Unknown(IConfigurationSection section, Type type)
+    {
+        var known = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => !IsCodeOnly(p.PropertyType))
+            .Select(p => p.Name)
+            .ToArray();
+        // The closest by edit distance, or one the key begins (MaxBulk for MaxBulkItems).
+        var closest = known.FirstOrDefault(name => name.StartsWith(section.Key, StringComparison.OrdinalIgnoreCase))
+            ?? known.MinBy(name => Distance(name, section.Key));
+        return closest is not null && (closest.StartsWith(section.Key, StringComparison.OrdinalIgnoreCase) || Distance(closest, section.Key) <= Math.Max(2, section.Key.Length / 3))
+            ? $"{section.Path} is not a setting; did you mean {closest}?"
+            : $"{section.Path} is not a setting; the settings here are {string.Join(", ", known)}.";
+    }
+
+    // A delegate, or a collection of them: set in code, never read from configuration.
+    private static bool IsCodeOnly(Type type)
+        => typeof(Delegate).IsAssignableFrom(type) || (ElementType(type) is { } element && typeof(Delegate).IsAssignableFrom(element));
+
+    // Levenshtein distance, ignoring case.
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var same = char.ToUpperInvariant(a[i - 1]) == char.ToUpperInvariant(b[j - 1]);
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (same ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     private static void Check(IConfigurationSection section, Type type, string? root, HashSet<string> skipped, List<string> problems)
     {
         var nullable = Nullable.GetUnderlyingType(type);
         var target = nullable ?? type;
-        if (target == typeof(string) || target == typeof(object) || typeof(Delegate).IsAssignableFrom(target))
+        if (target == typeof(string) || target == typeof(object))
         {
+            return;
+        }
+
+        if (IsCodeOnly(target))
+        {
+            problems.Add($"{section.Path} is set in code only (a delegate); configuration cannot set it.");
             return;
         }
 

@@ -18,7 +18,8 @@ public static class SluiceServiceCollectionExtensions
 
     /// <summary>
     /// Registers Sluice with options bound from <paramref name="configuration"/> (the <c>Sluice</c> section), reloaded when
-    /// it changes. A value of the wrong type (a word where a number goes) is reported with every other problem.
+    /// it changes. A value of the wrong type (a word where a number goes) and a key that names no setting (a typo) are
+    /// reported with every other problem; <c>Sluice:Redis</c> belongs to <c>AddSluiceRedis</c>.
     /// </summary>
     public static IServiceCollection AddSluice(this IServiceCollection services, IConfiguration configuration)
     {
@@ -45,7 +46,7 @@ public static class SluiceServiceCollectionExtensions
 
         // Bound leniently: a value of the wrong type is reported with every other problem instead of stopping the bind.
         services.AddSingleton<IOptionsChangeTokenSource<SluiceOptions>>(new ConfigurationChangeTokenSource<SluiceOptions>(configuration));
-        services.Configure<SluiceOptions>(options => options.BindingProblems = LenientBinder.Bind(configuration, options));
+        services.Configure<SluiceOptions>(options => options.BindingProblems = LenientBinder.Bind(configuration, options, "Redis"));
         services.Configure(configure);
         return services;
     }

@@ -43,6 +43,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
             ["Sluice:Redis:FailureMode"] = "Sometimes",
             ["Sluice:Redis:FailuresToBreak"] = "0",
             ["Sluice:Redis:UseServerTime"] = "yes",
+            ["Sluice:Redis:Timeot"] = "00:00:01",
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
@@ -55,6 +56,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
             [
                 "Sluice:Redis:FailureMode 'Sometimes' is not one of FailOpen, FailClosed",
                 "Sluice:Redis:FailuresToBreak is 0; it must be at least 1",
+                "Sluice:Redis:Timeot is not a setting; did you mean Timeout?",
                 "Sluice:Redis:Timeout 'soon' is not a time span such as 00:00:05",
                 "Sluice:Redis:UseServerTime 'yes' is not true or false",
             ],

@@ -162,12 +162,14 @@ public sealed class StartupTests
             ["Certificates:BulkMaxBytes"] = "0",
             ["Quotas:Store"] = "Postgres",
             ["Quotas:Plans:pro"] = "lots",
+            ["Dns:MaxBulk"] = "10",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
         var message = error.ToString();
 
         Assert.Contains("Quotas:Plans:pro 'lots' is not a whole number.", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:MaxBulk is not a setting; did you mean MaxBulkItems?", message, StringComparison.Ordinal);
 
         Assert.Contains("Quotas:Plans:free is -1", message, StringComparison.Ordinal);
         Assert.Contains("Admin:Token is shorter", message, StringComparison.Ordinal);

@@ -165,6 +165,36 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task KeysThatNameNoSetting_AreReported_WithTheClosestSetting()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Enable"] = "false",
+            ["Sluice:Nonsense"] = "1",
+            ["Sluice:OnRejected"] = "x",
+            ["Sluice:Redis:Configuration"] = "127.0.0.1:6379",
+            ["Sluice:ClientIp:TrustedProxy:0"] = "10.0.0.0/8",
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "60/min",
+            ["Sluice:Layers:auth:Rates:0"] = "3/15min",
+            ["Sluice:Layers:auth:Scop"] = "Endpoint",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+
+        Assert.Equal(
+            [
+                "Sluice:ClientIp:TrustedProxy is not a setting; did you mean TrustedProxies?",
+                "Sluice:Enable is not a setting; did you mean Enabled?",
+                "Sluice:Layers:auth:Scop is not a setting; did you mean Scope?",
+                "Sluice:OnRejected is set in code only (a delegate); configuration cannot set it.",
+            ],
+            error.Problems.Where(p => !p.StartsWith("Sluice:Nonsense", StringComparison.Ordinal)).Order());
+        Assert.StartsWith("Sluice:Nonsense is not a setting; the settings here are Enabled, ", Assert.Single(error.Problems, p => p.StartsWith("Sluice:Nonsense", StringComparison.Ordinal)));
+        Assert.Equal(5, error.Problems.Count);
+    }
+
+    [Fact]
     public async Task AReloadWithAValueOfTheWrongType_IsLoggedAndIgnored()
     {
         var settings = new Dictionary<string, string?>
