@@ -137,6 +137,11 @@ internal static class LenientBinder
 
         if (target.IsClass)
         {
+            if (section.Value is { Length: > 0 } single)
+            {
+                problems.Add($"{section.Path} '{single}' is a single value; {section.Key} is a section of settings.");
+            }
+
             CheckChildren(section, target, root, skipped, problems);
         }
     }

@@ -178,12 +178,14 @@ public sealed class ConfigurationTests
             ["Sluice:Layers:api-key:Rates:0"] = "60/min",
             ["Sluice:Layers:auth:Rates:0"] = "3/15min",
             ["Sluice:Layers:auth:Scop"] = "Endpoint",
+            ["Sluice:ApiKey"] = "X-Key",
         };
 
         var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
 
         Assert.Equal(
             [
+                "Sluice:ApiKey 'X-Key' is a single value; ApiKey is a section of settings.",
                 "Sluice:ClientIp:TrustedProxy is not a setting; did you mean TrustedProxies?",
                 "Sluice:Enable is not a setting; did you mean Enabled?",
                 "Sluice:Layers:auth:Scop is not a setting; did you mean Scope?",
@@ -191,7 +193,7 @@ public sealed class ConfigurationTests
             ],
             error.Problems.Where(p => !p.StartsWith("Sluice:Nonsense", StringComparison.Ordinal)).Order());
         Assert.StartsWith("Sluice:Nonsense is not a setting; the settings here are Enabled, ", Assert.Single(error.Problems, p => p.StartsWith("Sluice:Nonsense", StringComparison.Ordinal)));
-        Assert.Equal(5, error.Problems.Count);
+        Assert.Equal(6, error.Problems.Count);
     }
 
     [Fact]
