@@ -461,6 +461,34 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(0, peek.Statuses[0].Remaining);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task Override_ThatLengthensThePeriod_KeepsUsage_AndTheWindowStillEnds(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("api-key", algorithm, R("5/s"));
+        h.Clock.Advance(TimeSpan.FromMilliseconds(300));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True((await h.Acquire(layer.For("k"))).IsAllowed);
+        }
+
+        await h.Store.SetOverrideAsync(layer, "k", [R("6/min")]);
+        var kept = await h.Acquire(layer.For("k"));
+        var last = await h.Acquire(layer.For("k"));
+        var denied = await h.Acquire(layer.For("k"));
+        h.Clock.Advance(denied.RetryAfter);
+        var afterTheWait = await h.Acquire(layer.For("k"));
+
+        Assert.True(kept.IsAllowed);
+        Assert.Equal(1, kept.Statuses[0].Remaining);
+        Assert.True(last.IsAllowed);
+        Assert.False(denied.IsAllowed);
+        Assert.InRange(denied.RetryAfter, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(6));
+        Assert.True(afterTheWait.IsAllowed);
+    }
+
     [Fact]
     public async Task Override_Removed_RestoresTheLayerRates_AndKeepsUsage()
     {

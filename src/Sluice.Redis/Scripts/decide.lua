@@ -37,16 +37,29 @@ local function fixed_key(key, r)
   return key .. '#' .. r
 end
 
+-- How many windows the current one is past the stored one, as the in-memory store computes it: the difference of the
+-- two numbers' low 32 bits, read as a signed 32-bit number. Positive: the stored window has passed. 0 or -1 (a clock
+-- stepped back across a boundary): it goes on. Further behind: the number comes from another period (an override or a
+-- reload made the period longer) or a long clock step, and the count is kept in the current window, which ends it.
+local function behind(window, stored)
+  local d = (window - stored) % 4294967296
+  if d >= 2147483648 then d = d - 4294967296 end
+  return d
+end
+
 local function fixed(stored_value, key, r, limit, period)
   local window = floor_div(now, period)
   local stored, count = nil, 0
+  local keep = window
   if stored_value then
     local separator = string.find(stored_value, ':', 1, true)
     stored = tonumber(string.sub(stored_value, 1, separator - 1))
-    if stored >= window then count = tonumber(string.sub(stored_value, separator + 1)) end
+    local d = behind(window, stored)
+    if d <= 0 then
+      count = tonumber(string.sub(stored_value, separator + 1))
+      if count > 0 and d >= -1 then keep = stored end
+    end
   end
-  local keep = window
-  if count > 0 then keep = stored end
   local window_end = (window + 1) * period
   local charge = function()
     local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
@@ -87,15 +100,35 @@ local function sliding(key, r, limit, period, segments)
   local fields = redis.call('HMGET', key, unpack(names))
   local width = floor_div(period + segments - 1, segments)
   local newest = tonumber(fields[1]) or 0
+  local function stored(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
+  -- A newest segment past the whole window ahead of now was numbered under another width (an override or a reload
+  -- made the period longer) or before a long clock step: its usage is kept, whole, in the current segment.
+  local foreign, carried = newest - floor_div(now, width) > segments, 0
+  if foreign then
+    for segment = newest - segments, newest do carried = carried + stored(segment) end
+    newest = floor_div(now, width)
+  end
   local current = math.max(floor_div(now, width), newest)
   local oldest = current - segments
-  local function count(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
+  local function count(segment)
+    if not foreign then return stored(segment) end
+    if segment == newest then return carried end
+    return 0
+  end
   local sum = 0
   for segment = math.max(oldest, newest - segments), newest do sum = sum + count(segment) end
   local drained = now
   if sum > 0 then drained = (newest + segments + 1) * width end
   local charge = function()
     local changes = {}
+    if foreign then
+      for position = 0, segments do
+        changes[#changes + 1] = 's' .. r .. '_' .. position
+        changes[#changes + 1] = 0
+      end
+      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = int(current)
+    end
     if current > newest then
       for segment = math.max(newest + 1, current - segments), current do
         changes[#changes + 1] = 's' .. r .. '_' .. (segment % ring)
@@ -176,9 +209,10 @@ do
       if value then
         local separator = string.find(value, ':', 1, true)
         local stored = tonumber(string.sub(value, 1, separator - 1))
-        if stored >= window then
+        local d = behind(window, stored)
+        if d <= 0 then
           count = tonumber(string.sub(value, separator + 1))
-          if count > 0 then keep = stored end
+          if count > 0 and d >= -1 then keep = stored end
         end
       end
       local ok = cost <= limit and count + cost <= limit

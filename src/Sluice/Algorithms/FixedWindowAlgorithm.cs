@@ -5,7 +5,8 @@ namespace Sluice.Algorithms;
 /// <summary>
 /// Clock-aligned fixed windows. One slot: the window number (low 32 bits of now / period) in the high half and the
 /// count in the low half. Window numbers are compared by wrapping difference, so a clock that steps back does not
-/// reset a window, and a number repeats only after 2^31 windows.
+/// reset a window, a number repeats only after 2^31 windows, and a count stored under another period is kept in the
+/// current window (see <see cref="Current"/>).
 /// </summary>
 internal sealed class FixedWindowAlgorithm : WindowAlgorithm
 {
@@ -20,7 +21,7 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
     {
         var period = rate.PeriodMicros;
         var window = now / period;
-        var count = CurrentCount(slot, window);
+        var (count, keep) = Current(slot, window);
         var windowEnd = (window + 1) * period;
         if (cost > rate.Limit)
         {
@@ -33,7 +34,6 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
             return new RateCheck(false, Math.Max(0, rate.Limit - count), windowEnd, windowEnd - now);
         }
 
-        var keep = count > 0 ? (uint)(slot >>> 32) : (uint)window;
         return new RateCheck(true, rate.Limit - count - cost, windowEnd, 0, ((long)keep << 32) | (count + cost), windowEnd);
     }
 
@@ -44,13 +44,22 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
         return check.ExpiresAtMicros;
     }
 
+    /// <summary>The count in force and the window number to store with it.</summary>
+    /// <remarks>
+    /// The wrapping difference between the current and the stored window numbers: positive, the stored window has
+    /// passed and the count starts again. Zero, or −1 (a clock stepped back across a boundary), the stored window goes on.
+    /// Further behind, the stored number comes from another period (an override or a reload made the rate's period
+    /// longer, so the same instant has a smaller window number) or from a long clock step: the count is kept, in the
+    /// current window, which ends it. Counting on in the stored window instead would never end while the key is in use.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long CurrentCount(long slot, long window)
+    private static (long Count, uint Keep) Current(long slot, long window)
     {
         var storedWindow = (uint)(slot >>> 32);
         var count = slot & 0xFFFF_FFFF;
-        // Wrapping difference: positive means the stored window has passed; zero or negative (a clock stepped back)
-        // keeps counting in the stored window rather than forgetting usage.
-        return (int)((uint)window - storedWindow) > 0 ? 0 : count;
+        var behind = (int)((uint)window - storedWindow);
+        return behind > 0 || count == 0
+            ? (0, (uint)window)
+            : (count, behind >= -1 ? storedWindow : (uint)window);
     }
 }
