@@ -464,7 +464,7 @@ public abstract class RateLimitStoreContractTests
     [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
-    public async Task Override_ThatLengthensThePeriod_KeepsUsage_AndTheWindowStillEnds(RateLimitAlgorithm algorithm)
+    public async Task Override_ThatLengthensThePeriod_StartsTheCountAfresh_AndItsWindowsEnd(RateLimitAlgorithm algorithm)
     {
         await using var h = await CreateAsync();
         var layer = new RateLimitLayer("api-key", algorithm, R("5/s"));
@@ -474,19 +474,40 @@ public abstract class RateLimitStoreContractTests
             Assert.True((await h.Acquire(layer.For("k"))).IsAllowed);
         }
 
-        await h.Store.SetOverrideAsync(layer, "k", [R("6/min")]);
-        var kept = await h.Acquire(layer.For("k"));
-        var last = await h.Acquire(layer.For("k"));
+        await h.Store.SetOverrideAsync(layer, "k", [R("3/min")]);
+        var admitted = 0;
+        while ((await h.Acquire(layer.For("k"))) is { IsAllowed: true } && admitted < 10)
+        {
+            admitted++;
+        }
+
         var denied = await h.Acquire(layer.For("k"));
         h.Clock.Advance(denied.RetryAfter);
         var afterTheWait = await h.Acquire(layer.For("k"));
 
-        Assert.True(kept.IsAllowed);
-        Assert.Equal(1, kept.Statuses[0].Remaining);
-        Assert.True(last.IsAllowed);
+        // The count under the old period cannot be placed in the new one's windows: it starts again, and then the
+        // new windows end as they should (counting on in the old one would deny for as long as the key is in use).
+        Assert.Equal(3, admitted);
         Assert.False(denied.IsAllowed);
         Assert.InRange(denied.RetryAfter, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(6));
         Assert.True(afterTheWait.IsAllowed);
+    }
+
+    [Fact]
+    public async Task TokenBucket_OverrideBelowWhatTheBucketOwes_ReportsNothingRemaining_NeverANegativeCount()
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.TokenBucket("api-key", R("10/min"));
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True((await h.Acquire(layer.For("k"))).IsAllowed);
+        }
+
+        await h.Store.SetOverrideAsync(layer, "k", [R("2/s")]);
+        var denied = await h.Acquire(layer.For("k"));
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(0, denied.Statuses[0].Remaining);
     }
 
     [Fact]

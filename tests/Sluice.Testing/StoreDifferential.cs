@@ -37,8 +37,9 @@ public static class StoreDifferential
     private static readonly string[] s_keys = ["a", "b", "c"];
 
     /// <summary>
-    /// Runs <paramref name="steps"/> requests over <paramref name="layers"/> (default <see cref="Mixed"/>; overrides go to
-    /// the first) against both stores, which must read <paramref name="clock"/>.
+    /// Runs <paramref name="steps"/> requests over <paramref name="layers"/> (default <see cref="Mixed"/>; overrides, with
+    /// periods unlike the layers' own, go to any layer but a concurrency one) against both stores, which must read
+    /// <paramref name="clock"/>.
     /// </summary>
     public static async Task RunAsync(RateLimitStore expected, RateLimitStore actual, ManualTimeProvider clock, int seed, int steps, RateLimitLayer[]? layers = null)
     {
@@ -48,14 +49,17 @@ public static class StoreDifferential
         for (var step = 0; step < steps; step++)
         {
             clock.Advance(TimeSpan.FromMilliseconds(random.Next(4) switch { 0 => 0, 1 => random.Next(1, 300), 2 => random.Next(300, 2_500), _ => random.Next(2_500, 20_000) }));
-            if (random.Next(20) == 0)
+            if (random.Next(8) == 0)
             {
                 var key = s_keys[random.Next(s_keys.Length)];
                 if (random.Next(2) == 0)
                 {
                     Rate[] rates = [new Rate(random.Next(1, 9), TimeSpan.FromSeconds(random.Next(1, 30)))];
-                    await expected.SetOverrideAsync(pool[0], key, rates);
-                    await actual.SetOverrideAsync(pool[0], key, rates);
+                    // Any layer but concurrency, whose rate is a permit count, not a window.
+                    var target = pool[random.Next(pool.Length)];
+                    target = target.Algorithm == RateLimitAlgorithm.Concurrency ? pool[0] : target;
+                    await expected.SetOverrideAsync(target, key, rates);
+                    await actual.SetOverrideAsync(target, key, rates);
                 }
                 else
                 {

@@ -40,7 +40,7 @@ end
 -- How many windows the current one is past the stored one, as the in-memory store computes it: the difference of the
 -- two numbers' low 32 bits, read as a signed 32-bit number. Positive: the stored window has passed. 0 or -1 (a clock
 -- stepped back across a boundary): it goes on. Further behind: the number comes from another period (an override or a
--- reload made the period longer) or a long clock step, and the count is kept in the current window, which ends it.
+-- reload made the period longer) or a long clock step, and the count starts again, as when the window has passed.
 local function behind(window, stored)
   local d = (window - stored) % 4294967296
   if d >= 2147483648 then d = d - 4294967296 end
@@ -55,9 +55,9 @@ local function fixed(stored_value, key, r, limit, period)
     local separator = string.find(stored_value, ':', 1, true)
     stored = tonumber(string.sub(stored_value, 1, separator - 1))
     local d = behind(window, stored)
-    if d <= 0 then
+    if d == 0 or d == -1 then
       count = tonumber(string.sub(stored_value, separator + 1))
-      if count > 0 and d >= -1 then keep = stored end
+      if count > 0 then keep = stored end
     end
   end
   local window_end = (window + 1) * period
@@ -80,7 +80,7 @@ local function token_bucket(key, r, limit, period)
   local interval = floor_div(period + limit - 1, limit)
   local capacity = limit * interval
   local tat = math.max(stored, now)
-  local before = floor_div(capacity - (tat - now), interval)
+  local before = math.max(0, floor_div(capacity - (tat - now), interval))
   local new_tat = tat + cost * interval
   local charge = function()
     redis.call('HSET', key, 't' .. r, int(new_tat))
@@ -102,18 +102,14 @@ local function sliding(key, r, limit, period, segments)
   local newest = tonumber(fields[1]) or 0
   local function stored(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
   -- A newest segment past the whole window ahead of now was numbered under another width (an override or a reload
-  -- made the period longer) or before a long clock step: its usage is kept, whole, in the current segment.
-  local foreign, carried = newest - floor_div(now, width) > segments, 0
-  if foreign then
-    for segment = newest - segments, newest do carried = carried + stored(segment) end
-    newest = floor_div(now, width)
-  end
+  -- made the period longer) or before a long clock step: the window starts again from the current segment.
+  local foreign = newest - floor_div(now, width) > segments
+  if foreign then newest = floor_div(now, width) end
   local current = math.max(floor_div(now, width), newest)
   local oldest = current - segments
   local function count(segment)
-    if not foreign then return stored(segment) end
-    if segment == newest then return carried end
-    return 0
+    if foreign then return 0 end
+    return stored(segment)
   end
   local sum = 0
   for segment = math.max(oldest, newest - segments), newest do sum = sum + count(segment) end
@@ -210,9 +206,9 @@ do
         local separator = string.find(value, ':', 1, true)
         local stored = tonumber(string.sub(value, 1, separator - 1))
         local d = behind(window, stored)
-        if d <= 0 then
+        if d == 0 or d == -1 then
           count = tonumber(string.sub(value, separator + 1))
-          if count > 0 and d >= -1 then keep = stored end
+          if count > 0 then keep = stored end
         end
       end
       local ok = cost <= limit and count + cost <= limit

@@ -5,8 +5,8 @@ namespace Sluice.Algorithms;
 /// <summary>
 /// Clock-aligned fixed windows. One slot: the window number (low 32 bits of now / period) in the high half and the
 /// count in the low half. Window numbers are compared by wrapping difference, so a clock that steps back does not
-/// reset a window, a number repeats only after 2^31 windows, and a count stored under another period is kept in the
-/// current window (see <see cref="Current"/>).
+/// reset a window, a number repeats only after 2^31 windows, and a count stored under another period starts again
+/// (see <see cref="Current"/>).
 /// </summary>
 internal sealed class FixedWindowAlgorithm : WindowAlgorithm
 {
@@ -49,8 +49,8 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
     /// The wrapping difference between the current and the stored window numbers: positive, the stored window has
     /// passed and the count starts again. Zero, or −1 (a clock stepped back across a boundary), the stored window goes on.
     /// Further behind, the stored number comes from another period (an override or a reload made the rate's period
-    /// longer, so the same instant has a smaller window number) or from a long clock step: the count is kept, in the
-    /// current window, which ends it. Counting on in the stored window instead would never end while the key is in use.
+    /// longer, so the same instant has a smaller window number) or from a long clock step, and the count starts again
+    /// too: when that window ends is unknown, and counting on in it would never end while the key is in use.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (long Count, uint Keep) Current(long slot, long window)
@@ -58,8 +58,6 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
         var storedWindow = (uint)(slot >>> 32);
         var count = slot & 0xFFFF_FFFF;
         var behind = (int)((uint)window - storedWindow);
-        return behind > 0 || count == 0
-            ? (0, (uint)window)
-            : (count, behind >= -1 ? storedWindow : (uint)window);
+        return behind > 0 || behind < -1 || count == 0 ? (0, (uint)window) : (count, storedWindow);
     }
 }

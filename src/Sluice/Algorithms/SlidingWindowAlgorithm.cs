@@ -32,8 +32,8 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         var newest = state[0];
         if (IsForeign(newest, now / width))
         {
-            // Read as if re-anchored (see Apply): all usage in the current segment.
-            return CheckCarried(Total(state, newest), rate, now, cost, width);
+            // Read as the empty window Apply makes of it.
+            return CheckEmpty(rate, now, cost, width);
         }
 
         var current = Math.Max(now / width, newest);
@@ -79,8 +79,7 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         var newest = state[0];
         if (IsForeign(newest, now / width))
         {
-            // Re-anchor: the usage counted under another segment width moves, whole, into the current segment.
-            var carried = Total(state, newest);
+            // Counted under another segment width: the window starts again from the current segment.
             for (var segment = newest - _segments; segment <= newest; segment++)
             {
                 SetCount(state, segment, 0);
@@ -88,7 +87,6 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
             newest = now / width;
             state[0] = newest;
-            SetCount(state, newest, carried);
         }
 
         var current = Math.Max(now / width, newest);
@@ -111,38 +109,21 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
     /// <summary>
     /// Whether the newest segment written lies past the whole window ahead of now: it was numbered under another segment
-    /// width (an override or a reload made the period longer) or before a long clock step. Its usage is then kept,
-    /// whole, in the current segment; counting on from that number would put every reset in the far future.
+    /// width (an override or a reload made the period longer) or before a long clock step. The window then starts
+    /// again: when that usage would leave it is unknown, and counting from that number would put every reset in the
+    /// far future.
     /// </summary>
     private bool IsForeign(long newest, long nowSegment) => newest - nowSegment > _segments;
 
-    private long Total(scoped RateSlots state, long newest)
+    /// <summary>The check of an empty window.</summary>
+    private RateCheck CheckEmpty(Rate rate, long now, long cost, long width)
     {
-        long total = 0;
-        for (var segment = newest - _segments; segment <= newest; segment++)
-        {
-            total += Count(state, segment);
-        }
-
-        return total;
-    }
-
-    /// <summary>The check of a window whose whole usage, <paramref name="sum"/>, is in the current segment.</summary>
-    private RateCheck CheckCarried(long sum, Rate rate, long now, long cost, long width)
-    {
-        var current = now / width;
-        var drained = DrainedAt(sum, current, width, now);
         if (cost > rate.Limit)
         {
-            return new RateCheck(false, Math.Max(0, rate.Limit - sum), drained, Microseconds.Never);
+            return new RateCheck(false, rate.Limit, now, Microseconds.Never);
         }
 
-        if (sum + cost <= rate.Limit)
-        {
-            return new RateCheck(true, rate.Limit - sum - cost, cost > 0 ? (current + _segments + 1) * width : drained, 0);
-        }
-
-        return new RateCheck(false, Math.Max(0, rate.Limit - sum), drained, ((current + _segments + 1) * width) - now);
+        return new RateCheck(true, rate.Limit - cost, cost > 0 ? ((now / width) + _segments + 1) * width : now, 0);
     }
 
     private long Count(scoped RateSlots state, long segment)

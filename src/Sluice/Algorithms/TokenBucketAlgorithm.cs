@@ -23,7 +23,8 @@ internal sealed class TokenBucketAlgorithm : WindowAlgorithm
         var interval = EmissionInterval(rate);
         var capacity = rate.Limit * interval;
         var tat = Math.Max(slot, now);
-        var before = (capacity - (tat - now)) / interval;
+        // An override may have shortened the interval while the bucket owes more than it now holds: nothing is left.
+        var before = Math.Max(0, (capacity - (tat - now)) / interval);
         if (cost > rate.Limit)
         {
             return new RateCheck(false, before, tat, Microseconds.Never);
