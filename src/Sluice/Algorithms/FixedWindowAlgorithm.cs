@@ -56,8 +56,10 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
     private static (long Count, uint Keep) Current(long slot, long window)
     {
         var storedWindow = (uint)(slot >>> 32);
-        var count = slot & 0xFFFF_FFFF;
         var behind = (int)((uint)window - storedWindow);
-        return behind > 0 || behind < -1 || count == 0 ? (0, (uint)window) : (count, storedWindow);
+
+        // behind is 0 or −1 exactly when behind + 1, as unsigned, is at most 1: one comparison on the hot path.
+        var count = (uint)(behind + 1) <= 1u ? slot & 0xFFFF_FFFF : 0;
+        return (count, count > 0 ? storedWindow : (uint)window);
     }
 }
