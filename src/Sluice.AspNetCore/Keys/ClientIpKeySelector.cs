@@ -157,9 +157,12 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
         return colon > 0 && entry[(colon + 1)..].IndexOf(':') < 0 ? entry[..colon] : entry;
     }
 
-    private bool IsTrusted(IPAddress address)
+    private bool IsTrusted(IPAddress address) => InAny(_trusted, address);
+
+    /// <summary>Whether any of <paramref name="networks"/> contains <paramref name="address"/>.</summary>
+    public static bool InAny(IPNetwork[] networks, IPAddress address)
     {
-        foreach (var network in _trusted)
+        foreach (var network in networks)
         {
             if (network.Contains(address))
             {

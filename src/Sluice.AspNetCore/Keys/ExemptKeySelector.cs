@@ -30,19 +30,6 @@ internal sealed class ExemptKeySelector(RequestKeySelector inner, HashSet<string
             text = text[..^3];
         }
 
-        if (!IPAddress.TryParse(text, out var address))
-        {
-            return false;
-        }
-
-        foreach (var network in networks)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return IPAddress.TryParse(text, out var address) && ClientIpKeySelector.InAny(networks, address);
     }
 }
