@@ -1,8 +1,8 @@
 namespace Sluice.Server;
 
 /// <summary>
-/// The endpoints the reference server has so far: the health check (exempt from every layer) and CertDirectory's
-/// public auth endpoint (3 per 15 minutes per IP). The accounts, certificates, quotas and admin API follow.
+/// The reference server's own small endpoints: the health check (exempt from every layer) and CertDirectory's
+/// public auth endpoint (3 per 15 minutes per IP). The certificates, DNS and admin APIs map their own endpoints.
 /// </summary>
 internal static class ReferenceEndpoints
 {
