@@ -13,26 +13,7 @@ internal static class LayerCompiler
     {
         var prefix = $"Sluice:Layers:{name}";
         var before = problems.Count;
-        var rates = new List<Rate>();
-        if (options.Rates is null || options.Rates.Count == 0)
-        {
-            problems.Add($"{prefix}:Rates is empty; give at least one rate such as \"100/min\".");
-        }
-        else
-        {
-            for (var i = 0; i < options.Rates.Count; i++)
-            {
-                if (Rate.TryParse(options.Rates[i], out var rate, out var error))
-                {
-                    rates.Add(rate);
-                }
-                else
-                {
-                    problems.Add($"{prefix}:Rates:{i} '{options.Rates[i]}' is not a valid rate: {error}.");
-                }
-            }
-        }
-
+        var rates = ParseRates(prefix, options.Rates, problems);
         var algorithm = ParseAlgorithm(options.Algorithm);
         if (algorithm is null)
         {
@@ -41,59 +22,17 @@ internal static class LayerCompiler
 
         if (options.Burst is { } burst)
         {
-            if (algorithm is not null && algorithm != RateLimitAlgorithm.TokenBucket)
-            {
-                problems.Add($"{prefix}:Burst is set, but only a TokenBucket layer has a burst; this one is {algorithm}.");
-            }
-            else if (burst < 1 || burst > Rate.MaxLimit)
-            {
-                problems.Add($"{prefix}:Burst is {burst}; it must be between 1 and {Rate.MaxLimit}.");
-            }
-            else if (rates.Count > 1 || (options.Rates?.Count ?? 0) > 1)
-            {
-                problems.Add($"{prefix}:Burst needs exactly one rate (the refill pace); this layer has {options.Rates!.Count}.");
-            }
-            else if (rates.Count == 1)
-            {
-                try
-                {
-                    rates[0] = rates[0].WithBurst(burst);
-                }
-                catch (ArgumentOutOfRangeException e)
-                {
-                    problems.Add($"{prefix}:Burst: {e.Message.Split(" (Parameter")[0]}");
-                }
-            }
+            ApplyBurst(prefix, burst, algorithm, options.Rates?.Count ?? 0, rates, problems);
         }
 
-        SluiceLayerScope? scope = options.Scope?.Trim().ToUpperInvariant() switch
-        {
-            "GLOBAL" => SluiceLayerScope.Global,
-            "ENDPOINT" => SluiceLayerScope.Endpoint,
-            _ => null,
-        };
-        if (scope is null)
-        {
-            problems.Add($"{prefix}:Scope '{options.Scope}' is unknown; use Global or Endpoint.");
-        }
-
-        SluiceMethodClass? methods = options.Methods?.Trim().ToUpperInvariant() switch
-        {
-            "ALL" or "" => SluiceMethodClass.All,
-            "READ" or "SAFE" => SluiceMethodClass.Read,
-            "WRITE" or "UNSAFE" => SluiceMethodClass.Write,
-            _ => null,
-        };
-        if (methods is null)
-        {
-            problems.Add($"{prefix}:Methods '{options.Methods}' is unknown; use All, Read or Write.");
-        }
-
+        var scope = ParseScope(prefix, options.Scope, problems);
+        var methods = ParseMethods(prefix, options.Methods, problems);
         var selector = options.KeySelector is { } custom ? new DelegateKeySelector(custom) : ParseKey(prefix, options.Key, root, ip, apiKey, problems);
         if (selector is not null && options.Exempt is { Count: > 0 } exempt)
         {
             selector = WithExemptions(prefix, selector, exempt, ReferenceEquals(selector, ip), problems);
         }
+
         RateLimitLayer? layer = null;
         if (problems.Count == before)
         {
@@ -107,10 +46,102 @@ internal static class LayerCompiler
             }
         }
 
-        var routes = new List<string>();
-        for (var i = 0; i < (options.Endpoints?.Count ?? 0); i++)
+        var routes = ParseRoutes(prefix, options.Endpoints, scope, problems);
+        return layer is null || problems.Count > before ? null : new CompiledLayer(layer, selector!, scope!.Value, methods!.Value, routes);
+    }
+
+    private static List<Rate> ParseRates(string prefix, IList<string>? texts, List<string> problems)
+    {
+        var rates = new List<Rate>();
+        if (texts is null || texts.Count == 0)
         {
-            var pattern = options.Endpoints![i]?.Trim() ?? string.Empty;
+            problems.Add($"{prefix}:Rates is empty; give at least one rate such as \"100/min\".");
+            return rates;
+        }
+
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (Rate.TryParse(texts[i], out var rate, out var error))
+            {
+                rates.Add(rate);
+            }
+            else
+            {
+                problems.Add($"{prefix}:Rates:{i} '{texts[i]}' is not a valid rate: {error}.");
+            }
+        }
+
+        return rates;
+    }
+
+    /// <summary>Makes the layer's one rate a bucket of <paramref name="burst"/> at the same pace, or says why it cannot.</summary>
+    private static void ApplyBurst(string prefix, long burst, RateLimitAlgorithm? algorithm, int rateCount, List<Rate> rates, List<string> problems)
+    {
+        if (algorithm is not null && algorithm != RateLimitAlgorithm.TokenBucket)
+        {
+            problems.Add($"{prefix}:Burst is set, but only a TokenBucket layer has a burst; this one is {algorithm}.");
+        }
+        else if (burst < 1 || burst > Rate.MaxLimit)
+        {
+            problems.Add($"{prefix}:Burst is {burst}; it must be between 1 and {Rate.MaxLimit}.");
+        }
+        else if (rateCount > 1)
+        {
+            problems.Add($"{prefix}:Burst needs exactly one rate (the refill pace); this layer has {rateCount}.");
+        }
+        else if (rates.Count == 1)
+        {
+            try
+            {
+                rates[0] = rates[0].WithBurst(burst);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                problems.Add($"{prefix}:Burst: {e.Message.Split(" (Parameter")[0]}");
+            }
+        }
+    }
+
+    private static SluiceLayerScope? ParseScope(string prefix, string? text, List<string> problems)
+    {
+        SluiceLayerScope? scope = text?.Trim().ToUpperInvariant() switch
+        {
+            "GLOBAL" => SluiceLayerScope.Global,
+            "ENDPOINT" => SluiceLayerScope.Endpoint,
+            _ => null,
+        };
+        if (scope is null)
+        {
+            problems.Add($"{prefix}:Scope '{text}' is unknown; use Global or Endpoint.");
+        }
+
+        return scope;
+    }
+
+    private static SluiceMethodClass? ParseMethods(string prefix, string? text, List<string> problems)
+    {
+        SluiceMethodClass? methods = text?.Trim().ToUpperInvariant() switch
+        {
+            "ALL" or "" => SluiceMethodClass.All,
+            "READ" or "SAFE" => SluiceMethodClass.Read,
+            "WRITE" or "UNSAFE" => SluiceMethodClass.Write,
+            _ => null,
+        };
+        if (methods is null)
+        {
+            problems.Add($"{prefix}:Methods '{text}' is unknown; use All, Read or Write.");
+        }
+
+        return methods;
+    }
+
+    /// <summary>The layer's route patterns (<c>Endpoints</c>), which only an endpoint layer may have.</summary>
+    private static string[] ParseRoutes(string prefix, IList<string>? patterns, SluiceLayerScope? scope, List<string> problems)
+    {
+        var routes = new List<string>();
+        for (var i = 0; i < (patterns?.Count ?? 0); i++)
+        {
+            var pattern = patterns![i]?.Trim() ?? string.Empty;
             if (!pattern.StartsWith('/'))
             {
                 problems.Add($"{prefix}:Endpoints:{i} '{pattern}' is not a route pattern; write it as mapped, starting with '/', such as \"/api/auth/*\".");
@@ -126,7 +157,7 @@ internal static class LayerCompiler
             problems.Add($"{prefix}:Endpoints applies only to an endpoint layer; set {prefix}:Scope to Endpoint (a Global layer applies to every endpoint already).");
         }
 
-        return layer is null || problems.Count > before ? null : new CompiledLayer(layer, selector!, scope!.Value, methods!.Value, [.. routes]);
+        return [.. routes];
     }
 
     /// <summary>The layer's key with its exemptions: exact keys, or for a client-IP layer addresses and networks.</summary>
