@@ -663,6 +663,60 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(50, admitted);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    public async Task OverridesSetAndRemovedWhileManyThreadsDecide_NeverAdmitMoreThanTheLimitInForce_AndKeepAnExactCount(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("hot", algorithm, R("10/min"));
+
+        // Twenty rounds, each in windows of its own: the callers start deciding, and while they run the key is raised
+        // to 20/min (even rounds) or lowered back to the layer's 10/min (odd rounds), keeping its usage.
+        for (var round = 0; round < 20; round++)
+        {
+            var admitted = 0;
+            var callers = Enumerable.Range(0, ConcurrencyLevel).Select(_ => Task.Run(async () =>
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    if ((await h.Acquire(layer.For("one-key"))).IsAllowed)
+                    {
+                        Interlocked.Increment(ref admitted);
+                    }
+                }
+            })).ToList();
+            var raised = round % 2 == 0;
+            if (raised)
+            {
+                await h.Store.SetOverrideAsync(layer, "one-key", [R("20/min")]);
+            }
+            else
+            {
+                await h.Store.RemoveOverrideAsync(layer, "one-key");
+            }
+
+            await Task.WhenAll(callers);
+            var peek = await h.Acquire(0, layer.For("one-key"));
+            var limit = raised ? 20 : 10;
+            var context = $"round {round}: {admitted} admitted";
+
+            Assert.True(admitted is >= 10 and <= 20, context);
+            if (algorithm == RateLimitAlgorithm.TokenBucket)
+            {
+                // A bucket's usage is time owed: a token taken at 10/min owes twice what one at 20/min does.
+                Assert.InRange(peek.Statuses[0].Remaining, 0, Math.Max(0, limit - admitted));
+            }
+            else
+            {
+                Assert.Equal(Math.Max(0, limit - admitted), peek.Statuses[0].Remaining);
+            }
+
+            h.Clock.Advance(TimeSpan.FromMinutes(2));
+        }
+    }
+
     [Fact]
     public async Task Layers_TheSameLayerTwiceWithTwoKeys_ChargesBothKeys_AndDeniesWhenEitherIsFull()
     {
