@@ -9,6 +9,9 @@ namespace Sluice.AspNetCore.Keys;
 /// </summary>
 internal sealed class ClaimKeySelector(string? claimType) : RequestKeySelector
 {
+    /// <summary>A claim value is not a credential: logs show it as it is.</summary>
+    public override bool KeyIsSecret => false;
+
     public override string? Select(HttpContext context)
     {
         var user = context.User;

@@ -13,6 +13,9 @@ namespace Sluice.AspNetCore.Keys;
 /// </summary>
 internal sealed class ClientIpKeySelector : RequestKeySelector
 {
+    /// <summary>A client address is not a credential: logs show it as it is.</summary>
+    public override bool KeyIsSecret => false;
+
     /// <summary>The IPv4 text of each IPv4-mapped address object still in use (a connection's); gone with the object.</summary>
     private static readonly ConditionalWeakTable<IPAddress, string> s_mappedText = [];
 

@@ -7,5 +7,8 @@ internal sealed class ConstantKeySelector : RequestKeySelector
 {
     public static readonly ConstantKeySelector Instance = new();
 
+    /// <summary>A constant is not a credential: logs show it as it is.</summary>
+    public override bool KeyIsSecret => false;
+
     public override string? Select(HttpContext context) => "*";
 }

@@ -10,6 +10,8 @@ namespace Sluice.AspNetCore.Keys;
 /// </summary>
 internal sealed class ExemptKeySelector(RequestKeySelector inner, HashSet<string> keys, IPNetwork[] networks) : RequestKeySelector
 {
+    public override bool KeyIsSecret => inner.KeyIsSecret;
+
     public override string? Select(HttpContext context)
     {
         var key = inner.Select(context);

@@ -6,6 +6,9 @@ namespace Sluice.AspNetCore.Keys;
 /// <summary>The <c>Route:&lt;name&gt;</c> key, e.g. <c>Route:domain</c> for per-domain limits. Compared case-insensitively (lower-cased).</summary>
 internal sealed class RouteValueKeySelector(string name) : RequestKeySelector
 {
+    /// <summary>A route value is not a credential: logs show it as it is.</summary>
+    public override bool KeyIsSecret => false;
+
     public override string? Select(HttpContext context)
     {
         var value = context.Request.RouteValues[name];

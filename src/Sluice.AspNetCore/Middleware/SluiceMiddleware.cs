@@ -111,7 +111,7 @@ internal sealed class SluiceMiddleware
         }
 
         var reported = statuses[..decision.StatusCount];
-        Report(context, layers[..count], reported);
+        Report(context, endpoint, layers[..count], reported);
         WriteHeaders(context, plan, decision, layers[..count], reported, _runtime.Time);
         return decision.IsAllowed
             ? _next(context)
@@ -241,7 +241,7 @@ internal sealed class SluiceMiddleware
             }
 
             var reported = statuses.AsSpan(0, decision.StatusCount);
-            Report(context, layers.AsSpan(0, count), reported);
+            Report(context, endpoint, layers.AsSpan(0, count), reported);
             WriteHeaders(context, plan, decision, layers.AsSpan(0, count), reported, _runtime.Time);
             if (!decision.IsAllowed)
             {
@@ -264,7 +264,7 @@ internal sealed class SluiceMiddleware
         }
     }
 
-    private void Report(HttpContext context, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
+    private void Report(HttpContext context, EndpointPlan endpoint, ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
     {
         var decisions = _runtime.Metrics.Decisions;
         if (!decisions.Enabled && !AnyShadowDenial(statuses))
@@ -300,10 +300,24 @@ internal sealed class SluiceMiddleware
                 if (statuses[s].Outcome == RateOutcome.ShadowDenied && _runtime.Logger.IsEnabled(LogLevel.Information))
                 {
                     var layer = layers[statuses[s].LayerIndex];
-                    SluiceLog.ShadowDenied(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path, layer.Key, statuses[s].Rate);
+                    SluiceLog.ShadowDenied(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path, KeyForLog(endpoint, layer), statuses[s].Rate);
                 }
             }
         }
+    }
+
+    /// <summary>The key as logs may show it: as it is, or a fingerprint when its selector may read a credential.</summary>
+    private static string KeyForLog(EndpointPlan endpoint, LayerKey layer)
+    {
+        foreach (var compiled in endpoint.Layers)
+        {
+            if (ReferenceEquals(compiled.Layer, layer.Layer))
+            {
+                return compiled.Selector.KeyIsSecret ? KeyFingerprint.Of(layer.Key) : layer.Key;
+            }
+        }
+
+        return KeyFingerprint.Of(layer.Key);
     }
 
     private static bool AnyShadowDenial(ReadOnlySpan<RateStatus> statuses)

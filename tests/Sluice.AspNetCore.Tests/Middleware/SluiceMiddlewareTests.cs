@@ -251,6 +251,33 @@ public sealed class SluiceMiddlewareTests
     }
 
     [Fact]
+    public async Task AShadowDenialsLog_ShowsAnApiKeyOnlyAsAFingerprint_AndAnAddressAsItIs()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:trial:Key"] = "ApiKey",
+            ["Sluice:Layers:trial:Shadow"] = "true",
+            ["Sluice:Layers:trial:Rates:0"] = "1/min",
+            ["Sluice:Layers:trial:Headline"] = "true",
+            ["Sluice:Layers:ip-trial:Key"] = "Ip",
+            ["Sluice:Layers:ip-trial:Shadow"] = "true",
+            ["Sluice:Layers:ip-trial:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+        const string secret = "sk_live_0123456789abcdef";
+
+        await app.GetAsync("/ping", apiKey: secret, remote: "198.51.100.7");
+        await app.GetAsync("/ping", apiKey: secret, remote: "198.51.100.7");
+        var logged = app.Logs.Entries.Where(e => e.Id.Id == 1 && e.Message.StartsWith("Shadow layer", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+        var fingerprint = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)))[..12];
+
+        Assert.Equal(2, logged.Count);
+        Assert.DoesNotContain(logged, m => m.Contains(secret, StringComparison.Ordinal));
+        Assert.Contains(logged, m => m.Contains("'trial'", StringComparison.Ordinal) && m.Contains($"key '{fingerprint}'", StringComparison.Ordinal));
+        Assert.Contains(logged, m => m.Contains("'ip-trial'", StringComparison.Ordinal) && m.Contains("key '198.51.100.7'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ShadowLayer_LetsTheRequestPass_AndLogsAndCountsTheWouldBeDenial()
     {
         var settings = CertDirectory();
