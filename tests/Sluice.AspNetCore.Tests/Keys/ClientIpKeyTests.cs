@@ -48,6 +48,33 @@ public sealed class ClientIpKeyTests
         Assert.Equal(HttpStatusCode.TooManyRequests, clientAAgain);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BehindAspNetCoresForwardedHeadersMiddleware_TheClientItResolved_IsTheKey(bool trustedInSluiceToo)
+    {
+        // UseForwardedHeaders before UseSluice has already put the client in the connection's remote address; Sluice's
+        // own trusted proxies may stay empty, and listing the proxy there as well changes nothing.
+        await using var app = await TestApp.StartAsync(
+            trustedInSluiceToo ? OnePerMinutePerIp("10.0.0.5") : OnePerMinutePerIp(),
+            services: s => s.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor;
+                o.KnownProxies.Add(IPAddress.Parse("10.0.0.5"));
+            }),
+            beforeSluice: a => a.UseForwardedHeaders());
+
+        var clientA = await Get(app, "10.0.0.5", "198.51.100.7");
+        var clientB = await Get(app, "10.0.0.5", "198.51.100.8");
+        var clientAAgain = await Get(app, "10.0.0.5", "198.51.100.7");
+        var spoofedByAStranger = await Get(app, "203.0.113.9", "198.51.100.8");
+
+        Assert.Equal(HttpStatusCode.OK, clientA);
+        Assert.Equal(HttpStatusCode.OK, clientB);
+        Assert.Equal(HttpStatusCode.TooManyRequests, clientAAgain);
+        Assert.Equal(HttpStatusCode.OK, spoofedByAStranger);
+    }
+
     [Fact]
     public async Task ForwardedFor_FromAnUntrustedPeer_IsIgnored()
     {
