@@ -40,7 +40,8 @@ internal sealed class TestApp : IAsyncDisposable
         Action<WebApplication>? map = null,
         Action<SluiceOptions>? configure = null,
         Action<IServiceCollection>? services = null,
-        Action<WebApplication>? beforeSluice = null)
+        Action<WebApplication>? beforeSluice = null,
+        bool? routingBeforeSluice = true)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -58,9 +59,18 @@ internal sealed class TestApp : IAsyncDisposable
             context.Connection.RemoteIpAddress = IPAddress.Parse(remote.Length > 0 ? remote : "192.0.2.1");
             return next(context);
         });
-        app.UseRouting();
+        // null: no UseRouting call at all, so minimal hosting adds routing at the start of the pipeline.
+        if (routingBeforeSluice == true)
+        {
+            app.UseRouting();
+        }
+
         beforeSluice?.Invoke(app);
         app.UseSluice();
+        if (routingBeforeSluice == false)
+        {
+            app.UseRouting();
+        }
         if (map is null)
         {
             app.MapGet("/ping", () => "pong");

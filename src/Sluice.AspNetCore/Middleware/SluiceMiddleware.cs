@@ -31,6 +31,9 @@ internal sealed class SluiceMiddleware
     private readonly RequestDelegate _next;
     private readonly SluiceRuntime _runtime;
 
+    /// <summary>Set once routing was seen running after this middleware (logged once, then no longer watched).</summary>
+    private volatile bool _routingAfterSluiceReported;
+
     public SluiceMiddleware(RequestDelegate next, SluiceRuntime runtime, EndpointDataSource? endpoints = null)
     {
         _next = next;
@@ -48,15 +51,30 @@ internal sealed class SluiceMiddleware
             return _next(context);
         }
 
-        var endpoint = plan.For(context.GetEndpoint());
-        if (endpoint.Disabled || endpoint.Layers.Length == 0)
-        {
-            return _next(context);
-        }
+        var routed = context.GetEndpoint();
+        var endpoint = plan.For(routed);
+        var decided = endpoint.Disabled || endpoint.Layers.Length == 0
+            ? _next(context)
+            : _runtime.Store is MemoryRateLimitStore memory && !endpoint.HoldsPermits && endpoint.Layers.Length <= InlineLayers
+                ? DecideInline(context, plan, endpoint, memory)
+                : DecideAsync(context, plan, endpoint);
 
-        return _runtime.Store is MemoryRateLimitStore memory && !endpoint.HoldsPermits && endpoint.Layers.Length <= InlineLayers
-            ? DecideInline(context, plan, endpoint, memory)
-            : DecideAsync(context, plan, endpoint);
+        // No endpoint yet: an unmatched request, or routing placed after this middleware, which only shows afterwards.
+        return routed is null && !_routingAfterSluiceReported ? WatchForRoutingAfterSluice(context, decided) : decided;
+    }
+
+    /// <summary>
+    /// Logs once (event 6) when a request that reached this middleware without an endpoint comes back with one: routing
+    /// ran after Sluice, so endpoint layers and <c>DisableRateLimit</c> were never seen. Only such requests pay.
+    /// </summary>
+    private async Task WatchForRoutingAfterSluice(HttpContext context, Task decided)
+    {
+        await decided.ConfigureAwait(false);
+        if (context.GetEndpoint() is not null && !_routingAfterSluiceReported)
+        {
+            _routingAfterSluiceReported = true;
+            SluiceLog.RoutingAfterSluice(_runtime.Logger, context.Request.Method, context.Request.Path);
+        }
     }
 
     /// <summary>
