@@ -12,9 +12,15 @@ public static class SluiceApplicationBuilderExtensions
     /// <c>DisableRateLimit</c> cannot apply then. The configuration is checked against every mapped
     /// endpoint when the pipeline is built: an invalid one stops startup with a <see cref="Sluice.AspNetCore.SluiceConfigurationException"/> listing every problem.
     /// </summary>
+    /// <exception cref="InvalidOperationException"><c>AddSluice</c> was not called.</exception>
     public static IApplicationBuilder UseSluice(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetService(typeof(SluiceRuntime)) is null)
+        {
+            throw new InvalidOperationException("Sluice's services are not registered: call builder.Services.AddSluice(...) before app.UseSluice().");
+        }
+
         return app.UseMiddleware<SluiceMiddleware>();
     }
 }

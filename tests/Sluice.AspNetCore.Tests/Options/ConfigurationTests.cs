@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 
 namespace Sluice.AspNetCore.Tests.Options;
 
@@ -212,6 +214,18 @@ public sealed class ConfigurationTests
 
         Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
         Assert.Contains(app.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("Sluice:Layers:api-key:Shadow 'perhaps' is not true or false.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task UseSluiceWithoutAddSluice_FailsWithAMessageSayingWhatToCall()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        await using var app = builder.Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.UseSluice());
+
+        Assert.Contains("call builder.Services.AddSluice(...) before app.UseSluice()", error.Message);
     }
 
     [Fact]
