@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sluice.AspNetCore.Tests.Middleware;
 
@@ -249,34 +248,6 @@ public sealed class SluiceMiddlewareTests
         Assert.Equal("{\"detail\": \"Request was throttled. Expected available in 2 seconds.\"}", await dns.Content.ReadAsStringAsync());
         Assert.Equal("2", dns.Headers.GetValues("Retry-After").Single());
         Assert.Equal("application/problem+json", other.Content.Headers.ContentType?.MediaType);
-    }
-
-    [Theory]
-    [InlineData(false, 1)]
-    [InlineData(true, 0)]
-    [InlineData(null, 0)]
-    public async Task UseSluiceBeforeUseRouting_IsLoggedOnceAsAnError(bool? routingFirst, int expected)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Sluice:Layers:global-ip:Key"] = "Ip",
-            ["Sluice:Layers:global-ip:Rates:0"] = "100/min",
-            ["Sluice:Layers:auth:Key"] = "Ip",
-            ["Sluice:Layers:auth:Scope"] = "Endpoint",
-            ["Sluice:Layers:auth:Rates:0"] = "1/min",
-            ["Sluice:RateLimitHeaders"] = "false",
-        };
-        await using var app = await TestApp.StartAsync(settings, a => a.MapGet("/login", () => "ok").RequireRateLimit("auth"), routingBeforeSluice: routingFirst);
-
-        var first = await app.GetAsync("/login");
-        var second = await app.GetAsync("/login");
-        await app.GetAsync("/nothing-here");
-        var errors = app.Logs.Entries.Where(e => e.Id.Id == 6 && e.Message.StartsWith("UseSluice() runs before UseRouting()", StringComparison.Ordinal)).ToList();
-
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(routingFirst == false ? HttpStatusCode.OK : HttpStatusCode.TooManyRequests, second.StatusCode);
-        Assert.Equal(expected, errors.Count);
-        Assert.All(errors, e => Assert.Equal(LogLevel.Error, e.Level));
     }
 
     [Fact]
