@@ -28,10 +28,16 @@ namespace Sluice.Redis;
 /// </remarks>
 public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 {
+    /// <summary>The most layers one request may name (a decision's permits travel as a 31-bit mask).</summary>
+    public const int MaxLayersPerRequest = 31;
+
     /// <summary>Returns one lease's permits to every concurrency layer of a request (KEYS), atomically.</summary>
     private const string ReleaseScript = "for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end return #KEYS";
 
     private static readonly Meter s_meter = new("Sluice");
+
+    /// <inheritdoc />
+    public override int MaxLayersPerDecision => MaxLayersPerRequest;
     private static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>("sluice.redis.fallbacks", "{decision}", "Decisions made without Redis.");
 
     private readonly RedisRateLimitStoreOptions _options;
@@ -111,9 +117,9 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             return new RateLimitDecision(true, 0, -1, 0, 0, 0);
         }
 
-        if (layers.Length > 31)
+        if (layers.Length > MaxLayersPerRequest)
         {
-            throw new ArgumentException($"A request may name at most 31 layers in the Redis store; it named {layers.Length}.", nameof(layers));
+            throw new ArgumentException($"A request may name at most {MaxLayersPerRequest} layers in the Redis store; it named {layers.Length}.", nameof(layers));
         }
 
         var rates = RatesInForce(layers.Span, out var statusCount);

@@ -413,6 +413,19 @@ public abstract class RateLimitStoreContractTests
         Assert.True(checkedDenials >= 20, $"only {checkedDenials} denials were checked");
     }
 
+    [Fact]
+    public async Task ADecisionOverTheStoresLayerLimit_IsRefused_AndOneAtTheLimitIsDecided()
+    {
+        await using var h = await CreateAsync();
+        var most = h.Store.MaxLayersPerDecision;
+        var layers = Enumerable.Range(0, most + 1).Select(i => RateLimitLayer.FixedWindow($"layer-{i}", R("5/min")).For("k")).ToArray();
+
+        Assert.InRange(most, 8, 1024);
+        Assert.True((await h.Acquire(layers[..most])).IsAllowed);
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await h.Acquire(layers));
+        Assert.Contains($"at most {most} layers", error.Message);
+    }
+
     // ---- Overrides -----------------------------------------------------------------------------
 
     [Fact]

@@ -133,9 +133,17 @@ internal sealed class SluicePlan
         return problems.Count > before ? null : new SluicePlan(options, layers, [.. global], options.RateLimitHeaders ? headline : null);
     }
 
-    /// <summary>Lists endpoints that require a layer no configuration defines, and route patterns that match no endpoint.</summary>
-    public static void CheckEndpoints(SluicePlan plan, IEnumerable<Endpoint> endpoints, List<string> problems)
+    /// <summary>
+    /// Lists endpoints that require a layer no configuration defines, route patterns that match no endpoint, and
+    /// endpoints (or requests matching none) that would name more layers than the store decides at once.
+    /// </summary>
+    public static void CheckEndpoints(SluicePlan plan, IEnumerable<Endpoint> endpoints, int maxLayers, List<string> problems)
     {
+        if (plan.Global.Length > maxLayers)
+        {
+            problems.Add($"Sluice:Layers has {plan.Global.Length} global layers; the store decides at most {maxLayers} layers per request.");
+        }
+
         var templates = new List<string>();
         foreach (var endpoint in endpoints)
         {
@@ -153,6 +161,12 @@ internal sealed class SluicePlan
                         problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under Sluice:Layers.");
                     }
                 }
+            }
+
+            var applied = plan.For(endpoint).Layers.Length;
+            if (applied > maxLayers && plan.Global.Length <= maxLayers)
+            {
+                problems.Add($"Endpoint '{endpoint.DisplayName}' applies {applied} layers; the store decides at most {maxLayers} layers per request.");
             }
         }
 

@@ -73,7 +73,7 @@ internal sealed class SluiceRuntime : IDisposable
         var plan = SluicePlan.Build(options, problems);
         if (plan is not null && _endpoints is not null)
         {
-            SluicePlan.CheckEndpoints(plan, _endpoints.Endpoints, problems);
+            SluicePlan.CheckEndpoints(plan, _endpoints.Endpoints, Store.MaxLayersPerDecision, problems);
         }
 
         return problems.Count == 0 ? plan : null;

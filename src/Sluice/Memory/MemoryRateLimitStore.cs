@@ -32,6 +32,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     /// <summary>The most layers one request may name.</summary>
     public const int MaxLayersPerRequest = 32;
 
+    /// <inheritdoc />
+    public override int MaxLayersPerDecision => MaxLayersPerRequest;
+
     /// <summary>The state of a key never seen: all slots zero. Read only. Sized for the widest rate (1000 sliding segments).</summary>
     private static readonly long[] s_unseenKeyState = new long[512];
 

@@ -12,6 +12,13 @@ namespace Sluice;
 public abstract class RateLimitStore
 {
     /// <summary>
+    /// The most layers one decision may name; <see cref="AcquireAsync"/> refuses more with an
+    /// <see cref="ArgumentException"/>. Integrations check their configuration against it at startup. Unbounded unless a
+    /// store says otherwise.
+    /// </summary>
+    public virtual int MaxLayersPerDecision => int.MaxValue;
+
+    /// <summary>
     /// Decides one request against every layer in <paramref name="layers"/>, in order, and writes one status per rate
     /// in force (layer by layer) to <paramref name="statuses"/>.
     /// </summary>

@@ -216,6 +216,25 @@ public sealed class ConfigurationTests
         Assert.Contains(app.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("Sluice:Layers:api-key:Shadow 'perhaps' is not true or false.", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(33, 0)]
+    [InlineData(20, 13)]
+    public async Task MoreLayersOnARequestThanTheStoreDecides_StopsStartup(int global, int onTheEndpoint)
+    {
+        var settings = new Dictionary<string, string?> { ["Sluice:RateLimitHeaders"] = "false" };
+        for (var i = 0; i < global + onTheEndpoint; i++)
+        {
+            settings[$"Sluice:Layers:l{i:D2}:Key"] = "Ip";
+            settings[$"Sluice:Layers:l{i:D2}:Rates:0"] = "100/min";
+            settings[$"Sluice:Layers:l{i:D2}:Scope"] = i < global ? "Global" : "Endpoint";
+        }
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings, app =>
+            app.MapGet("/x", () => "x").RequireRateLimit([.. Enumerable.Range(global, onTheEndpoint).Select(i => $"l{i:D2}")])));
+
+        Assert.Contains(global > 32 ? "Sluice:Layers has 33 global layers; the store decides at most 32 layers per request." : "applies 33 layers; the store decides at most 32 layers per request.", Assert.Single(error.Problems));
+    }
+
     [Fact]
     public async Task UseSluiceWithoutAddSluice_FailsWithAMessageSayingWhatToCall()
     {
