@@ -63,6 +63,7 @@ internal sealed class SluiceRuntime : IDisposable
             }
 
             _plan = plan;
+            WarnOfUnusedLayers(plan);
             _subscription = _options.OnChange(Reload);
         }
     }
@@ -93,5 +94,24 @@ internal sealed class SluiceRuntime : IDisposable
 
         _plan = plan;
         SluiceLog.Reloaded(_logger, plan.Layers.Count);
+        WarnOfUnusedLayers(plan);
+    }
+
+    /// <summary>Logs each endpoint layer that no mapped endpoint applies (event 7): most likely a forgotten <c>RequireRateLimit</c>.</summary>
+    private void WarnOfUnusedLayers(SluicePlan plan)
+    {
+        if (_endpoints is null)
+        {
+            return;
+        }
+
+        var used = new HashSet<CompiledLayer>(_endpoints.Endpoints.SelectMany(e => plan.For(e).Layers));
+        foreach (var (name, layer) in plan.Layers)
+        {
+            if (layer.Scope == SluiceLayerScope.Endpoint && !used.Contains(layer))
+            {
+                SluiceLog.UnusedEndpointLayer(_logger, name);
+            }
+        }
     }
 }

@@ -236,6 +236,27 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task AnEndpointLayerThatNoEndpointApplies_IsLoggedAsAWarning()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:Layers:auth:Key"] = "Ip",
+            ["Sluice:Layers:auth:Scope"] = "Endpoint",
+            ["Sluice:Layers:auth:Rates:0"] = "3/15min",
+            ["Sluice:Layers:forgotten:Key"] = "Ip",
+            ["Sluice:Layers:forgotten:Scope"] = "Endpoint",
+            ["Sluice:Layers:forgotten:Rates:0"] = "3/15min",
+        };
+        await using var app = await TestApp.StartAsync(settings, a => a.MapPost("/login", () => "ok").RequireRateLimit("auth"));
+
+        var warnings = app.Logs.Entries.Where(e => e.Id.Id == 7 && e.Message.StartsWith("Sluice:Layers:", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, app.Logs.Entries.First(e => e.Id.Id == 7 && e.Message.StartsWith("Sluice:Layers:", StringComparison.Ordinal)).Level);
+        Assert.StartsWith("Sluice:Layers:forgotten is an endpoint layer that applies to no mapped endpoint", Assert.Single(warnings));
+    }
+
+    [Fact]
     public async Task UseSluiceWithoutAddSluice_FailsWithAMessageSayingWhatToCall()
     {
         var builder = WebApplication.CreateBuilder();
