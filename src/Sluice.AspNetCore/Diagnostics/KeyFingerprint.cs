@@ -10,5 +10,8 @@ namespace Sluice.AspNetCore.Diagnostics;
 /// </summary>
 internal static class KeyFingerprint
 {
+    /// <summary>The fingerprint's length: <c>sha256:</c> and 12 hex digits.</summary>
+    public const int Length = 19;
+
     public static string Of(string key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Sluice.AspNetCore.Diagnostics;
+using Sluice.AspNetCore.Keys;
 using Sluice.AspNetCore.Rejection;
 
 namespace Sluice.AspNetCore.Middleware;
@@ -165,7 +166,7 @@ internal sealed class SluiceMiddleware
 
             // Layers often share a selector (the client IP of global-ip and auth, with the API key between them): read
             // it once per request, so that they also share one key string, which the store then hashes once.
-            var key = EarlierKey(compiled, i, safe, layers[..count], out var known) ?? (known ? null : layer.Selector.Select(context));
+            var key = EarlierKey(compiled, i, safe, layers[..count], out var known) ?? (known ? null : Stored(layer.Selector.Select(context)));
             if (key is not null)
             {
                 layers[count++] = new LayerKey(layer.Layer, key);
@@ -204,6 +205,9 @@ internal sealed class SluiceMiddleware
         known = false;
         return null;
     }
+
+    /// <summary>The key as the store keeps it (<see cref="StoredKey"/>): only a key over 256 characters changes.</summary>
+    private static string? Stored(string? key) => key is null || key.Length <= StoredKey.MaxLength ? key : StoredKey.Of(key);
 
     private static bool IsSafe(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);
@@ -331,7 +335,9 @@ internal sealed class SluiceMiddleware
         {
             if (ReferenceEquals(compiled.Layer, layer.Layer))
             {
-                return compiled.Selector.KeyIsSecret ? KeyFingerprint.Of(layer.Key) : layer.Key;
+                return !compiled.Selector.KeyIsSecret ? layer.Key
+                    : StoredKey.IsDigest(layer.Key) ? layer.Key[..KeyFingerprint.Length] // already the SHA-256 of a long key
+                    : KeyFingerprint.Of(layer.Key);
             }
         }
 

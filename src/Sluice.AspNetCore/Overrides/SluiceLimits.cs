@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using Sluice.AspNetCore.Keys;
 using Sluice.AspNetCore.Middleware;
 
 namespace Sluice.AspNetCore;
@@ -8,6 +9,7 @@ namespace Sluice.AspNetCore;
 /// distributed store shares them) and usage read without charging.
 /// Usable before the app starts (to restore stored overrides at startup): the first call compiles the configuration
 /// against the endpoints mapped so far, as <c>UseSluice</c> would, so call it after mapping every endpoint.
+/// Keys are given as requests carry them; one over 256 characters is kept by its SHA-256, as the middleware keeps it.
 /// </summary>
 public sealed class SluiceLimits
 {
@@ -50,26 +52,32 @@ public sealed class SluiceLimits
             throw new ArgumentException($"The override of layer '{layerName}' is invalid: {string.Join("; ", problems)}.", nameof(rates));
         }
 
-        await _runtime.Store.SetOverrideAsync(layer, key, parsed, cancellationToken).ConfigureAwait(false);
+        await _runtime.Store.SetOverrideAsync(layer, Stored(key), parsed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Restores the layer's own rates for one key. Returns whether there was an override.</summary>
     public ValueTask<bool> RemoveOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
-        => _runtime.Store.RemoveOverrideAsync(Layer(layerName), key, cancellationToken);
+        => _runtime.Store.RemoveOverrideAsync(Layer(layerName), Stored(key), cancellationToken);
 
     /// <summary>The override in force for one key, or <see langword="null"/>.</summary>
     public ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
-        => _runtime.Store.GetOverrideAsync(Layer(layerName), key, cancellationToken);
+        => _runtime.Store.GetOverrideAsync(Layer(layerName), Stored(key), cancellationToken);
 
     /// <summary>The state of every rate in force for one key of one layer, read without charging.</summary>
     public async ValueTask<IReadOnlyList<RateStatus>> GetUsageAsync(string layerName, string key, CancellationToken cancellationToken = default)
     {
-        var result = await _runtime.Store.AcquireAsync(0, Layer(layerName).For(key)).ConfigureAwait(false);
+        var result = await _runtime.Store.AcquireAsync(0, Layer(layerName).For(Stored(key))).ConfigureAwait(false);
         return result.Statuses;
     }
 
     /// <summary>The layers configured now, by name.</summary>
     public IReadOnlyCollection<string> LayerNames => _runtime.Plan.Layers.Keys;
+
+    private static string Stored(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return StoredKey.Of(key);
+    }
 
     private RateLimitLayer Layer(string layerName)
     {

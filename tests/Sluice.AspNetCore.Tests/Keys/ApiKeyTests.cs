@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sluice.AspNetCore.Tests.Keys;
 
@@ -31,6 +33,61 @@ public sealed class ApiKeyTests
         Assert.Equal(HttpStatusCode.TooManyRequests, token.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, header.StatusCode);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task AKeyOver256Characters_ReachesTheStoreAsItsSha256_AndIsStillLimitedAndOverriddenAsItself()
+    {
+        var recorder = new RecordingStore(new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = new ManualTimeProvider() }));
+        await using var app = await TestApp.StartAsync(Settings, services: s => s.AddKeyedSingleton<RateLimitStore>("Memory", recorder));
+        var huge = new string('k', 20_000);
+        var other = new string('k', 19_999) + "j";
+        var exactly256 = new string('q', 256);
+
+        var first = await Get(app, "X-API-Key", huge);
+        var second = await Get(app, "Authorization", "Bearer " + huge);
+        var anotherHugeKey = await Get(app, "X-API-Key", other);
+        await Get(app, "X-API-Key", exactly256);
+        await app.App.Services.GetRequiredService<SluiceLimits>().SetOverrideAsync("api-key", huge, ["5/min"]);
+        var raised = await Get(app, "X-API-Key", huge);
+        var usage = await app.App.Services.GetRequiredService<SluiceLimits>().GetUsageAsync("api-key", huge);
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK, HttpStatusCode.OK], new[] { first, second, anotherHugeKey, raised }.Select(r => r.StatusCode));
+        Assert.Equal(3, usage.Single().Remaining);
+        var sha = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(huge)));
+        Assert.Contains(sha, recorder.Keys);
+        Assert.Contains(exactly256, recorder.Keys);
+        Assert.All(recorder.Keys, k => Assert.True(k.Length <= 256, $"a key of {k.Length} characters reached the store"));
+    }
+
+    /// <summary>Forwards to a memory store and remembers every key it was asked about.</summary>
+    private sealed class RecordingStore(MemoryRateLimitStore inner) : RateLimitStore
+    {
+        public ConcurrentBag<string> Keys { get; } = [];
+
+        public override int MaxLayersPerDecision => inner.MaxLayersPerDecision;
+
+        public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
+        {
+            foreach (var layer in layers.Span)
+            {
+                Keys.Add(layer.Key);
+            }
+
+            return inner.AcquireAsync(layers, statuses, cost, cancellationToken);
+        }
+
+        public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default) => inner.ReleaseAsync(layers, leaseId, cancellationToken);
+
+        public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
+        {
+            Keys.Add(key);
+            return inner.SetOverrideAsync(layer, key, rates, cancellationToken);
+        }
+
+        public override ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => inner.RemoveOverrideAsync(layer, key, cancellationToken);
+
+        public override ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => inner.GetOverrideAsync(layer, key, cancellationToken);
     }
 
     [Fact]

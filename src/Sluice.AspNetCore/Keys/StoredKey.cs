@@ -1,0 +1,24 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sluice.AspNetCore.Keys;
+
+/// <summary>
+/// The form in which a request's key reaches the store. A key of at most <see cref="MaxLength"/> characters goes as it
+/// is; a longer one (a client can send kilobytes of API key, header or route value) goes as <c>sha256:</c> and the 64
+/// hex digits of the SHA-256 of its UTF-8 bytes, so that what the store holds per key stays small whatever clients send.
+/// </summary>
+internal static class StoredKey
+{
+    /// <summary>The longest key kept as it is: 256 characters.</summary>
+    public const int MaxLength = 256;
+
+    private const string Prefix = "sha256:";
+
+    public static string Of(string key) => key.Length <= MaxLength ? key : Digest(key);
+
+    /// <summary>Whether <paramref name="key"/> is the digest of a longer key.</summary>
+    public static bool IsDigest(string key) => key.Length == Prefix.Length + 64 && key.StartsWith(Prefix, StringComparison.Ordinal);
+
+    private static string Digest(string key) => Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+}
