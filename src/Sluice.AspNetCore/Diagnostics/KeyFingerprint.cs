@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Sluice.AspNetCore.Keys;
 
 namespace Sluice.AspNetCore.Diagnostics;
 
@@ -13,5 +12,6 @@ internal static class KeyFingerprint
     /// <summary>The fingerprint's length: <c>sha256:</c> and 12 hex digits.</summary>
     public const int Length = 19;
 
-    public static string Of(string key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+    /// <summary>The fingerprint of a key as the store got it (a long key arrives as its digest already).</summary>
+    public static string Of(string storedKey) => (StoredKey.IsDigest(storedKey) ? storedKey : StoredKey.Digest(storedKey))[..Length];
 }

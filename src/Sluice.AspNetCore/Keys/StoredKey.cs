@@ -20,5 +20,6 @@ internal static class StoredKey
     /// <summary>Whether <paramref name="key"/> is the digest of a longer key.</summary>
     public static bool IsDigest(string key) => key.Length == Prefix.Length + 64 && key.StartsWith(Prefix, StringComparison.Ordinal);
 
-    private static string Digest(string key) => Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary><c>sha256:</c> and the 64 hex digits of the SHA-256 of the key's UTF-8 bytes.</summary>
+    public static string Digest(string key) => Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }

@@ -335,9 +335,7 @@ internal sealed class SluiceMiddleware
         {
             if (ReferenceEquals(compiled.Layer, layer.Layer))
             {
-                return !compiled.Selector.KeyIsSecret ? layer.Key
-                    : StoredKey.IsDigest(layer.Key) ? layer.Key[..KeyFingerprint.Length] // already the SHA-256 of a long key
-                    : KeyFingerprint.Of(layer.Key);
+                return compiled.Selector.KeyIsSecret ? KeyFingerprint.Of(layer.Key) : layer.Key;
             }
         }
 

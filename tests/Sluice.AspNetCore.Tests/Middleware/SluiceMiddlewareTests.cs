@@ -250,9 +250,12 @@ public sealed class SluiceMiddlewareTests
         Assert.Equal("application/problem+json", other.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
-    public async Task AShadowDenialsLog_ShowsAnApiKeyOnlyAsAFingerprint_AndAnAddressAsItIs()
+    [Theory]
+    [InlineData("sk_live_0123456789abcdef")]
+    [InlineData(null)] // a key over 256 characters, which reaches the store as its SHA-256: the same fingerprint
+    public async Task AShadowDenialsLog_ShowsAnApiKeyOnlyAsAFingerprint_AndAnAddressAsItIs(string? givenSecret)
     {
+        var secret = givenSecret ?? new string('s', 1_000);
         var settings = new Dictionary<string, string?>
         {
             ["Sluice:Layers:trial:Key"] = "ApiKey",
@@ -264,7 +267,6 @@ public sealed class SluiceMiddlewareTests
             ["Sluice:Layers:ip-trial:Rates:0"] = "1/min",
         };
         await using var app = await TestApp.StartAsync(settings);
-        const string secret = "sk_live_0123456789abcdef";
 
         await app.GetAsync("/ping", apiKey: secret, remote: "198.51.100.7");
         await app.GetAsync("/ping", apiKey: secret, remote: "198.51.100.7");
