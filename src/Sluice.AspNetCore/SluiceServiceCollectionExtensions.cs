@@ -46,7 +46,11 @@ public static class SluiceServiceCollectionExtensions
 
         // Bound leniently: a value of the wrong type is reported with every other problem instead of stopping the bind.
         services.AddSingleton<IOptionsChangeTokenSource<SluiceOptions>>(new ConfigurationChangeTokenSource<SluiceOptions>(configuration));
-        services.Configure<SluiceOptions>(options => options.BindingProblems = LenientBinder.Bind(configuration, options, "Redis"));
+        services.Configure<SluiceOptions>(options =>
+        {
+            options.SectionPath = configuration is IConfigurationSection { Path.Length: > 0 } section ? section.Path : "Sluice";
+            options.BindingProblems = LenientBinder.Bind(configuration, options, "Redis");
+        });
         services.Configure(configure);
         return services;
     }
@@ -62,9 +66,9 @@ public static class SluiceServiceCollectionExtensions
             new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = sp.GetRequiredService<TimeProvider>() }));
         services.TryAddSingleton(static sp =>
         {
-            var name = sp.GetRequiredService<IOptionsMonitor<SluiceOptions>>().CurrentValue.Store;
-            return sp.GetKeyedService<RateLimitStore>(name)
-                ?? throw new SluiceConfigurationException([$"Sluice:Store '{name}' is not registered: use Memory, or add Sluice.Redis and call AddSluiceRedis() for Redis."]);
+            var options = sp.GetRequiredService<IOptionsMonitor<SluiceOptions>>().CurrentValue;
+            return sp.GetKeyedService<RateLimitStore>(options.Store)
+                ?? throw new SluiceConfigurationException([$"{options.SectionPath}:Store '{options.Store}' is not registered: use Memory, or add Sluice.Redis and call AddSluiceRedis() for Redis."]);
         });
         services.TryAddSingleton<SluiceMetrics>();
         services.TryAddSingleton(static sp => new SluiceRuntime(

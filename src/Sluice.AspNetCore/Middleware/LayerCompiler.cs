@@ -11,7 +11,7 @@ internal static class LayerCompiler
 {
     public static CompiledLayer? Compile(string name, SluiceLayerOptions options, SluiceOptions root, ClientIpKeySelector ip, ApiKeySelector apiKey, List<string> problems)
     {
-        var prefix = $"Sluice:Layers:{name}";
+        var prefix = $"{root.SectionPath}:Layers:{name}";
         var before = problems.Count;
         var rates = ParseRates(prefix, options.Rates, problems);
         var algorithm = ParseAlgorithm(options.Algorithm);

@@ -51,12 +51,12 @@ internal sealed class SluicePlan
         problems.AddRange(options.BindingProblems);
         if (options.RejectionStatusCode is < 400 or > 599)
         {
-            problems.Add($"Sluice:RejectionStatusCode is {options.RejectionStatusCode}; it must be a 4xx or 5xx status code.");
+            problems.Add($"{options.SectionPath}:RejectionStatusCode is {options.RejectionStatusCode}; it must be a 4xx or 5xx status code.");
         }
 
         if (options.UnknownRetryAfterSeconds < 0)
         {
-            problems.Add($"Sluice:UnknownRetryAfterSeconds is {options.UnknownRetryAfterSeconds}; it must not be negative.");
+            problems.Add($"{options.SectionPath}:UnknownRetryAfterSeconds is {options.UnknownRetryAfterSeconds}; it must not be negative.");
         }
 
         var trusted = new List<IPNetwork>();
@@ -69,13 +69,13 @@ internal sealed class SluicePlan
             }
             else
             {
-                problems.Add($"Sluice:ClientIp:TrustedProxies:{i} '{text}' is not an IP address or CIDR network.");
+                problems.Add($"{options.SectionPath}:ClientIp:TrustedProxies:{i} '{text}' is not an IP address or CIDR network.");
             }
         }
 
         if (string.IsNullOrWhiteSpace(options.ClientIp.ForwardedHeader))
         {
-            problems.Add("Sluice:ClientIp:ForwardedHeader is empty.");
+            problems.Add($"{options.SectionPath}:ClientIp:ForwardedHeader is empty.");
         }
 
         var ip = new ClientIpKeySelector([.. trusted], options.ClientIp.ForwardedHeader, options.ClientIp.GroupIPv6By64);
@@ -141,7 +141,7 @@ internal sealed class SluicePlan
     {
         if (plan.Global.Length > maxLayers)
         {
-            problems.Add($"Sluice:Layers has {plan.Global.Length} global layers; the store decides at most {maxLayers} layers per request.");
+            problems.Add($"{plan.Options.SectionPath}:Layers has {plan.Global.Length} global layers; the store decides at most {maxLayers} layers per request.");
         }
 
         var templates = new List<string>();
@@ -158,7 +158,7 @@ internal sealed class SluicePlan
                 {
                     if (!plan.Layers.ContainsKey(name))
                     {
-                        problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under Sluice:Layers.");
+                        problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under {plan.Options.SectionPath}:Layers.");
                     }
                 }
             }
@@ -176,7 +176,7 @@ internal sealed class SluicePlan
             {
                 if (!templates.Exists(t => RoutePatternGlob.Matches(layer.Routes[i], t)))
                 {
-                    problems.Add($"Sluice:Layers:{name}:Endpoints:{i} '{layer.Routes[i]}' matches no mapped endpoint.");
+                    problems.Add($"{plan.Options.SectionPath}:Layers:{name}:Endpoints:{i} '{layer.Routes[i]}' matches no mapped endpoint.");
                 }
             }
         }

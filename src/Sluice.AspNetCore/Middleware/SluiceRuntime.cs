@@ -110,7 +110,7 @@ internal sealed class SluiceRuntime : IDisposable
         {
             if (layer.Scope == SluiceLayerScope.Endpoint && !used.Contains(layer))
             {
-                SluiceLog.UnusedEndpointLayer(_logger, name);
+                SluiceLog.UnusedEndpointLayer(_logger, $"{plan.Options.SectionPath}:Layers:{name}");
             }
         }
     }

@@ -73,4 +73,7 @@ public sealed class SluiceOptions
 
     /// <summary>Values the configuration binder could not convert, reported with the plan's problems.</summary>
     internal IReadOnlyList<string> BindingProblems { get; set; } = [];
+
+    /// <summary>The configuration path the options were bound from, which problems name (<c>Sluice</c> unless bound from another section).</summary>
+    internal string SectionPath { get; set; } = "Sluice";
 }

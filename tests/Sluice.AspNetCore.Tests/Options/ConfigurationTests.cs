@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sluice.AspNetCore.Tests.Options;
 
@@ -254,6 +256,29 @@ public sealed class ConfigurationTests
 
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, app.Logs.Entries.First(e => e.Id.Id == 7 && e.Message.StartsWith("Sluice:Layers:", StringComparison.Ordinal)).Level);
         Assert.StartsWith("Sluice:Layers:forgotten is an endpoint layer that applies to no mapped endpoint", Assert.Single(warnings));
+    }
+
+    [Fact]
+    public async Task OptionsBoundFromAnotherSection_AreNamedByThatSectionsPath_InEveryProblem()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Api:RateLimiting:RejectionStatusCode"] = "200",
+            ["Api:RateLimiting:Layers:auth:Key"] = "Ip",
+            ["Api:RateLimiting:Layers:auth:Rates:0"] = "lots",
+            ["Api:RateLimiting:Layers:auth:Scop"] = "Endpoint",
+            ["Api:RateLimiting:RateLimitHeaders"] = "false",
+        });
+        builder.Services.AddSluice(builder.Configuration.GetSection("Api:RateLimiting"));
+        await using var app = builder.Build();
+
+        var error = Assert.Throws<SluiceConfigurationException>(() => app.UseSluice().Build());
+
+        Assert.Equal(3, error.Problems.Count);
+        Assert.All(error.Problems, p => Assert.StartsWith("Api:RateLimiting:", p));
+        Assert.DoesNotContain(error.Problems, p => p.Contains("Sluice:", StringComparison.Ordinal));
     }
 
     [Fact]
