@@ -167,19 +167,16 @@ internal static class LenientBinder
             return type.GetElementType();
         }
 
-        var generic = type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces();
-        var dictionary = generic.FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
-        if (dictionary is not null)
-        {
-            return dictionary.GetGenericArguments()[1];
-        }
-
-        var enumerable = generic.FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
-        return enumerable?.GetGenericArguments()[0];
+        return Implemented(type, typeof(IDictionary<,>))?.GetGenericArguments()[1]
+            ?? Implemented(type, typeof(IEnumerable<>))?.GetGenericArguments()[0];
     }
 
-    private static bool IsDictionary(Type type)
-        => (type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces()).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
+    private static bool IsDictionary(Type type) => Implemented(type, typeof(IDictionary<,>)) is not null;
+
+    // The constructed form of the generic interface definition that type is or implements, or null.
+    private static Type? Implemented(Type type, Type definition)
+        => (type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
+            .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == definition);
 
     private static string Describe(Type type)
     {

@@ -35,9 +35,6 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     private const string ReleaseScript = "for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end return #KEYS";
 
     private static readonly Meter s_meter = new("Sluice");
-
-    /// <inheritdoc />
-    public override int MaxLayersPerDecision => MaxLayersPerRequest;
     private static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>("sluice.redis.fallbacks", "{decision}", "Decisions made without Redis.");
 
     private readonly RedisRateLimitStoreOptions _options;
@@ -107,6 +104,8 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// <summary>The failure mode in force.</summary>
     public RedisFailureMode FailureMode => _options.FailureMode;
 
+    /// <inheritdoc />
+    public override int MaxLayersPerDecision => MaxLayersPerRequest;
 
     /// <inheritdoc />
     public override async ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)

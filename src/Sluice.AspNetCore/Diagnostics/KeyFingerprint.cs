@@ -12,6 +12,6 @@ internal static class KeyFingerprint
     /// <summary>The fingerprint's length: <c>sha256:</c> and 12 hex digits.</summary>
     public const int Length = 19;
 
-    /// <summary>The fingerprint of a key as the store got it (a long key arrives as its digest already).</summary>
+    /// <summary>The fingerprint of a key as the store got it (<see cref="StoredKey.Of"/>): a digest there is already the SHA-256 of the client's key.</summary>
     public static string Of(string storedKey) => (StoredKey.IsDigest(storedKey) ? storedKey : StoredKey.Digest(storedKey))[..Length];
 }

@@ -206,8 +206,8 @@ internal sealed class SluiceMiddleware
         return null;
     }
 
-    /// <summary>The key as the store keeps it (<see cref="StoredKey"/>): only a key over 256 characters changes.</summary>
-    private static string? Stored(string? key) => key is null || key.Length <= StoredKey.MaxLength ? key : StoredKey.Of(key);
+    /// <summary>The key as the store keeps it (<see cref="StoredKey"/>).</summary>
+    private static string? Stored(string? key) => key is null ? null : StoredKey.Of(key);
 
     private static bool IsSafe(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);

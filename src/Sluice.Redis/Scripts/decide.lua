@@ -47,19 +47,22 @@ local function behind(window, stored)
   return d
 end
 
+-- A fixed window's stored 'window:count' (nil: none) read in the current window: the count in force and the window
+-- number to store with it (the stored one while it goes on with a count, else the current one).
+local function fixed_state(value, window)
+  if not value then return 0, window end
+  local separator = string.find(value, ':', 1, true)
+  local stored = tonumber(string.sub(value, 1, separator - 1))
+  local d = behind(window, stored)
+  if d ~= 0 and d ~= -1 then return 0, window end
+  local count = tonumber(string.sub(value, separator + 1))
+  if count > 0 then return count, stored end
+  return count, window
+end
+
 local function fixed(stored_value, key, r, limit, period)
   local window = floor_div(now, period)
-  local stored, count = nil, 0
-  local keep = window
-  if stored_value then
-    local separator = string.find(stored_value, ':', 1, true)
-    stored = tonumber(string.sub(stored_value, 1, separator - 1))
-    local d = behind(window, stored)
-    if d == 0 or d == -1 then
-      count = tonumber(string.sub(stored_value, separator + 1))
-      if count > 0 then keep = stored end
-    end
-  end
+  local count, keep = fixed_state(stored_value, window)
   local window_end = (window + 1) * period
   local charge = function()
     local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
@@ -200,17 +203,7 @@ do
       local period = tonumber(ARGV[at + 5])
       at = at + 6
       local window = math.floor(now / period)
-      local count, keep = 0, window
-      local value = values[i]
-      if value then
-        local separator = string.find(value, ':', 1, true)
-        local stored = tonumber(string.sub(value, 1, separator - 1))
-        local d = behind(window, stored)
-        if d == 0 or d == -1 then
-          count = tonumber(string.sub(value, separator + 1))
-          if count > 0 then keep = stored end
-        end
-      end
+      local count, keep = fixed_state(values[i], window)
       local ok = cost <= limit and count + cost <= limit
       counts[i], keeps[i], ends[i], limits[i], shadows[i], oks[i] = count, keep, (window + 1) * period, limit, shadow, ok
       if not ok and not shadow then allowed = false end
