@@ -132,4 +132,21 @@ public sealed class RedisFaultTests : IAsyncLifetime
         var health = await new RedisRateLimitStoreHealthCheck(store).CheckHealthAsync(new());
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, health.Status);
     }
+
+    [Fact]
+    public async Task FailClosed_TheRateLimiterAdapterRefusesWithTheStoresRetryAfter_WhileRedisIsDown()
+    {
+        using var store = Store(RedisFailureMode.FailClosed);
+        using var limiter = new Sluice.RateLimiting.SluiceRateLimiter(store, [RateLimitLayer.FixedWindow("ip", Rate.Parse("10/min")).For("k")]);
+        Assert.True((await limiter.AcquireAsync()).IsAcquired);
+
+        await _redis.StopAsync();
+        using var lease = await limiter.AcquireAsync();
+
+        Assert.False(lease.IsAcquired);
+        Assert.True(lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retryAfter));
+        Assert.True(retryAfter > TimeSpan.Zero);
+        Assert.True(lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.ReasonPhrase, out var reason));
+        Assert.StartsWith("The rate-limit store is unavailable", reason);
+    }
 }

@@ -41,6 +41,7 @@ public sealed class ConfigurationReferenceTests
     [Theory]
     [InlineData(typeof(RedisRateLimitStoreOptions), "## `Sluice:Redis`")]
     [InlineData(typeof(MemoryRateLimitStoreOptions), "## `MemoryRateLimitStoreOptions`")]
+    [InlineData(typeof(Sluice.RateLimiting.SluiceRateLimiterOptions), "## `SluiceRateLimiterOptions`")]
     public void EveryStoreOption_IsDocumented_AndEveryRowIsAnOption(Type options, string heading)
     {
         var section = ConfigurationReference.Section(heading);

@@ -1,5 +1,3 @@
-using Sluice.AspNetCore.Keys;
-
 namespace Sluice.AspNetCore.Diagnostics;
 
 /// <summary>

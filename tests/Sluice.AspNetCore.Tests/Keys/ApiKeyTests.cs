@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -58,36 +57,6 @@ public sealed class ApiKeyTests
         Assert.Contains(sha, recorder.Keys);
         Assert.Contains(exactly256, recorder.Keys);
         Assert.All(recorder.Keys, k => Assert.True(k.Length <= 256, $"a key of {k.Length} characters reached the store"));
-    }
-
-    /// <summary>Forwards to a memory store and remembers every key it was asked about.</summary>
-    private sealed class RecordingStore(MemoryRateLimitStore inner) : RateLimitStore
-    {
-        public ConcurrentBag<string> Keys { get; } = [];
-
-        public override int MaxLayersPerDecision => inner.MaxLayersPerDecision;
-
-        public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
-        {
-            foreach (var layer in layers.Span)
-            {
-                Keys.Add(layer.Key);
-            }
-
-            return inner.AcquireAsync(layers, statuses, cost, cancellationToken);
-        }
-
-        public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default) => inner.ReleaseAsync(layers, leaseId, cancellationToken);
-
-        public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
-        {
-            Keys.Add(key);
-            return inner.SetOverrideAsync(layer, key, rates, cancellationToken);
-        }
-
-        public override ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => inner.RemoveOverrideAsync(layer, key, cancellationToken);
-
-        public override ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => inner.GetOverrideAsync(layer, key, cancellationToken);
     }
 
     [Fact]

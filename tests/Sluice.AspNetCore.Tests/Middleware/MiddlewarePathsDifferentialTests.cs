@@ -60,7 +60,7 @@ public sealed class MiddlewarePathsDifferentialTests
     {
         await using var inline = await TestApp.StartAsync(Settings, Map);
         await using var awaited = await TestApp.StartAsync(Settings, Map, services: s => s.AddKeyedSingleton<RateLimitStore>("Memory", (sp, _) =>
-            new ForwardingStore(new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = sp.GetRequiredService<TimeProvider>() }))));
+            new RecordingStore(new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = sp.GetRequiredService<TimeProvider>() })) { YieldFirst = true }));
         var random = new Random(seed);
         string?[] apiKeys = [null, "k1", "k2", "k3"];
         string[] remotes = ["192.0.2.1", "192.0.2.2", "2001:db8::7"];
@@ -101,26 +101,4 @@ public sealed class MiddlewarePathsDifferentialTests
 
     private static string? Header(HttpResponseMessage response, string name)
         => response.Headers.TryGetValues(name, out var values) ? string.Join(" | ", values) : null;
-
-    /// <summary>Forwards every call to an in-memory store; being another type, it sends the middleware down the awaiting path.</summary>
-    private sealed class ForwardingStore(MemoryRateLimitStore inner) : RateLimitStore
-    {
-        public override async ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
-        {
-            await Task.Yield();
-            return await inner.AcquireAsync(layers, statuses, cost, cancellationToken);
-        }
-
-        public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default)
-            => inner.ReleaseAsync(layers, leaseId, cancellationToken);
-
-        public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
-            => inner.SetOverrideAsync(layer, key, rates, cancellationToken);
-
-        public override ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default)
-            => inner.RemoveOverrideAsync(layer, key, cancellationToken);
-
-        public override ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default)
-            => inner.GetOverrideAsync(layer, key, cancellationToken);
-    }
 }

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Sluice.AspNetCore.Keys;
+namespace Sluice;
 
 /// <summary>
-/// The form in which a request's key reaches the store. A key of at most <see cref="MaxLength"/> characters goes as it
+/// The form in which a request's key reaches the store, in the ASP.NET Core integration and the
+/// <c>System.Threading.RateLimiting</c> adapters alike. A key of at most <see cref="MaxLength"/> characters goes as it
 /// is; a longer one (a client can send kilobytes of API key, header or route value) goes as <c>sha256:</c> and the 64
 /// hex digits of the SHA-256 of its UTF-8 bytes, so that what the store holds per key stays small whatever clients send.
 /// A key that merely looks like such a digest is digested too, so every stored key of that form is one this class made

@@ -1,0 +1,167 @@
+using System.Threading.RateLimiting;
+
+namespace Sluice.RateLimiting;
+
+/// <summary>
+/// What <see cref="SluiceRateLimiter"/> and <see cref="SluicePartitionedRateLimiter{TResource}"/> share: turning store
+/// decisions into leases, waiting within <see cref="SluiceRateLimiterOptions.MaxWait"/>, and the counts behind the
+/// statistics.
+/// </summary>
+internal sealed class LeaseDecider
+{
+    private readonly RateLimitStore _store;
+    private readonly MemoryRateLimitStore? _synchronous;
+    private readonly TimeSpan _maxWait;
+    private readonly TimeProvider _time;
+    private readonly Action _released;
+    private long _successful;
+    private long _failed;
+    private long _permitsHeld;
+    private long _lastUsedTimestamp;
+    private int _disposed;
+
+    /// <summary>Checks a limiter's layers and options together and throws one exception that lists every problem.</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="options">The options; the defaults when <see langword="null"/>.</param>
+    /// <param name="layerCount">How many layers the limiter names.</param>
+    /// <param name="layerProblem">The problem of the layer at an index, or <see langword="null"/>.</param>
+    public LeaseDecider(RateLimitStore store, SluiceRateLimiterOptions? options, int layerCount, Func<int, string?> layerProblem)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new SluiceRateLimiterOptions();
+        var problems = new List<string>();
+        if (layerCount == 0)
+        {
+            problems.Add("no layers are given");
+        }
+
+        if (layerCount > store.MaxLayersPerDecision)
+        {
+            problems.Add($"{layerCount} layers are given; the store decides at most {store.MaxLayersPerDecision} at once");
+        }
+
+        for (var i = 0; i < layerCount; i++)
+        {
+            if (layerProblem(i) is { } problem)
+            {
+                problems.Add($"layer {i} has no {problem}");
+            }
+        }
+
+        options.Validate(problems);
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"The limiter is invalid: {string.Join("; ", problems)}.", "layers");
+        }
+
+        _store = store;
+        _synchronous = store as MemoryRateLimitStore;
+        _maxWait = options.MaxWait;
+        _time = options.TimeProvider;
+        _released = () => Interlocked.Decrement(ref _permitsHeld);
+        _lastUsedTimestamp = _time.GetTimestamp();
+    }
+
+    /// <summary>Marks the limiter disposed: every later call throws.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
+
+    public void ThrowIfDisposed(object limiter) => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, limiter);
+
+    /// <summary>Time since the last decision, or <see langword="null"/> while a lease holds concurrency permits.</summary>
+    public TimeSpan? IdleDuration => Interlocked.Read(ref _permitsHeld) > 0 ? null : _time.GetElapsedTime(Interlocked.Read(ref _lastUsedTimestamp));
+
+    /// <summary>
+    /// Decides without waiting. A store that decides in memory answers; any other would have to block a thread on the
+    /// network, so the lease is refused undecided and the caller is pointed at <c>AcquireAsync</c>, which ASP.NET
+    /// Core's rate-limiting middleware calls next.
+    /// </summary>
+    public RateLimitLease Attempt(LayerKey[] layers, int permitCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(permitCount);
+        if (_synchronous is null)
+        {
+            return SluiceLease.Refused("This store decides over the network: call AcquireAsync.", null);
+        }
+
+        var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
+        var decision = _synchronous.Acquire(layers, statuses, permitCount);
+        return Finish(layers, decision, statuses, permitCount);
+    }
+
+    public async ValueTask<RateLimitLease> AcquireAsync(LayerKey[] layers, int permitCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(permitCount);
+        var waited = TimeSpan.Zero;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
+            RateLimitDecision decision;
+            try
+            {
+                decision = await _store.AcquireAsync(layers, statuses, permitCount, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RateLimitStoreUnavailableException e)
+            {
+                // A store configured to fail closed: refused, with when the store tries its backend again.
+                Interlocked.Increment(ref _failed);
+                return SluiceLease.Refused("The rate-limit store is unavailable: " + e.Message, e.RetryAfter);
+            }
+
+            var lease = Finish(layers, decision, statuses, permitCount);
+            if (lease.IsAcquired || permitCount == 0 || !decision.HasRetryAfter || decision.CostExceedsLimit
+                || decision.RetryAfter > _maxWait - waited)
+            {
+                return lease;
+            }
+
+            await Task.Delay(decision.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
+            waited += decision.RetryAfter;
+        }
+    }
+
+    /// <summary>
+    /// Counts of this limiter's leases and, for a store that decides in memory, the permits left: the fewest any rate of
+    /// the layers has (read without charging; <see cref="long.MaxValue"/> when no layer applies). <see langword="null"/>
+    /// for other stores, which would need the network.
+    /// </summary>
+    public RateLimiterStatistics? Statistics(LayerKey[] layers)
+    {
+        if (_synchronous is null)
+        {
+            return null;
+        }
+
+        var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
+        var decision = _synchronous.Acquire(layers, statuses, 0);
+        var available = long.MaxValue;
+        foreach (var status in statuses.AsSpan(0, decision.StatusCount))
+        {
+            if (!layers[status.LayerIndex].Layer.IsShadow)
+            {
+                available = Math.Min(available, status.Remaining);
+            }
+        }
+
+        return new RateLimiterStatistics
+        {
+            CurrentAvailablePermits = available,
+            CurrentQueuedCount = 0,
+            TotalSuccessfulLeases = Interlocked.Read(ref _successful),
+            TotalFailedLeases = Interlocked.Read(ref _failed),
+        };
+    }
+
+    private SluiceLease Finish(LayerKey[] layers, RateLimitDecision decision, RateStatus[] statuses, int permitCount)
+    {
+        Volatile.Write(ref _lastUsedTimestamp, _time.GetTimestamp());
+        var lease = SluiceLease.Decided(_store, layers, decision, statuses[..decision.StatusCount], permitCount, _released);
+        if (lease.HoldsPermits)
+        {
+            Interlocked.Increment(ref _permitsHeld);
+        }
+
+        Interlocked.Increment(ref lease.IsAcquired ? ref _successful : ref _failed);
+        return lease;
+    }
+}
