@@ -9,6 +9,12 @@ namespace Sluice.RateLimiting;
 /// </summary>
 internal sealed class LeaseDecider
 {
+    /// <summary>The smallest per-thread status buffer: three layers of up to eight rates each.</summary>
+    private const int ScratchStatuses = 24;
+
+    [ThreadStatic]
+    private static RateStatus[]? t_statuses;
+
     private readonly RateLimitStore _store;
     private readonly MemoryRateLimitStore? _synchronous;
     private readonly TimeSpan _maxWait;
@@ -70,12 +76,16 @@ internal sealed class LeaseDecider
     /// <summary>Time since the last decision, or <see langword="null"/> while a lease holds concurrency permits.</summary>
     public TimeSpan? IdleDuration => Interlocked.Read(ref _permitsHeld) > 0 ? null : _time.GetElapsedTime(Interlocked.Read(ref _lastUsedTimestamp));
 
+    /// <summary>Whether <see cref="AcquireAsync"/> can answer synchronously: a store that decides in memory, and no waiting.</summary>
+    public bool AnswersAtOnce => _synchronous is not null && _maxWait == TimeSpan.Zero;
+
     /// <summary>
     /// Decides without waiting. A store that decides in memory answers; any other would have to block a thread on the
     /// network, so the lease is refused undecided and the caller is pointed at <c>AcquireAsync</c>, which ASP.NET
-    /// Core's rate-limiting middleware calls next.
+    /// Core's rate-limiting middleware calls next. <paramref name="layers"/> may be a scratch buffer: a lease that
+    /// keeps them copies them.
     /// </summary>
-    public RateLimitLease Attempt(LayerKey[] layers, int permitCount)
+    public RateLimitLease Attempt(ReadOnlySpan<LayerKey> layers, int permitCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(permitCount);
         if (_synchronous is null)
@@ -83,41 +93,30 @@ internal sealed class LeaseDecider
             return SluiceLease.Refused("This store decides over the network: call AcquireAsync.", null);
         }
 
-        var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
-        var decision = _synchronous.Acquire(layers, statuses, permitCount);
-        return Finish(layers, decision, statuses, permitCount);
+        // One status buffer per thread, taken out of its field while in use so that a nested call makes its own.
+        var statuses = t_statuses is { } cached && cached.Length >= RateLimitStore.GetStatusCapacity(layers.Length) ? cached : null;
+        t_statuses = null;
+        statuses ??= new RateStatus[Math.Max(RateLimitStore.GetStatusCapacity(layers.Length), ScratchStatuses)];
+        try
+        {
+            var decision = _synchronous.Acquire(layers, statuses, permitCount);
+            return Finish(layers, decision, statuses, permitCount);
+        }
+        finally
+        {
+            t_statuses = statuses;
+        }
     }
 
-    public async ValueTask<RateLimitLease> AcquireAsync(LayerKey[] layers, int permitCount, CancellationToken cancellationToken)
+    public ValueTask<RateLimitLease> AcquireAsync(ReadOnlyMemory<LayerKey> layers, int permitCount, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(permitCount);
-        var waited = TimeSpan.Zero;
-        while (true)
+        if (cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
-            RateLimitDecision decision;
-            try
-            {
-                decision = await _store.AcquireAsync(layers, statuses, permitCount, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RateLimitStoreUnavailableException e)
-            {
-                // A store configured to fail closed: refused, with when the store tries its backend again.
-                Interlocked.Increment(ref _failed);
-                return SluiceLease.Refused("The rate-limit store is unavailable: " + e.Message, e.RetryAfter);
-            }
-
-            var lease = Finish(layers, decision, statuses, permitCount);
-            if (lease.IsAcquired || permitCount == 0 || !decision.HasRetryAfter || decision.CostExceedsLimit
-                || decision.RetryAfter > _maxWait - waited)
-            {
-                return lease;
-            }
-
-            await Task.Delay(decision.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
-            waited += decision.RetryAfter;
+            return ValueTask.FromCanceled<RateLimitLease>(cancellationToken);
         }
+
+        return AnswersAtOnce ? new ValueTask<RateLimitLease>(Attempt(layers.Span, permitCount)) : AcquireWaitingAsync(layers, permitCount, cancellationToken);
     }
 
     /// <summary>
@@ -125,7 +124,7 @@ internal sealed class LeaseDecider
     /// the layers has (read without charging; <see cref="long.MaxValue"/> when no layer applies). <see langword="null"/>
     /// for other stores, which would need the network.
     /// </summary>
-    public RateLimiterStatistics? Statistics(LayerKey[] layers)
+    public RateLimiterStatistics? Statistics(ReadOnlySpan<LayerKey> layers)
     {
         if (_synchronous is null)
         {
@@ -152,16 +151,72 @@ internal sealed class LeaseDecider
         };
     }
 
-    private SluiceLease Finish(LayerKey[] layers, RateLimitDecision decision, RateStatus[] statuses, int permitCount)
+    private async ValueTask<RateLimitLease> AcquireWaitingAsync(ReadOnlyMemory<LayerKey> layers, int permitCount, CancellationToken cancellationToken)
+    {
+        var waited = TimeSpan.Zero;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
+            RateLimitDecision decision;
+            try
+            {
+                decision = await _store.AcquireAsync(layers, statuses, permitCount, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RateLimitStoreUnavailableException e)
+            {
+                // A store configured to fail closed: refused, with when the store tries its backend again.
+                Interlocked.Increment(ref _failed);
+                return SluiceLease.Refused("The rate-limit store is unavailable: " + e.Message, e.RetryAfter);
+            }
+
+            var lease = Finish(layers.Span, decision, statuses, permitCount);
+            if (lease.IsAcquired || permitCount == 0 || !decision.HasRetryAfter || decision.CostExceedsLimit
+                || decision.RetryAfter > _maxWait - waited)
+            {
+                return lease;
+            }
+
+            await Task.Delay(decision.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
+            waited += decision.RetryAfter;
+        }
+    }
+
+    private SluiceLease Finish(ReadOnlySpan<LayerKey> layers, RateLimitDecision decision, RateStatus[] statuses, int permitCount)
     {
         Volatile.Write(ref _lastUsedTimestamp, _time.GetTimestamp());
-        var lease = SluiceLease.Decided(_store, layers, decision, statuses[..decision.StatusCount], permitCount, _released);
-        if (lease.HoldsPermits)
+        var decided = statuses.AsSpan(0, decision.StatusCount);
+        if (!decision.IsAllowed)
         {
-            Interlocked.Increment(ref _permitsHeld);
+            Interlocked.Increment(ref _failed);
+            RateStatus? denying = decision.DeniedStatusIndex >= 0 ? decided[decision.DeniedStatusIndex] : null;
+            return SluiceLease.Denied(
+                decided.ToArray(),
+                denying,
+                denying is { } by ? layers[by.LayerIndex].Layer.Name : null,
+                decision.HasRetryAfter ? decision.RetryAfter : null);
         }
 
-        Interlocked.Increment(ref lease.IsAcquired ? ref _successful : ref _failed);
-        return lease;
+        if (permitCount == 0)
+        {
+            // The standard meaning of 0 permits: acquired when none of the limits is exhausted.
+            foreach (var status in decided)
+            {
+                if (status.Remaining <= 0 && !layers[status.LayerIndex].Layer.IsShadow)
+                {
+                    Interlocked.Increment(ref _failed);
+                    return SluiceLease.Denied(decided.ToArray(), status, layers[status.LayerIndex].Layer.Name, null);
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _successful);
+        if (decision.LeaseId == 0)
+        {
+            return SluiceLease.Acquired;
+        }
+
+        Interlocked.Increment(ref _permitsHeld);
+        return SluiceLease.Holding(_store, layers.ToArray(), decision.LeaseId, _released);
     }
 }

@@ -4,103 +4,105 @@ using System.Threading.RateLimiting;
 namespace Sluice.RateLimiting;
 
 /// <summary>
-/// A lease over one store decision. Disposing an acquired lease returns the concurrency permits it holds (once); a
-/// store that returns them asynchronously does so in the background, and its own safety expiry covers a failure.
+/// A lease over one store decision. An acquired lease without concurrency permits is one shared instance, so admitting
+/// allocates nothing; a lease that holds permits returns them when disposed (once; a store that returns them
+/// asynchronously does so in the background, and its own safety expiry covers a failure). A denied lease keeps the
+/// decision's statuses for its metadata.
 /// </summary>
 internal sealed class SluiceLease : RateLimitLease
 {
-    private static readonly string[] s_acquiredNames = [SluiceMetadataNames.Statuses.Name];
-    private static readonly string[] s_deniedNames = [SluiceMetadataNames.Statuses.Name, MetadataName.ReasonPhrase.Name, SluiceMetadataNames.Layer.Name];
-    private static readonly string[] s_deniedWithWaitNames = [.. s_deniedNames, MetadataName.RetryAfter.Name];
+    /// <summary>The lease of every acquisition that holds no concurrency permits: nothing to return, no metadata.</summary>
+    public static readonly SluiceLease Acquired = new(true);
 
     private readonly RateLimitStore? _store;
-    private readonly LayerKey[] _layers;
-    private readonly RateLimitDecision _decision;
-    private readonly RateStatus[] _statuses;
+    private readonly LayerKey[]? _layers;
+    private readonly long _leaseId;
+    private readonly Action? _released;
+    private readonly RateStatus[]? _statuses;
+    private readonly RateStatus? _denying;
+    private readonly string? _layer;
     private readonly string? _reason;
     private readonly TimeSpan? _retryAfter;
-    private readonly Action? _released;
     private int _disposed;
 
-    private SluiceLease(bool acquired, RateLimitStore? store, LayerKey[] layers, RateLimitDecision decision, RateStatus[] statuses, string? reason, TimeSpan? retryAfter, Action? released)
+    private SluiceLease(bool acquired, RateLimitStore? store = null, LayerKey[]? layers = null, long leaseId = 0, Action? released = null)
     {
         IsAcquired = acquired;
         _store = store;
         _layers = layers;
-        _decision = decision;
+        _leaseId = leaseId;
+        _released = released;
+    }
+
+    private SluiceLease(RateStatus[]? statuses, RateStatus? denying, string? layer, string? reason, TimeSpan? retryAfter)
+    {
         _statuses = statuses;
+        _denying = denying;
+        _layer = layer;
         _reason = reason;
         _retryAfter = retryAfter;
-        _released = released;
     }
 
     /// <inheritdoc />
     public override bool IsAcquired { get; }
 
     /// <summary>Whether disposing this lease returns concurrency permits.</summary>
-    public bool HoldsPermits => IsAcquired && _decision.LeaseId != 0;
+    public bool HoldsPermits => _leaseId != 0;
 
     /// <inheritdoc />
     public override IEnumerable<string> MetadataNames
-        => _store is null ? (_retryAfter is null ? [MetadataName.ReasonPhrase.Name] : [MetadataName.ReasonPhrase.Name, MetadataName.RetryAfter.Name])
-            : IsAcquired ? s_acquiredNames
-            : _retryAfter is null ? s_deniedNames : s_deniedWithWaitNames;
-
-    /// <summary>The lease of a decision the store made.</summary>
-    /// <param name="store">The store, for returning permits.</param>
-    /// <param name="layers">The layers decided, for returning permits.</param>
-    /// <param name="decision">The decision.</param>
-    /// <param name="statuses">Its statuses, owned by the lease.</param>
-    /// <param name="permitCount">The permits asked for: 0 asks only whether every rate has one left.</param>
-    /// <param name="released">Called once when permits are returned.</param>
-    public static SluiceLease Decided(RateLimitStore store, LayerKey[] layers, RateLimitDecision decision, RateStatus[] statuses, int permitCount, Action? released)
     {
-        if (!decision.IsAllowed)
+        get
         {
-            var denying = decision.DeniedStatusIndex >= 0 ? statuses[decision.DeniedStatusIndex] : (RateStatus?)null;
-            var layer = denying is { } status ? layers[status.LayerIndex].Layer.Name : null;
-            var reason = denying is not { } by ? "Rate limited."
-                : by.CostExceedsLimit ? string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{layer}' ({by.Rate}): the request asks for more than the limit and can never pass.")
-                : string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{layer}' ({by.Rate}).");
-            TimeSpan? wait = decision.HasRetryAfter ? decision.RetryAfter : null;
-            return new SluiceLease(false, store, layers, decision, statuses, reason, wait, null) { DeniedLayer = layer };
-        }
-
-        if (permitCount == 0)
-        {
-            // The standard meaning of 0 permits: acquired when none of the limits is exhausted.
-            foreach (var status in statuses)
+            if (IsAcquired)
             {
-                if (status.Remaining <= 0 && !layers[status.LayerIndex].Layer.IsShadow)
-                {
-                    var layer = layers[status.LayerIndex].Layer.Name;
-                    var reason = string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{layer}' ({status.Rate}): no permits left.");
-                    return new SluiceLease(false, store, layers, decision, statuses, reason, null, null) { DeniedLayer = layer };
-                }
+                yield break;
+            }
+
+            yield return MetadataName.ReasonPhrase.Name;
+            if (_retryAfter is not null)
+            {
+                yield return MetadataName.RetryAfter.Name;
+            }
+
+            if (_layer is not null)
+            {
+                yield return SluiceMetadataNames.Layer.Name;
+            }
+
+            if (_statuses is not null)
+            {
+                yield return SluiceMetadataNames.Statuses.Name;
             }
         }
-
-        return new SluiceLease(true, store, layers, decision, statuses, null, null, decision.LeaseId != 0 ? released : null);
     }
 
+    /// <summary>An acquired lease that holds concurrency permits in <paramref name="store"/>.</summary>
+    public static SluiceLease Holding(RateLimitStore store, LayerKey[] layers, long leaseId, Action released) => new(true, store, layers, leaseId, released);
+
+    /// <summary>A lease the store denied.</summary>
+    /// <param name="statuses">The decision's statuses, owned by the lease.</param>
+    /// <param name="denying">The status of the rate that decided, if any.</param>
+    /// <param name="layer">Its layer's name.</param>
+    /// <param name="retryAfter">When the same request would pass, if known.</param>
+    public static SluiceLease Denied(RateStatus[] statuses, RateStatus? denying, string? layer, TimeSpan? retryAfter) => new(statuses, denying, layer, null, retryAfter);
+
     /// <summary>A lease refused without a decision, with the reason and, when known, when to try again.</summary>
-    public static SluiceLease Refused(string reason, TimeSpan? retryAfter) => new(false, null, [], default, [], reason, retryAfter, null);
+    public static SluiceLease Refused(string reason, TimeSpan? retryAfter) => new(null, null, null, reason, retryAfter);
 
     /// <inheritdoc />
     public override bool TryGetMetadata(string metadataName, out object? metadata)
     {
-        metadata = metadataName switch
+        metadata = IsAcquired ? null : metadataName switch
         {
             _ when metadataName == MetadataName.RetryAfter.Name => _retryAfter,
-            _ when metadataName == MetadataName.ReasonPhrase.Name => _reason,
-            _ when metadataName == SluiceMetadataNames.Layer.Name => DeniedLayer,
-            _ when metadataName == SluiceMetadataNames.Statuses.Name && _store is not null => _statuses,
+            _ when metadataName == MetadataName.ReasonPhrase.Name => _reason ?? Reason(),
+            _ when metadataName == SluiceMetadataNames.Layer.Name => _layer,
+            _ when metadataName == SluiceMetadataNames.Statuses.Name => _statuses,
             _ => null,
         };
         return metadata is not null;
     }
-
-    private string? DeniedLayer { get; init; }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
@@ -110,8 +112,8 @@ internal sealed class SluiceLease : RateLimitLease
             return;
         }
 
-        _released?.Invoke();
-        var release = _store!.ReleaseAsync(_layers, _decision.LeaseId);
+        _released!.Invoke();
+        var release = _store!.ReleaseAsync(_layers, _leaseId);
         if (release.IsCompletedSuccessfully)
         {
             return;
@@ -121,4 +123,13 @@ internal sealed class SluiceLease : RateLimitLease
         // in the background instead of blocking the caller's thread; its failure is observed, not thrown.
         _ = release.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
+
+    /// <summary>The reason phrase of a denial, made when asked for.</summary>
+    private string Reason() => _denying switch
+    {
+        null => "Rate limited.",
+        { CostExceedsLimit: true } by => string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{_layer}' ({by.Rate}): the request asks for more than the limit and can never pass."),
+        { Outcome: RateOutcome.Allowed } by => string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{_layer}' ({by.Rate}): no permits left."),
+        { } by => string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{_layer}' ({by.Rate})."),
+    };
 }

@@ -18,6 +18,9 @@ namespace Sluice.RateLimiting;
 /// <typeparam name="TResource">What the limiter is asked about.</typeparam>
 public sealed class SluicePartitionedRateLimiter<TResource> : PartitionedRateLimiter<TResource>
 {
+    [ThreadStatic]
+    private static LayerKey[]? t_layers;
+
     private readonly LeaseDecider _decider;
     private readonly SluiceResourceLayer<TResource>[] _layers;
 
@@ -39,21 +42,28 @@ public sealed class SluicePartitionedRateLimiter<TResource> : PartitionedRateLim
     public override RateLimiterStatistics? GetStatistics(TResource resource)
     {
         ThrowIfDisposed();
-        return _decider.Statistics(Select(resource));
+        var layers = new LayerKey[_layers.Length];
+        return _decider.Statistics(layers.AsSpan(0, Select(resource, layers)));
     }
 
     /// <inheritdoc />
     protected override RateLimitLease AttemptAcquireCore(TResource resource, int permitCount)
     {
         ThrowIfDisposed();
-        return _decider.Attempt(Select(resource), permitCount);
+        return AttemptWithScratch(resource, permitCount);
     }
 
     /// <inheritdoc />
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(TResource resource, int permitCount, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        return _decider.AcquireAsync(Select(resource), permitCount, cancellationToken);
+        if (_decider.AnswersAtOnce && !cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<RateLimitLease>(AttemptWithScratch(resource, permitCount));
+        }
+
+        var layers = new LayerKey[_layers.Length];
+        return _decider.AcquireAsync(layers.AsMemory(0, Select(resource, layers)), permitCount, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -66,28 +76,35 @@ public sealed class SluicePartitionedRateLimiter<TResource> : PartitionedRateLim
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The layers that apply to <paramref name="resource"/>, each with its key.</summary>
-    private LayerKey[] Select(TResource resource)
+    /// <summary>Decides synchronously with this thread's layer buffer, taken out of its field while in use so that a nested call (from a key selector) makes its own.</summary>
+    private RateLimitLease AttemptWithScratch(TResource resource, int permitCount)
+    {
+        var layers = t_layers is { } cached && cached.Length >= _layers.Length ? cached : new LayerKey[_layers.Length];
+        t_layers = null;
+        try
+        {
+            return _decider.Attempt(layers.AsSpan(0, Select(resource, layers)), permitCount);
+        }
+        finally
+        {
+            Array.Clear(layers);
+            t_layers = layers;
+        }
+    }
+
+    /// <summary>Writes the layers that apply to <paramref name="resource"/>, each with its key, and returns how many.</summary>
+    private int Select(TResource resource, LayerKey[] into)
     {
         var count = 0;
-        var keys = new string?[_layers.Length];
-        for (var i = 0; i < _layers.Length; i++)
+        foreach (var (layer, selector) in _layers)
         {
-            keys[i] = _layers[i].KeySelector(resource);
-            count += keys[i] is null ? 0 : 1;
-        }
-
-        var selected = new LayerKey[count];
-        var n = 0;
-        for (var i = 0; i < _layers.Length; i++)
-        {
-            if (keys[i] is { } key)
+            if (selector(resource) is { } key)
             {
-                selected[n++] = _layers[i].Layer.For(StoredKey.Of(key));
+                into[count++] = layer.For(StoredKey.Of(key));
             }
         }
 
-        return selected;
+        return count;
     }
 
     private void ThrowIfDisposed() => _decider.ThrowIfDisposed(this);

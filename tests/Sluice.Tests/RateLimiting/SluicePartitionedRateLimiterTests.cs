@@ -53,6 +53,38 @@ public sealed class SluicePartitionedRateLimiterTests
     }
 
     [Fact]
+    public async Task ManyThreadsOnOneKey_AreAdmittedExactlyUpToTheLimit()
+    {
+        using var limiter = new SluicePartitionedRateLimiter<Call>(
+            _store,
+            [
+                new(RateLimitLayer.FixedWindow("ip", Rate.Parse("1000/min")), c => c.Ip),
+                new(RateLimitLayer.FixedWindow("api-key", Rate.Parse("50/min")), c => c.ApiKey),
+            ]);
+        var acquired = 0;
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                // Alternate the synchronous and asynchronous entries and the number of layers that apply.
+                var call = new Call("192.0.2." + t, i % 3 == 0 ? null : "shared");
+                using var lease = i % 2 == 0 ? limiter.AttemptAcquire(call) : await limiter.AcquireAsync(call);
+                if (lease.IsAcquired && call.ApiKey is not null)
+                {
+                    Interlocked.Increment(ref acquired);
+                }
+            }
+        })));
+
+        Assert.Equal(50, acquired);
+
+        // Each IP paid for its 34 keyless calls and for its share of the 50 keyed admissions; denials charged nothing.
+        var spentByIps = Enumerable.Range(0, 8).Sum(t => 1000 - limiter.GetStatistics(new Call("192.0.2." + t, null))!.CurrentAvailablePermits);
+        Assert.Equal((8 * 34) + 50, spentByIps);
+    }
+
+    [Fact]
     public void InvalidLayers_StopConstructionListingEveryProblem()
     {
         SluiceResourceLayer<Call>[] layers = [null!, new(RateLimitLayer.FixedWindow("a", Rate.Parse("1/s")), null!)];

@@ -74,16 +74,24 @@ public sealed class SluiceRateLimiterTests
     }
 
     [Fact]
-    public void EveryDecidedLease_CarriesTheStatusOfEveryRate()
+    public void ADeniedLease_CarriesTheStatusOfEveryRate_AndAnAcquiredOneIsSharedAndBare()
     {
         using var limiter = new SluiceRateLimiter(_store, [Layer("ip", "100/min").For("192.0.2.1"), Layer("writes", "2/s", "15/min").For("d")]);
 
-        using var lease = limiter.AttemptAcquire();
+        using var first = limiter.AttemptAcquire();
+        using var second = limiter.AttemptAcquire();
+        using var denied = limiter.AttemptAcquire();
 
-        Assert.True(lease.TryGetMetadata(SluiceMetadataNames.Statuses, out var statuses));
-        Assert.Equal([99L, 1L, 14L], statuses!.Select(s => s.Remaining));
+        Assert.Same(first, second);
+        Assert.Empty(first.MetadataNames);
+        Assert.False(first.TryGetMetadata(SluiceMetadataNames.Statuses, out _));
+        Assert.True(denied.TryGetMetadata(SluiceMetadataNames.Statuses, out var statuses));
+        Assert.Equal([98L, 0L, 13L], statuses!.Select(s => s.Remaining));
         Assert.Equal([100L, 2L, 15L], statuses!.Select(s => s.Limit));
-        Assert.Equal([SluiceMetadataNames.Statuses.Name], lease.MetadataNames);
+        Assert.Equal([RateOutcome.Allowed, RateOutcome.Denied, RateOutcome.Allowed], statuses!.Select(s => s.Outcome));
+        Assert.Equal(
+            [MetadataName.ReasonPhrase.Name, MetadataName.RetryAfter.Name, SluiceMetadataNames.Layer.Name, SluiceMetadataNames.Statuses.Name],
+            denied.MetadataNames);
     }
 
     [Fact]
