@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.RateLimiting;
 
 namespace Sluice.Client;
 
@@ -7,7 +8,8 @@ namespace Sluice.Client;
 /// (configured and learned rates, and a pause after a 429 shared by every caller), and retries 429 and 500/502/503/504
 /// with exponential backoff and positive jitter, never sooner than the server asked. A wait that would pass the
 /// request's deadline (<see cref="SluiceClientOptions.DeadlineKey"/>) or <see cref="SluiceClientOptions.MaxWait"/> fails
-/// fast with <see cref="SluiceRateLimitedException"/>.
+/// fast with <see cref="SluiceRateLimitedException"/>. With <see cref="SluiceClientOptions.SharedLimiter"/>, every attempt
+/// also waits for that limiter, which processes calling the same API share.
 /// </summary>
 /// <remarks>
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
@@ -98,7 +100,12 @@ public sealed class SluiceClientHandler : DelegatingHandler
                 }
             }
 
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            HttpResponseMessage response;
+            using (await AcquireSharedAsync(request, deadline, scope, cancellationToken).ConfigureAwait(false))
+            {
+                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
             var now = time.GetUtcNow();
             var limits = RateLimitHeaderParser.Parse(response, now);
             if (pacer is not null && _options.LearnFromHeaders)
@@ -149,6 +156,52 @@ public sealed class SluiceClientHandler : DelegatingHandler
 
             response.Dispose();
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            backoff *= _options.BackoffMultiplier;
+        }
+    }
+
+    /// <summary>
+    /// Waits until <see cref="SluiceClientOptions.SharedLimiter"/> lets <paramref name="request"/> go, and returns its
+    /// lease (null without a shared limiter), to be held while the request is in flight.
+    /// </summary>
+    private async ValueTask<RateLimitLease?> AcquireSharedAsync(HttpRequestMessage request, DateTimeOffset? deadline, string scope, CancellationToken cancellationToken)
+    {
+        if (_options.SharedLimiter is not { } shared)
+        {
+            return null;
+        }
+
+        var backoff = _options.InitialDelay;
+        for (var refusals = 1; ; refusals++)
+        {
+            var lease = await shared.AcquireAsync(request, 1, cancellationToken).ConfigureAwait(false);
+            if (lease.IsAcquired)
+            {
+                return lease;
+            }
+
+            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : backoff * (1 + (_options.Random() * _options.MaxJitter));
+            var reason = lease.TryGetMetadata(MetadataName.ReasonPhrase, out var phrase) ? phrase : null;
+            lease.Dispose();
+            if (refusals >= _options.MaxAttempts)
+            {
+                throw new SluiceRateLimitedException(
+                    $"The shared limiter refused the request {refusals} times in a row ({reason ?? "no reason given"}).",
+                    wait,
+                    null,
+                    scope);
+            }
+
+            if (!TryCheckDeadline(wait, deadline, out var limit))
+            {
+                throw new SluiceRateLimitedException(
+                    $"The shared limiter lets scope '{scope}' send in {wait.TotalSeconds:0.###} s, longer than the {limit.TotalSeconds:0.###} s left before the deadline ({reason ?? "no reason given"}).",
+                    wait,
+                    null,
+                    scope);
+            }
+
+            await Task.Delay(wait, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             backoff *= _options.BackoffMultiplier;
         }
     }

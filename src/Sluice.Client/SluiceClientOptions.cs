@@ -1,3 +1,5 @@
+using System.Threading.RateLimiting;
+
 namespace Sluice.Client;
 
 /// <summary>Options of <see cref="SluiceClientHandler"/>. Every default below is the one a new instance has.</summary>
@@ -62,6 +64,18 @@ public sealed class SluiceClientOptions
     /// the measured rate, then grows as C·(t − K)³ + W_max with C = 0.4). The default value is false.
     /// </summary>
     public bool Adaptive { get; set; }
+
+    /// <summary>
+    /// A limiter every attempt must also pass before it is sent: one budget for all the processes that call an API, where
+    /// local pacing keeps only each process to the rates (a <c>SluicePartitionedRateLimiter&lt;HttpRequestMessage&gt;</c>
+    /// over a Redis store, keyed like the server's limits, e.g. per domain). The handler asks it with
+    /// <see cref="PartitionedRateLimiter{TResource}.AcquireAsync"/> after local pacing and holds the lease until the
+    /// response arrives, so a concurrency limit counts requests in flight. A refusal waits for the lease's
+    /// <see cref="MetadataName.RetryAfter"/> (else the backoff, growing) and asks again, within <see cref="MaxWait"/> and the
+    /// request's deadline; after <see cref="MaxAttempts"/> refusals in a row it fails with
+    /// <see cref="SluiceRateLimitedException"/>. The default value is <see langword="null"/>: local pacing only.
+    /// </summary>
+    public PartitionedRateLimiter<HttpRequestMessage>? SharedLimiter { get; set; }
 
     /// <summary>The clock. The default value is <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

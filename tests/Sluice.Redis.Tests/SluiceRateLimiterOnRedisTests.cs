@@ -1,4 +1,11 @@
+using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.RateLimiting;
 
 namespace Sluice.Redis.Tests;
@@ -91,5 +98,62 @@ public sealed class SluiceRateLimiterOnRedisTests(RedisServer redis) : IClassFix
         Assert.True(held.IsAcquired);
         Assert.False(whileHeld.IsAcquired);
         Assert.True(reacquired, "the permit was not returned within 10 s");
+    }
+
+    [Fact]
+    public async Task AsTheGlobalLimiterOfTheBuiltInMiddleware_TwoInstancesShareOneLimitOnRedis()
+    {
+        using var storeA = Store();
+        using var storeB = Store();
+        await using var a = await StartAsync(storeA);
+        await using var b = await StartAsync(storeB);
+        var clientA = a.GetTestClient();
+        var clientB = b.GetTestClient();
+
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            codes.Add((await (i % 2 == 0 ? clientA : clientB).GetAsync("/ping")).StatusCode);
+        }
+
+        var denied = await clientB.GetAsync("/ping");
+
+        // AttemptAcquire refuses undecided on Redis; the middleware then calls AcquireAsync, which decides there.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], codes);
+        Assert.Equal(HttpStatusCode.TooManyRequests, denied.StatusCode);
+        Assert.Equal("60", denied.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(0, storeA.FallbackCount + storeB.FallbackCount);
+    }
+
+    private static async Task<WebApplication> StartAsync(RateLimitStore store)
+    {
+        var ip = RateLimitLayer.FixedWindow("ip", Rate.Parse("3/min"));
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.GlobalLimiter = new SluicePartitionedRateLimiter<HttpContext>(store, [new(ip, c => c.Connection.RemoteIpAddress?.ToString())]);
+            options.OnRejected = (context, _) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                return ValueTask.CompletedTask;
+            };
+        });
+        var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.1");
+            return next(context);
+        });
+        app.UseRateLimiter();
+        app.MapGet("/ping", () => "pong");
+        await app.StartAsync();
+        return app;
     }
 }

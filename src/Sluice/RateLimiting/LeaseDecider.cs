@@ -23,7 +23,7 @@ internal sealed class LeaseDecider
     private long _successful;
     private long _failed;
     private long _permitsHeld;
-    private long _lastUsedTimestamp;
+    private long _lastUsedMicros;
     private int _disposed;
 
     /// <summary>Checks a limiter's layers and options together and throws one exception that lists every problem.</summary>
@@ -65,7 +65,7 @@ internal sealed class LeaseDecider
         _maxWait = options.MaxWait;
         _time = options.TimeProvider;
         _released = () => Interlocked.Decrement(ref _permitsHeld);
-        _lastUsedTimestamp = _time.GetTimestamp();
+        _lastUsedMicros = Microseconds.Now(_time);
     }
 
     /// <summary>Marks the limiter disposed: every later call throws.</summary>
@@ -73,8 +73,13 @@ internal sealed class LeaseDecider
 
     public void ThrowIfDisposed(object limiter) => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, limiter);
 
-    /// <summary>Time since the last decision, or <see langword="null"/> while a lease holds concurrency permits.</summary>
-    public TimeSpan? IdleDuration => Interlocked.Read(ref _permitsHeld) > 0 ? null : _time.GetElapsedTime(Interlocked.Read(ref _lastUsedTimestamp));
+    /// <summary>
+    /// Time since the last decision, or <see langword="null"/> while a lease holds concurrency permits. The decision's
+    /// time is the store's own reading of its clock, so that deciding reads no clock of its own.
+    /// </summary>
+    public TimeSpan? IdleDuration => Interlocked.Read(ref _permitsHeld) > 0
+        ? null
+        : Microseconds.ToTimeSpan(Math.Max(0, Microseconds.Now(_time) - Interlocked.Read(ref _lastUsedMicros)));
 
     /// <summary>Whether <see cref="AcquireAsync"/> can answer synchronously: a store that decides in memory, and no waiting.</summary>
     public bool AnswersAtOnce => _synchronous is not null && _maxWait == TimeSpan.Zero;
@@ -184,28 +189,30 @@ internal sealed class LeaseDecider
 
     private SluiceLease Finish(ReadOnlySpan<LayerKey> layers, RateLimitDecision decision, RateStatus[] statuses, int permitCount)
     {
-        Volatile.Write(ref _lastUsedTimestamp, _time.GetTimestamp());
+        // A plain store: IdleDuration needs a recent time, not the latest one.
+        _lastUsedMicros = decision.DecidedAtMicros != 0 ? decision.DecidedAtMicros : Microseconds.Now(_time);
         var decided = statuses.AsSpan(0, decision.StatusCount);
         if (!decision.IsAllowed)
         {
             Interlocked.Increment(ref _failed);
-            RateStatus? denying = decision.DeniedStatusIndex >= 0 ? decided[decision.DeniedStatusIndex] : null;
+            var denying = decision.DeniedStatusIndex;
             return SluiceLease.Denied(
                 decided.ToArray(),
                 denying,
-                denying is { } by ? layers[by.LayerIndex].Layer.Name : null,
+                denying >= 0 ? layers[decided[denying].LayerIndex].Layer.Name : null,
                 decision.HasRetryAfter ? decision.RetryAfter : null);
         }
 
         if (permitCount == 0)
         {
             // The standard meaning of 0 permits: acquired when none of the limits is exhausted.
-            foreach (var status in decided)
+            for (var i = 0; i < decided.Length; i++)
             {
-                if (status.Remaining <= 0 && !layers[status.LayerIndex].Layer.IsShadow)
+                var layer = layers[decided[i].LayerIndex].Layer;
+                if (decided[i].Remaining <= 0 && !layer.IsShadow)
                 {
                     Interlocked.Increment(ref _failed);
-                    return SluiceLease.Denied(decided.ToArray(), status, layers[status.LayerIndex].Layer.Name, null);
+                    return SluiceLease.Denied(decided.ToArray(), i, layer.Name, null);
                 }
             }
         }

@@ -19,7 +19,7 @@ internal sealed class SluiceLease : RateLimitLease
     private readonly long _leaseId;
     private readonly Action? _released;
     private readonly RateStatus[]? _statuses;
-    private readonly RateStatus? _denying;
+    private readonly int _denying = -1;
     private readonly string? _layer;
     private readonly string? _reason;
     private readonly TimeSpan? _retryAfter;
@@ -34,7 +34,7 @@ internal sealed class SluiceLease : RateLimitLease
         _released = released;
     }
 
-    private SluiceLease(RateStatus[]? statuses, RateStatus? denying, string? layer, string? reason, TimeSpan? retryAfter)
+    private SluiceLease(RateStatus[]? statuses, int denying, string? layer, string? reason, TimeSpan? retryAfter)
     {
         _statuses = statuses;
         _denying = denying;
@@ -82,13 +82,13 @@ internal sealed class SluiceLease : RateLimitLease
 
     /// <summary>A lease the store denied.</summary>
     /// <param name="statuses">The decision's statuses, owned by the lease.</param>
-    /// <param name="denying">The status of the rate that decided, if any.</param>
+    /// <param name="denying">The index of the status of the rate that decided, or −1.</param>
     /// <param name="layer">Its layer's name.</param>
     /// <param name="retryAfter">When the same request would pass, if known.</param>
-    public static SluiceLease Denied(RateStatus[] statuses, RateStatus? denying, string? layer, TimeSpan? retryAfter) => new(statuses, denying, layer, null, retryAfter);
+    public static SluiceLease Denied(RateStatus[] statuses, int denying, string? layer, TimeSpan? retryAfter) => new(statuses, denying, layer, null, retryAfter);
 
     /// <summary>A lease refused without a decision, with the reason and, when known, when to try again.</summary>
-    public static SluiceLease Refused(string reason, TimeSpan? retryAfter) => new(null, null, null, reason, retryAfter);
+    public static SluiceLease Refused(string reason, TimeSpan? retryAfter) => new(null, -1, null, reason, retryAfter);
 
     /// <inheritdoc />
     public override bool TryGetMetadata(string metadataName, out object? metadata)
@@ -125,7 +125,7 @@ internal sealed class SluiceLease : RateLimitLease
     }
 
     /// <summary>The reason phrase of a denial, made when asked for.</summary>
-    private string Reason() => _denying switch
+    private string Reason() => (_denying >= 0 ? _statuses![_denying] : (RateStatus?)null) switch
     {
         null => "Rate limited.",
         { CostExceedsLimit: true } by => string.Create(CultureInfo.InvariantCulture, $"Rate limited by layer '{_layer}' ({by.Rate}): the request asks for more than the limit and can never pass."),
