@@ -359,5 +359,6 @@ public sealed class SluiceClientHandlerTests
         Assert.Same(PacerRegistry.Shared, options.Registry);
         Assert.Equal(TimeSpan.FromMinutes(10), options.MaxWait);
         Assert.False(options.Adaptive);
+        Assert.Null(options.SharedLimiter);
     }
 }

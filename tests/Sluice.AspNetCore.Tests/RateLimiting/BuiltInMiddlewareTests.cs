@@ -69,6 +69,35 @@ public sealed class BuiltInMiddlewareTests
         Assert.Equal(0, new SluiceRateLimiter(_store, [layer.For("key-1")]).GetStatistics()!.CurrentAvailablePermits);
     }
 
+    [Fact]
+    public async Task WithTheStoreFromTheContainer_TheBuiltInMiddlewareChargesSluicesStore()
+    {
+        var layer = RateLimitLayer.FixedWindow("ip", Rate.Parse("2/min"));
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddSluice(_ => { });
+        builder.Services.AddRateLimiter(o => o.RejectionStatusCode = StatusCodes.Status429TooManyRequests);
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<RateLimitStore>((o, store) =>
+            o.GlobalLimiter = new SluicePartitionedRateLimiter<HttpContext>(store, [new(layer, c => "192.0.2.1")]));
+        await using var app = builder.Build();
+        app.UseRateLimiter();
+        app.MapGet("/ping", () => "pong");
+        await app.StartAsync();
+        var client = app.GetTestClient();
+
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            codes.Add((await client.GetAsync("/ping")).StatusCode);
+        }
+
+        await using var usage = await app.Services.GetRequiredService<RateLimitStore>().AcquireAsync(0, layer.For("192.0.2.1"));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], codes);
+        Assert.Equal(0, usage.Statuses.Single().Remaining);
+    }
+
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/keyed");
