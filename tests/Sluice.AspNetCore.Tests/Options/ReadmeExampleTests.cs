@@ -7,22 +7,7 @@ namespace Sluice.AspNetCore.Tests.Options;
 /// <summary>The README's "In your own API" configuration, read from the README itself, starts and does what it says.</summary>
 public sealed class ReadmeExampleTests
 {
-    private static Dictionary<string, string?> ReadmeSettings()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
-        {
-            directory = directory.Parent;
-        }
-
-        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
-        var section = readme[readme.IndexOf("## In your own API", StringComparison.Ordinal)..];
-        var start = section.IndexOf("```json", StringComparison.Ordinal) + "```json".Length;
-        var json = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
-        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddJsonStream(stream).Build();
-        return configuration.AsEnumerable().Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
-    }
+    private static Dictionary<string, string?> ReadmeSettings() => DocExample.Settings("README.md", "## In your own API");
 
     private static void Map(WebApplication app)
     {
