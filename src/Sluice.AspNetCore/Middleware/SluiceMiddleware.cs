@@ -245,8 +245,10 @@ internal sealed class SluiceMiddleware
                 // The store fails closed: refuse with 503, never a 500.
                 _runtime.Metrics.StoreFailures.Add(1);
                 SluiceLog.StoreFailed(_runtime.Logger, e);
+                var wait = Math.Max(1, (long)Math.Ceiling(e.RetryAfter.TotalSeconds));
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers[HeaderNames.RetryAfter] = HeaderText.Of(Math.Max(1, (long)Math.Ceiling(e.RetryAfter.TotalSeconds)));
+                context.Response.Headers[HeaderNames.RetryAfter] = HeaderText.Of(wait);
+                SluiceTrace.StoreUnavailable(context, wait);
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
@@ -319,10 +321,14 @@ internal sealed class SluiceMiddleware
             if (statuses[s].Outcome != RateOutcome.Allowed)
             {
                 previousOutcome = statuses[s].Outcome;
-                if (statuses[s].Outcome == RateOutcome.ShadowDenied && _runtime.Logger.IsEnabled(LogLevel.Information))
+                if (statuses[s].Outcome == RateOutcome.ShadowDenied)
                 {
                     var layer = layers[statuses[s].LayerIndex];
-                    SluiceLog.ShadowDenied(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path, KeyForLog(endpoint, layer), statuses[s].Rate);
+                    SluiceTrace.ShadowDenied(context, layer.Layer.Name);
+                    if (_runtime.Logger.IsEnabled(LogLevel.Information))
+                    {
+                        SluiceLog.ShadowDenied(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path, KeyForLog(endpoint, layer), statuses[s].Rate);
+                    }
                 }
             }
         }
@@ -492,6 +498,7 @@ internal sealed class SluiceMiddleware
 
         var rejected = new RateLimitRejectedContext(context, decision, layers, statuses, retryAfter);
         SluiceLog.Denied(_runtime.Logger, context.Request.Method, context.Request.Path, rejected.DenyingLayer, retryAfter);
+        SluiceTrace.Denied(context, rejected.DenyingLayer, retryAfter);
         var onRejected = endpoint.OnRejected ?? plan.Options.OnRejected;
         if (onRejected is not null)
         {

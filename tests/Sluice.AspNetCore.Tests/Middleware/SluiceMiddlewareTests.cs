@@ -473,7 +473,7 @@ public sealed class SluiceMiddlewareTests
     {
         var settings = CertDirectory();
         settings["Sluice:Store"] = "Failing";
-        await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s => s.AddKeyedSingleton<RateLimitStore>("Failing", new FailingStore()));
+        await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s => s.AddKeyedSingleton<RateLimitStore>("Failing", new TestFailingStore()));
 
         var response = await app.GetAsync("/api/me", apiKey: "k1");
 
@@ -486,26 +486,12 @@ public sealed class SluiceMiddlewareTests
     {
         var settings = CertDirectory();
         settings["Sluice:Store"] = "Closed";
-        var store = new FailingStore(new RateLimitStoreUnavailableException("down", TimeSpan.FromSeconds(2.5)));
+        var store = new TestFailingStore(new RateLimitStoreUnavailableException("down", TimeSpan.FromSeconds(2.5)));
         await using var app = await TestApp.StartAsync(settings, MapCertDirectory, services: s => s.AddKeyedSingleton<RateLimitStore>("Closed", store));
 
         var response = await app.GetAsync("/api/me", apiKey: "k1");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("3", response.Headers.GetValues("Retry-After").Single());
-    }
-
-    private sealed class FailingStore(Exception? error = null) : RateLimitStore
-    {
-        public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default)
-            => ValueTask.FromException<RateLimitDecision>(error ?? new TimeoutException("the store did not answer"));
-
-        public override ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public override ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public override ValueTask<bool> RemoveOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => ValueTask.FromResult(false);
-
-        public override ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(RateLimitLayer layer, string key, CancellationToken cancellationToken = default) => ValueTask.FromResult<IReadOnlyList<Rate>?>(null);
     }
 }
