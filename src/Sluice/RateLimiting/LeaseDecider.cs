@@ -95,7 +95,7 @@ internal sealed class LeaseDecider
         ArgumentOutOfRangeException.ThrowIfNegative(permitCount);
         if (_synchronous is null)
         {
-            return SluiceLease.Refused("This store decides over the network: call AcquireAsync.", null);
+            return SluiceLease.Undecided;
         }
 
         // One status buffer per thread, taken out of its field while in use so that a nested call makes its own.

@@ -14,6 +14,9 @@ internal sealed class SluiceLease : RateLimitLease
     /// <summary>The lease of every acquisition that holds no concurrency permits: nothing to return, no metadata.</summary>
     public static readonly SluiceLease Acquired = new(true);
 
+    /// <summary>The refusal of <c>AttemptAcquire</c> on a store that decides over the network: nothing was decided or charged.</summary>
+    public static readonly SluiceLease Undecided = Refused("This store decides over the network: call AcquireAsync.", null);
+
     private readonly RateLimitStore? _store;
     private readonly LayerKey[]? _layers;
     private readonly long _leaseId;
