@@ -210,6 +210,8 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     public override async ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
     {
         ValidateOverride(layer, key, rates);
+        var current = await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false) ?? layer.RateArray;
+        await CarryUsageAsync(layer, key, current, [.. rates], cancellationToken).ConfigureAwait(false);
         await _overrides.SetAsync(layer.Name, key, rates).ConfigureAwait(false);
         await _fallback.SetOverrideAsync(layer, key, rates, cancellationToken).ConfigureAwait(false);
     }
@@ -219,6 +221,11 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
+        if (await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false) is { } current)
+        {
+            await CarryUsageAsync(layer, key, current, layer.RateArray, cancellationToken).ConfigureAwait(false);
+        }
+
         await _fallback.RemoveOverrideAsync(layer, key, cancellationToken).ConfigureAwait(false);
         return await _overrides.RemoveAsync(layer.Name, key).ConfigureAwait(false);
     }
@@ -229,6 +236,41 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
         return await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Before a key's rates change from <paramref name="from"/> to <paramref name="to"/>: each fixed or sliding rate
+    /// whose period changes has its state rewritten in the new period's terms, keeping the usage in force, as the
+    /// in-memory store does. Instances that still decide with the old rates until their next override refresh may
+    /// restart such a count meanwhile.
+    /// </summary>
+    private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] from, Rate[] to, CancellationToken cancellationToken)
+    {
+        if (layer.Algorithm is not (RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow))
+        {
+            return;
+        }
+
+        var values = new List<RedisValue>
+        {
+            _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
+            (long)_options.KeyTtlPadding.TotalMilliseconds,
+            layer.Algorithm == RateLimitAlgorithm.FixedWindow ? 1 : 2,
+            layer.SlidingWindowSegments,
+        };
+        for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
+        {
+            if (from[r].PeriodMicros != to[r].PeriodMicros)
+            {
+                values.AddRange([r, from[r].PeriodMicros, to[r].PeriodMicros]);
+            }
+        }
+
+        if (values.Count > 4)
+        {
+            var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await database.ScriptEvaluateAsync(CarryScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Re-reads the overrides kept in Redis now, instead of at the next refresh.</summary>

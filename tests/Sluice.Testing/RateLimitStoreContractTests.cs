@@ -477,33 +477,65 @@ public abstract class RateLimitStoreContractTests
     [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
-    public async Task Override_ThatLengthensThePeriod_StartsTheCountAfresh_AndItsWindowsEnd(RateLimitAlgorithm algorithm)
+    public async Task Override_ThatChangesThePeriod_KeepsTheCount_InTheNewPeriodsWindow(RateLimitAlgorithm algorithm)
     {
         await using var h = await CreateAsync();
         var layer = new RateLimitLayer("api-key", algorithm, R("5/s"));
         h.Clock.Advance(TimeSpan.FromMilliseconds(300));
+        foreach (var key in new[] { "raised", "lowered" })
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.True((await h.Acquire(layer.For(key))).IsAllowed);
+            }
+        }
+
+        await h.Store.SetOverrideAsync(layer, "raised", [R("10/min")]);
+        await h.Store.SetOverrideAsync(layer, "lowered", [R("3/min")]);
+        var admitted = 0;
+        while ((await h.Acquire(layer.For("raised"))) is { IsAllowed: true } && admitted < 20)
+        {
+            admitted++;
+        }
+
+        var denied = await h.Acquire(layer.For("lowered"));
+        h.Clock.Advance(denied.RetryAfter - TimeSpan.FromTicks(10));
+        var early = await h.Acquire(layer.For("lowered"));
+        h.Clock.Advance(TimeSpan.FromTicks(10));
+        var afterTheWait = await h.Acquire(layer.For("lowered"));
+
+        // The 4 counted under 5/s stay counted under the minute's rate: 6 more for the raised key, none for the lowered
+        // one until the new window has passed over them (a minute for a fixed window; for a sliding one, the segment
+        // they were moved into leaves the window).
+        Assert.Equal(6, admitted);
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(0, denied.Statuses[0].Remaining);
+        Assert.InRange(denied.RetryAfter, TimeSpan.FromSeconds(59), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(6));
+        Assert.False(early.IsAllowed);
+        Assert.True(afterTheWait.IsAllowed);
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task RemovingAnOverrideOfAnotherPeriod_CarriesTheCountBackToTheLayersRate(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var layer = new RateLimitLayer("api-key", algorithm, R("5/s"));
+        await h.Store.SetOverrideAsync(layer, "k", [R("100/min")]);
         for (var i = 0; i < 4; i++)
         {
             Assert.True((await h.Acquire(layer.For("k"))).IsAllowed);
         }
 
-        await h.Store.SetOverrideAsync(layer, "k", [R("3/min")]);
-        var admitted = 0;
-        while ((await h.Acquire(layer.For("k"))) is { IsAllowed: true } && admitted < 10)
-        {
-            admitted++;
-        }
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(await h.Store.RemoveOverrideAsync(layer, "k"));
+        var last = await h.Acquire(layer.For("k"));
+        var over = await h.Acquire(layer.For("k"));
 
-        var denied = await h.Acquire(layer.For("k"));
-        h.Clock.Advance(denied.RetryAfter);
-        var afterTheWait = await h.Acquire(layer.For("k"));
-
-        // The count under the old period cannot be placed in the new one's windows: it starts again, and then the
-        // new windows end as they should (counting on in the old one would deny for as long as the key is in use).
-        Assert.Equal(3, admitted);
-        Assert.False(denied.IsAllowed);
-        Assert.InRange(denied.RetryAfter, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(6));
-        Assert.True(afterTheWait.IsAllowed);
+        Assert.True(last.IsAllowed);
+        Assert.Equal(0, last.Statuses[0].Remaining);
+        Assert.False(over.IsAllowed);
     }
 
     [Fact]

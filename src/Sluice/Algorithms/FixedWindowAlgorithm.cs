@@ -44,6 +44,21 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
         return check.ExpiresAtMicros;
     }
 
+    /// <summary>The count in force under <paramref name="from"/> moves into the current window of <paramref name="to"/>, and ends with it.</summary>
+    public override long Convert(scoped RateSlots state, Rate from, Rate to, long now)
+    {
+        var (count, _) = Current(state[0], now / from.PeriodMicros);
+        if (count == 0)
+        {
+            state[0] = 0;
+            return now;
+        }
+
+        var window = now / to.PeriodMicros;
+        state[0] = ((long)(uint)window << 32) | count;
+        return (window + 1) * to.PeriodMicros;
+    }
+
     /// <summary>The count in force and the window number to store with it.</summary>
     /// <remarks>
     /// The wrapping difference between the current and the stored window numbers: positive, the stored window has

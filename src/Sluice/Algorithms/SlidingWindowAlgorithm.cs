@@ -105,6 +105,42 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         return (current + _segments + 1) * width;
     }
 
+    /// <summary>
+    /// The usage in the window under <paramref name="from"/> moves into the current segment of <paramref name="to"/>'s
+    /// window, and leaves it one period of <paramref name="to"/> later.
+    /// </summary>
+    public override long Convert(scoped RateSlots state, Rate from, Rate to, long now)
+    {
+        var fromWidth = SegmentWidth(from);
+        var newest = state[0];
+        long sum = 0;
+        if (!IsForeign(newest, now / fromWidth))
+        {
+            var current = Math.Max(now / fromWidth, newest);
+            for (var segment = Math.Max(current - _segments, newest - _segments); segment <= newest; segment++)
+            {
+                sum += Count(state, segment);
+            }
+        }
+
+        for (var position = 0; position < _ring; position++)
+        {
+            SetCount(state, position, 0);
+        }
+
+        if (sum == 0)
+        {
+            state[0] = 0;
+            return now;
+        }
+
+        var width = SegmentWidth(to);
+        var nowSegment = now / width;
+        state[0] = nowSegment;
+        SetCount(state, nowSegment, sum);
+        return (nowSegment + _segments + 1) * width;
+    }
+
     private long DrainedAt(long sum, long newest, long width, long now) => sum > 0 ? (newest + _segments + 1) * width : now;
 
     /// <summary>

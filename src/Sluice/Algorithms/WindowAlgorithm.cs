@@ -20,6 +20,14 @@ internal abstract class WindowAlgorithm
     /// <summary>Returns one permit (concurrency only) and returns when the state becomes empty again.</summary>
     public virtual long Release(scoped RateSlots state, Rate rate, long now) => now;
 
+    /// <summary>
+    /// Rewrites a state counted under <paramref name="from"/> in the terms of <paramref name="to"/>, another period,
+    /// keeping the usage in force now (an override that changes a rate's period keeps the key's usage); returns when the
+    /// state is empty again, or <see cref="long.MinValue"/> when the algorithm's state needs no rewriting (its usage is
+    /// time owed, not a count in a window).
+    /// </summary>
+    public virtual long Convert(scoped RateSlots state, Rate from, Rate to, long now) => long.MinValue;
+
     public static WindowAlgorithm For(RateLimitAlgorithm algorithm, int segments) => algorithm switch
     {
         RateLimitAlgorithm.FixedWindow => FixedWindowAlgorithm.Instance,

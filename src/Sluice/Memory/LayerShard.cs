@@ -157,6 +157,14 @@ internal sealed class LayerShard
         Entry0(index).ExpirySeconds = (int)seconds;
     }
 
+    /// <summary>Moves the entry's expiry later, to <paramref name="expiresAtMicros"/>, never earlier.</summary>
+    public void ExtendExpiry(int index, long expiresAtMicros)
+    {
+        var before = Entry0(index).ExpirySeconds;
+        SetExpiry(index, expiresAtMicros);
+        Entry0(index).ExpirySeconds = Math.Max(before, Entry0(index).ExpirySeconds);
+    }
+
     public void EnsureStride(int stride, long now)
     {
         if (stride > _stride)

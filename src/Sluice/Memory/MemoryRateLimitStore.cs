@@ -407,7 +407,12 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         ValidateOverride(layer, key, rates);
         var table = GetTable(layer);
         Rate[] copy = [.. rates];
-        WithKeyLocked(table, key, () => table.SetOverride(key, copy));
+        var now = _clock.Now();
+        WithKeyLocked(table, key, () =>
+        {
+            CarryUsage(table, key, table.RatesFor(layer, key, out _), copy, now);
+            table.SetOverride(key, copy);
+        });
         return ValueTask.CompletedTask;
     }
 
@@ -418,7 +423,16 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         ArgumentNullException.ThrowIfNull(key);
         var table = GetTable(layer);
         var removed = false;
-        WithKeyLocked(table, key, () => removed = table.RemoveOverride(key));
+        var now = _clock.Now();
+        WithKeyLocked(table, key, () =>
+        {
+            if (table.Overrides.TryGetValue(key, out var current))
+            {
+                CarryUsage(table, key, current, layer.RateArray, now);
+            }
+
+            removed = table.RemoveOverride(key);
+        });
         return ValueTask.FromResult(removed);
     }
 
@@ -453,6 +467,28 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Under the key's stripe lock, before its rates change from <paramref name="from"/> to <paramref name="to"/>:
+    /// each rate whose period changes has its state rewritten in the new period's terms, keeping the usage in force
+    /// (a count in its window, a sliding window's sum). Rates whose period stays keep their state as it is, and so their
+    /// count; rates the key did not have yet start empty.
+    /// </summary>
+    private static void CarryUsage(LayerTable table, string key, Rate[] from, Rate[] to, long now)
+    {
+        var hash = key.GetHashCode();
+        var shard = table.Shard(table.ShardIndex(hash));
+        var index = shard.Find(key, hash);
+        var slots = table.SlotsPerRate;
+        for (var r = 0; index >= 0 && r < Math.Min(from.Length, to.Length) && (r + 1) * slots <= shard.Stride; r++)
+        {
+            if (from[r].PeriodMicros != to[r].PeriodMicros
+                && table.Algorithm.Convert(shard.Slots(index, r * slots), from[r], to[r], now) is var expiry && expiry != long.MinValue)
+            {
+                shard.ExtendExpiry(index, expiry);
+            }
+        }
     }
 
     /// <summary>Overrides change under the key's stripe lock, so one decision sees the same rates in all its phases.</summary>
