@@ -53,6 +53,12 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("{\"name\":123,\"plan\":[1],\"email\":{}}", "application/json"),
         ("{\"name\":\"" + new string('n', 10_000) + "\",\"plan\":\"free\"}", "application/json"),
         ("{\"name\":\"\\u0000\\ud800\",\"plan\":\"nope\"}", "application/json"),
+        ("{\"name\":\"" + new string('n', 20_000) + ".com\",\"plan\":\"" + new string('p', 20_000) + "\"}", "application/json"),
+        ("{\"rates\":[\"" + new string('9', 20_000) + "/fortnight\"]}", "application/json"),
+        ("{\"recipient_email\":\"" + new string('e', 20_000) + "\",\"recipient_name\":\"n\",\"course\":\"c\"}", "application/json"),
+        ("[{\"subname\":\"" + new string('-', 20_000) + "\",\"type\":\"A\",\"ttl\":3600,\"records\":[\"" + new string('9', 20_000) + "\"]}]", "application/json"),
+        ("[{\"subname\":\"mx\",\"type\":\"MX\",\"ttl\":3600,\"records\":[\"" + new string('m', 20_000) + "\"]},{\"subname\":\"t\",\"type\":\"TXT\",\"ttl\":3600,\"records\":[\"\\\"" + new string('t', 20_000) + "\"]}]", "application/json"),
+        (new string('e', 20_000) + ",recipient_name,course\n", "text/csv"),
         ("{\"rates\":[\"abc\",\"0/s\",\"-1/min\",\"99999999999999999999/s\",null]}", "application/json"),
         ("{\"rates\":\"60/min\"}", "application/json"),
         ("{\"monthly_recipients\":-1}", "application/json"),
@@ -71,6 +77,8 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("--x\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nv\r\n--x--\r\n", "multipart/form-data; boundary=x"),
         ("{}", "application/x-www-form-urlencoded"),
     ];
+
+    private const int MaxErrorBody = 4096;
 
     private readonly ServerHost _host = new(OutOfReach);
     private long _account;
@@ -223,6 +231,12 @@ public sealed class HostileInputTests : IAsyncLifetime
         if (status < 400 || text.Length == 0)
         {
             return null;
+        }
+
+        // An error about a huge value stays small: messages quote at most the start of what the client sent.
+        if (text.Length > MaxErrorBody)
+        {
+            return $"{status} with a {text.Length}-character error body: {Shorten(text)}";
         }
 
         var media = response.Content.Headers.ContentType?.MediaType;

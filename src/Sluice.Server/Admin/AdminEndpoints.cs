@@ -44,7 +44,7 @@ internal static class AdminEndpoints
         var plan = string.IsNullOrWhiteSpace(request.Plan) ? "free" : request.Plan.Trim().ToLowerInvariant();
         if (!quota.IsKnownPlan(plan))
         {
-            return ApiProblems.Invalid("plan", $"plan '{request.Plan}' is unknown; use one of: {string.Join(", ", quota.Plans)}.");
+            return ApiProblems.Invalid("plan", $"plan '{Echo.Of(request.Plan)}' is unknown; use one of: {string.Join(", ", quota.Plans)}.");
         }
 
         var account = new Account { Name = request.Name.Trim(), Plan = plan, CreatedAt = time.GetUtcNow() };
@@ -97,7 +97,7 @@ internal static class AdminEndpoints
         {
             if (!Rate.TryParse(rates[i], out _, out var error))
             {
-                return ApiProblems.Invalid($"rates[{i}]", $"'{rates[i]}' is not a valid rate: {error}");
+                return ApiProblems.Invalid($"rates[{i}]", $"'{Echo.Of(rates[i])}' is not a valid rate: {Echo.Of(error, 200)}");
             }
         }
 

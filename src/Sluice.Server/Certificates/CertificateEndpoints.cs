@@ -136,7 +136,7 @@ internal static class CertificateEndpoints
         int email = Array.IndexOf(header, "recipient_email"), name = Array.IndexOf(header, "recipient_name"), course = Array.IndexOf(header, "course");
         if (email < 0 || name < 0 || course < 0 || header.Length != 3)
         {
-            return Malformed(1, $"the header must be recipient_email,recipient_name,course, not '{string.Join(',', records[0].Fields)}'");
+            return Malformed(1, $"the header must be recipient_email,recipient_name,course, not '{Echo.Of(string.Join(',', records[0].Fields))}'");
         }
 
         var rows = new List<(int Row, CertificateRequest Request)>();

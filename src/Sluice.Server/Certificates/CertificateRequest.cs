@@ -1,3 +1,5 @@
+using Sluice.Server.Api;
+
 namespace Sluice.Server.Certificates;
 
 /// <summary>The body of <c>POST /api/certificates</c>.</summary>
@@ -16,7 +18,7 @@ public sealed record CertificateRequest(string? RecipientEmail, string? Recipien
 
         if (!IsEmail(RecipientEmail.Trim()))
         {
-            return ("recipient_email", $"'{RecipientEmail}' is not an e-mail address.");
+            return ("recipient_email", $"'{Echo.Of(RecipientEmail)}' is not an e-mail address.");
         }
 
         if (string.IsNullOrWhiteSpace(RecipientName))

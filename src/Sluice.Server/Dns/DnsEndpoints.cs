@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Auth;
 using Sluice.Server.Data;
+using Sluice.Server.Api;
 
 namespace Sluice.Server.Dns;
 
@@ -59,7 +60,7 @@ internal static class DnsEndpoints
 
         if (!DnsNames.IsDomain(name))
         {
-            return FieldError("name", $"'{request!.Name}' is not a valid domain name.");
+            return FieldError("name", $"'{Echo.Of(request!.Name)}' is not a valid domain name.");
         }
 
         if (await db.Domains.AnyAsync(d => d.Name == name, cancellationToken))

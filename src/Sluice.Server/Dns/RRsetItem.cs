@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Server.Api;
 
 namespace Sluice.Server.Dns;
 
@@ -27,7 +28,7 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
             subname = subname == "@" ? string.Empty : subname.ToLowerInvariant();
             if (!DnsNames.IsSubname(subname))
             {
-                Add(errors, "subname", $"'{subname}' is not a valid subname: use dot-separated labels of letters, digits, hyphens and underscores.");
+                Add(errors, "subname", $"'{Echo.Of(subname)}' is not a valid subname: use dot-separated labels of letters, digits, hyphens and underscores.");
             }
         }
 

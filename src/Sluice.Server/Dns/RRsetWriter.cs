@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Sluice.Server.Data;
+using Sluice.Server.Api;
 
 namespace Sluice.Server.Dns;
 
@@ -54,7 +55,7 @@ internal sealed class RRsetWriter(ServerDb db, TimeProvider time)
         {
             foreach (var (_, index) in group.Where(p => p.Value >= 0))
             {
-                RRsetItem.Add(errors[index], "non_field_errors", $"RRset with conflicting type present: a CNAME at '{group.Key}' cannot coexist with other types.");
+                RRsetItem.Add(errors[index], "non_field_errors", $"RRset with conflicting type present: a CNAME at '{Echo.Of(group.Key)}' cannot coexist with other types.");
             }
         }
 

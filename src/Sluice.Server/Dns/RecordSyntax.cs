@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Sluice.Server.Api;
 
 namespace Sluice.Server.Dns;
 
@@ -31,11 +32,11 @@ internal static class RecordSyntax
         return type switch
         {
             "A" => IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && record.Count(c => c == '.') == 3
-                ? null : $"'{record}' is not an IPv4 address.",
+                ? null : $"'{Echo.Of(record)}' is not an IPv4 address.",
             "AAAA" => IPAddress.TryParse(record, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && !record.Contains('%', StringComparison.Ordinal)
-                ? null : $"'{record}' is not an IPv6 address.",
+                ? null : $"'{Echo.Of(record)}' is not an IPv6 address.",
             "CNAME" or "NS" or "PTR" => DnsNames.IsAbsoluteHost(record)
-                ? null : $"'{record}' is not a fully qualified host name ending in a dot.",
+                ? null : $"'{Echo.Of(record)}' is not a fully qualified host name ending in a dot.",
             "MX" => CheckMx(record),
             "TXT" => CheckTxt(record),
             _ => null,
@@ -47,7 +48,7 @@ internal static class RecordSyntax
         var parts = record.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return parts.Length == 2 && ushort.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && DnsNames.IsAbsoluteHost(parts[1])
             ? null
-            : $"'{record}' is not '<preference 0-65535> <host name ending in a dot>'.";
+            : $"'{Echo.Of(record)}' is not '<preference 0-65535> <host name ending in a dot>'.";
     }
 
     /// <summary>One or more double-quoted strings separated by spaces, each at most 255 characters once unescaped.</summary>
@@ -65,7 +66,7 @@ internal static class RecordSyntax
 
             if (record[i] != '"')
             {
-                return $"TXT records are quoted strings such as \"\\\"v=spf1 -all\\\"\"; '{record}' is not.";
+                return $"TXT records are quoted strings such as \"\\\"v=spf1 -all\\\"\"; '{Echo.Of(record)}' is not.";
             }
 
             var length = 0;
@@ -78,7 +79,7 @@ internal static class RecordSyntax
 
             if (i >= record.Length)
             {
-                return $"A quoted string in '{record}' is not closed.";
+                return $"A quoted string in '{Echo.Of(record)}' is not closed.";
             }
 
             if (length > 255)
