@@ -210,8 +210,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     public override async ValueTask SetOverrideAsync(RateLimitLayer layer, string key, IReadOnlyList<Rate> rates, CancellationToken cancellationToken = default)
     {
         ValidateOverride(layer, key, rates);
-        var current = await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false) ?? layer.RateArray;
-        await CarryUsageAsync(layer, key, current, [.. rates], cancellationToken).ConfigureAwait(false);
+        await CarryUsageAsync(layer, key, [.. rates], cancellationToken).ConfigureAwait(false);
         await _overrides.SetAsync(layer.Name, key, rates).ConfigureAwait(false);
         await _fallback.SetOverrideAsync(layer, key, rates, cancellationToken).ConfigureAwait(false);
     }
@@ -221,11 +220,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
-        if (await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false) is { } current)
-        {
-            await CarryUsageAsync(layer, key, current, layer.RateArray, cancellationToken).ConfigureAwait(false);
-        }
-
+        await CarryUsageAsync(layer, key, layer.RateArray, cancellationToken).ConfigureAwait(false);
         await _fallback.RemoveOverrideAsync(layer, key, cancellationToken).ConfigureAwait(false);
         return await _overrides.RemoveAsync(layer.Name, key).ConfigureAwait(false);
     }
@@ -239,18 +234,32 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     }
 
     /// <summary>
-    /// Before a key's rates change from <paramref name="from"/> to <paramref name="to"/>: each fixed or sliding rate
-    /// whose period changes has its state rewritten in the new period's terms, keeping the usage in force, as the
-    /// in-memory store does. Instances that still decide with the old rates until their next override refresh may
-    /// restart such a count meanwhile.
+    /// Before a key's rates change to <paramref name="to"/>: each fixed or sliding rate whose period changes from the
+    /// rates in force (the override kept in Redis, else the layer's) has its state rewritten in the new period's terms,
+    /// keeping the usage in force, as the in-memory store does. Best effort: when Redis fails, the override is changed
+    /// anyway (as before) and such counts start again. Instances that still decide with the old rates until their next
+    /// override refresh may restart such a count meanwhile.
     /// </summary>
-    private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] from, Rate[] to, CancellationToken cancellationToken)
+    private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] to, CancellationToken cancellationToken)
     {
         if (layer.Algorithm is not (RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow))
         {
             return;
         }
 
+        try
+        {
+            var from = await _overrides.ReadAsync(layer.Name, key).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false) ?? layer.RateArray;
+            await CarryUsageAsync(layer, key, from, to, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsRedisFailure(e, cancellationToken))
+        {
+            // Changing the override itself reports Redis's failure, as it did before usage was carried.
+        }
+    }
+
+    private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] from, Rate[] to, CancellationToken cancellationToken)
+    {
         var values = new List<RedisValue>
         {
             _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
