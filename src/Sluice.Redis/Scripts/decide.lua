@@ -39,8 +39,9 @@ end
 
 -- How many windows the current one is past the stored one, as the in-memory store computes it: the difference of the
 -- two numbers' low 32 bits, read as a signed 32-bit number. Positive: the stored window has passed. 0 or -1 (a clock
--- stepped back across a boundary): it goes on. Further behind: the number comes from another period (an override or a
--- reload made the period longer) or a long clock step, and the count starts again, as when the window has passed.
+-- stepped back across a boundary): it goes on. Further behind: the number comes from another period (a reload made
+-- the period longer, or this instance decides with rates older than an override, which rewrites the state in its own
+-- period first) or a long clock step, and the count starts again, as when the window has passed.
 local function behind(window, stored)
   local d = (window - stored) % 4294967296
   if d >= 2147483648 then d = d - 4294967296 end
@@ -104,8 +105,9 @@ local function sliding(key, r, limit, period, segments)
   local width = floor_div(period + segments - 1, segments)
   local newest = tonumber(fields[1]) or 0
   local function stored(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
-  -- A newest segment past the whole window ahead of now was numbered under another width (an override or a reload
-  -- made the period longer) or before a long clock step: the window starts again from the current segment.
+  -- A newest segment past the whole window ahead of now was numbered under another width (a reload made the period
+  -- longer, or rates older than an override) or before a long clock step: the window starts again from the current
+  -- segment.
   local foreign = newest - floor_div(now, width) > segments
   if foreign then newest = floor_div(now, width) end
   local current = math.max(floor_div(now, width), newest)

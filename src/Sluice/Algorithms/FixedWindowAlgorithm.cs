@@ -63,9 +63,11 @@ internal sealed class FixedWindowAlgorithm : WindowAlgorithm
     /// <remarks>
     /// The wrapping difference between the current and the stored window numbers: positive, the stored window has
     /// passed and the count starts again. Zero, or −1 (a clock stepped back across a boundary), the stored window goes on.
-    /// Further behind, the stored number comes from another period (an override or a reload made the rate's period
-    /// longer, so the same instant has a smaller window number) or from a long clock step, and the count starts again
-    /// too: when that window ends is unknown, and counting on in it would never end while the key is in use.
+    /// Further behind, the stored number comes from another period (a reload made the rate's period longer, so the same
+    /// instant has a smaller window number; an override rewrites the state in its own period first, see
+    /// <see cref="Convert"/>, but a Redis instance may decide with rates older than an override for up to its refresh
+    /// interval) or from a long clock step, and the count starts again too: when that window ends is unknown, and
+    /// counting on in it would never end while the key is in use.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (long Count, uint Keep) Current(long slot, long window)

@@ -145,9 +145,10 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
     /// <summary>
     /// Whether the newest segment written lies past the whole window ahead of now: it was numbered under another segment
-    /// width (an override or a reload made the period longer) or before a long clock step. The window then starts
-    /// again: when that usage would leave it is unknown, and counting from that number would put every reset in the
-    /// far future.
+    /// width (a reload made the period longer, or an instance decided with rates older than an override, which rewrites
+    /// the state in its own period first: see <see cref="Convert"/>) or before a long clock step. The window then
+    /// starts again: when that usage would leave it is unknown, and counting from that number would put every reset in
+    /// the far future.
     /// </summary>
     private bool IsForeign(long newest, long nowSegment) => newest - nowSegment > _segments;
 
