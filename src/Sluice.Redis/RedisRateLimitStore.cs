@@ -260,11 +260,15 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
     private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] from, Rate[] to, CancellationToken cancellationToken)
     {
+        // The decision script's carry mode, so that the arithmetic reading a window is the decisions' own. Overrides are
+        // rare: the script is sent as text (EVAL), which also needs no NOSCRIPT retry.
         var values = new List<RedisValue>
         {
             _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
+            "carry",
+            RedisValue.EmptyString,
             (long)_options.KeyTtlPadding.TotalMilliseconds,
-            layer.Algorithm == RateLimitAlgorithm.FixedWindow ? 1 : 2,
+            AlgorithmCode(layer.Algorithm),
             layer.SlidingWindowSegments,
         };
         for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
@@ -275,10 +279,10 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             }
         }
 
-        if (values.Count > 4)
+        if (values.Count > 6)
         {
             var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            await database.ScriptEvaluateAsync(CarryScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await database.ScriptEvaluateAsync(DecideScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -6,7 +6,8 @@
 -- KEYS[i]  the state of layer i for the request's key: a string per rate (fixed window; rate r > 0 in KEYS[i]#r,
 --          an undeclared key, in KEYS[i]'s slot on a cluster since the prefix's hash tag decides the slot), a hash
 --          (sliding, token bucket) or a sorted set of leases (concurrency).
--- ARGV     now (empty: the server's TIME), cost, lease member, TTL padding in milliseconds, then per layer:
+-- ARGV     now (empty: the server's TIME), cost (or 'carry', below), lease member, TTL padding in milliseconds, then
+--          per layer:
 --          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
 --          then per rate: limit, period in microseconds.
 -- Returns  { allowed (0/1), now (the time decided at, in microseconds), then per rate: remaining, reset at, retry after (-1 never, -2 unknown), outcome
@@ -97,27 +98,39 @@ local function token_bucket(key, r, limit, period)
   return false, before, tat, new_tat - capacity - now, before, tat, charge
 end
 
-local function sliding(key, r, limit, period, segments)
-  local ring = segments + 1
+-- A sliding window's hash fields for rate r: their names (the newest segment written, then each ring position) and values.
+local function sliding_read(key, r, segments)
   local names = { 'n' .. r }
   for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
-  local fields = redis.call('HMGET', key, unpack(names))
-  local width = floor_div(period + segments - 1, segments)
+  return names, redis.call('HMGET', key, unpack(names))
+end
+
+-- A sliding window read at now with segment width `width`: the newest segment written, whether it was foreign, the
+-- current segment, each segment's count, and the sum in force. A newest segment past the whole window ahead of now was
+-- numbered under another width (a reload made the period longer, or rates older than an override) or before a long
+-- clock step: the window starts again from the current segment.
+local function sliding_state(fields, segments, width)
+  local ring = segments + 1
+  local now_segment = floor_div(now, width)
   local newest = tonumber(fields[1]) or 0
-  local function stored(segment) return tonumber(fields[2 + (segment % ring)]) or 0 end
-  -- A newest segment past the whole window ahead of now was numbered under another width (a reload made the period
-  -- longer, or rates older than an override) or before a long clock step: the window starts again from the current
-  -- segment.
-  local foreign = newest - floor_div(now, width) > segments
-  if foreign then newest = floor_div(now, width) end
-  local current = math.max(floor_div(now, width), newest)
-  local oldest = current - segments
+  local foreign = newest - now_segment > segments
+  if foreign then newest = now_segment end
+  local current = math.max(now_segment, newest)
   local function count(segment)
     if foreign then return 0 end
-    return stored(segment)
+    return tonumber(fields[2 + (segment % ring)]) or 0
   end
   local sum = 0
-  for segment = math.max(oldest, newest - segments), newest do sum = sum + count(segment) end
+  for segment = math.max(current - segments, newest - segments), newest do sum = sum + count(segment) end
+  return newest, foreign, current, count, sum
+end
+
+local function sliding(key, r, limit, period, segments)
+  local ring = segments + 1
+  local _, fields = sliding_read(key, r, segments)
+  local width = floor_div(period + segments - 1, segments)
+  local newest, foreign, current, count, sum = sliding_state(fields, segments, width)
+  local oldest = current - segments
   local drained = now
   if sum > 0 then drained = (newest + segments + 1) * width end
   local charge = function()
@@ -177,6 +190,44 @@ local function concurrency(key, limit, lifetime)
     return true, limit - in_flight - permits, now, 0, before, now, charge
   end
   return false, before, now, UNKNOWN, before, now, charge
+end
+
+-- ARGV[2] 'carry' instead of a cost: an override changes the periods of KEYS[1]'s rates; nothing is decided. ARGV[5]
+-- algorithm (1 fixed, 2 sliding), ARGV[6] segments, then per rate: its index, the old period and the new one. Each
+-- rate's usage in force under the old period moves into the new period's current window (a sliding window's sum into
+-- its current segment), as Convert in src/Sluice/Algorithms does, and leaves with it.
+if ARGV[2] == 'carry' then
+  local key, is_fixed, segments, expires = KEYS[1], ARGV[5] == '1', tonumber(ARGV[6]), now
+  for i = 7, #ARGV, 3 do
+    local r, from, to = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    if is_fixed then
+      local name = fixed_key(key, r)
+      local value = redis.call('GET', name)
+      local count = fixed_state(value, floor_div(now, from))
+      if count > 0 then
+        local window = floor_div(now, to)
+        local ttl = math.max(1, math.ceil(((window + 1) * to - now) / 1000)) + padding
+        redis.call('SET', name, int(window) .. ':' .. int(count), 'PX', int(ttl))
+      elseif value then
+        redis.call('DEL', name)
+      end
+    else
+      local names, fields = sliding_read(key, r, segments)
+      local _, _, _, _, sum = sliding_state(fields, segments, floor_div(from + segments - 1, segments))
+      redis.call('HDEL', key, unpack(names))
+      if sum > 0 then
+        local width = floor_div(to + segments - 1, segments)
+        local segment = floor_div(now, width)
+        redis.call('HSET', key, 'n' .. r, int(segment), 's' .. r .. '_' .. (segment % (segments + 1)), int(sum))
+        expires = math.max(expires, (segment + segments + 1) * width)
+      end
+    end
+  end
+  if not is_fixed and expires > now then
+    local ttl = math.ceil((expires - now) / 1000) + padding
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
+  end
+  return 1
 end
 
 -- Every layer a one-rate fixed window (the common case): the same decision in straight-line code, reading every
