@@ -142,7 +142,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
                 return response;
             }
 
-            var delay = Max(backoff, limits.Wait ?? TimeSpan.Zero) * (1 + (_options.Random() * _options.MaxJitter));
+            var delay = Jittered(Max(backoff, limits.Wait ?? TimeSpan.Zero));
             if (!TryCheckDeadline(delay, deadline, out var limit))
             {
                 var status = response.StatusCode;
@@ -180,7 +180,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
                 return lease;
             }
 
-            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : backoff * (1 + (_options.Random() * _options.MaxJitter));
+            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : Jittered(backoff);
             var reason = lease.TryGetMetadata(MetadataName.ReasonPhrase, out var phrase) ? phrase : null;
             lease.Dispose();
             if (refusals >= _options.MaxAttempts)
@@ -240,6 +240,9 @@ public sealed class SluiceClientHandler : DelegatingHandler
     private static bool IsSafe(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;
 
     private static bool IsIdempotent(HttpMethod method) => IsSafe(method) || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
+
+    /// <summary>A wait with positive jitter: × (1 + U[0, MaxJitter)).</summary>
+    private TimeSpan Jittered(TimeSpan wait) => wait * (1 + (_options.Random() * _options.MaxJitter));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

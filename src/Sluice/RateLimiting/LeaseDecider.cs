@@ -138,18 +138,10 @@ internal sealed class LeaseDecider
 
         var statuses = new RateStatus[RateLimitStore.GetStatusCapacity(layers.Length)];
         var decision = _synchronous.Acquire(layers, statuses, 0);
-        var available = long.MaxValue;
-        foreach (var status in statuses.AsSpan(0, decision.StatusCount))
-        {
-            if (!layers[status.LayerIndex].Layer.IsShadow)
-            {
-                available = Math.Min(available, status.Remaining);
-            }
-        }
-
+        var fewest = Fewest(layers, statuses.AsSpan(0, decision.StatusCount));
         return new RateLimiterStatistics
         {
-            CurrentAvailablePermits = available,
+            CurrentAvailablePermits = fewest < 0 ? long.MaxValue : statuses[fewest].Remaining,
             CurrentQueuedCount = 0,
             TotalSuccessfulLeases = Interlocked.Read(ref _successful),
             TotalFailedLeases = Interlocked.Read(ref _failed),
@@ -203,18 +195,11 @@ internal sealed class LeaseDecider
                 decision.HasRetryAfter ? decision.RetryAfter : null);
         }
 
-        if (permitCount == 0)
+        // The standard meaning of 0 permits: acquired when none of the limits is exhausted.
+        if (permitCount == 0 && Fewest(layers, decided) is var fewest and >= 0 && decided[fewest].Remaining <= 0)
         {
-            // The standard meaning of 0 permits: acquired when none of the limits is exhausted.
-            for (var i = 0; i < decided.Length; i++)
-            {
-                var layer = layers[decided[i].LayerIndex].Layer;
-                if (decided[i].Remaining <= 0 && !layer.IsShadow)
-                {
-                    Interlocked.Increment(ref _failed);
-                    return SluiceLease.Denied(decided.ToArray(), i, layer.Name, null);
-                }
-            }
+            Interlocked.Increment(ref _failed);
+            return SluiceLease.Denied(decided.ToArray(), fewest, layers[decided[fewest].LayerIndex].Layer.Name, null);
         }
 
         Interlocked.Increment(ref _successful);
@@ -225,5 +210,20 @@ internal sealed class LeaseDecider
 
         Interlocked.Increment(ref _permitsHeld);
         return SluiceLease.Holding(_store, layers.ToArray(), decision.LeaseId, _released);
+    }
+
+    /// <summary>The index of the non-shadow rate with the fewest units left (the first such), or −1 when none applies.</summary>
+    private static int Fewest(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)
+    {
+        var fewest = -1;
+        for (var i = 0; i < statuses.Length; i++)
+        {
+            if (!layers[statuses[i].LayerIndex].Layer.IsShadow && (fewest < 0 || statuses[i].Remaining < statuses[fewest].Remaining))
+            {
+                fewest = i;
+            }
+        }
+
+        return fewest;
     }
 }
