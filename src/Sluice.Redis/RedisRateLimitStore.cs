@@ -250,39 +250,35 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         try
         {
             var from = await _overrides.ReadAsync(layer.Name, key).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false) ?? layer.RateArray;
-            await CarryUsageAsync(layer, key, from, to, cancellationToken).ConfigureAwait(false);
+
+            // The decision script's carry mode, so that the arithmetic reading a window is the decisions' own. Overrides
+            // are rare: the script is sent as text (EVAL), which also needs no NOSCRIPT retry.
+            var values = new List<RedisValue>
+            {
+                _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
+                "carry",
+                RedisValue.EmptyString,
+                (long)_options.KeyTtlPadding.TotalMilliseconds,
+                AlgorithmCode(layer.Algorithm),
+                layer.SlidingWindowSegments,
+            };
+            for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
+            {
+                if (from[r].PeriodMicros != to[r].PeriodMicros)
+                {
+                    values.AddRange([r, from[r].PeriodMicros, to[r].PeriodMicros]);
+                }
+            }
+
+            if (values.Count > 6)
+            {
+                var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                await database.ScriptEvaluateAsync(DecideScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (IsRedisFailure(e, cancellationToken))
         {
             // Changing the override itself reports Redis's failure, as it did before usage was carried.
-        }
-    }
-
-    private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] from, Rate[] to, CancellationToken cancellationToken)
-    {
-        // The decision script's carry mode, so that the arithmetic reading a window is the decisions' own. Overrides are
-        // rare: the script is sent as text (EVAL), which also needs no NOSCRIPT retry.
-        var values = new List<RedisValue>
-        {
-            _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
-            "carry",
-            RedisValue.EmptyString,
-            (long)_options.KeyTtlPadding.TotalMilliseconds,
-            AlgorithmCode(layer.Algorithm),
-            layer.SlidingWindowSegments,
-        };
-        for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
-        {
-            if (from[r].PeriodMicros != to[r].PeriodMicros)
-            {
-                values.AddRange([r, from[r].PeriodMicros, to[r].PeriodMicros]);
-            }
-        }
-
-        if (values.Count > 6)
-        {
-            var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            await database.ScriptEvaluateAsync(DecideScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Sluice.AspNetCore.Diagnostics;
-using Sluice.AspNetCore.Keys;
 using Sluice.AspNetCore.Rejection;
 
 namespace Sluice.AspNetCore.Middleware;

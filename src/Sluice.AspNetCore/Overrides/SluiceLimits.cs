@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Routing;
-using Sluice.AspNetCore.Keys;
 using Sluice.AspNetCore.Middleware;
 
 namespace Sluice.AspNetCore;
