@@ -17,11 +17,20 @@ public sealed class DifferentialTests(RedisServer redis) : IClassFixture<RedisSe
             KeyPrefix = RedisContractStores.UniqueName("diff") + ":",
             UseServerTime = false,
             TimeProvider = clock,
-            Timeout = TimeSpan.FromSeconds(5),
+            // Generous: a decision that times out on a loaded machine falls back, and may still have run in Redis.
+            Timeout = TimeSpan.FromSeconds(30),
             KeyTtlPadding = TimeSpan.FromMinutes(30),
         });
 
-        await StoreDifferential.RunAsync(memory, store, clock, seed, steps: 1000, seed % 2 == 0 ? StoreDifferential.Mixed : StoreDifferential.OneRate);
+        try
+        {
+            await StoreDifferential.RunAsync(memory, store, clock, seed, steps: 1000, seed % 2 == 0 ? StoreDifferential.Mixed : StoreDifferential.OneRate);
+        }
+        catch (Exception e) when (store.FallbackCount > 0)
+        {
+            // A difference after a fallback is Redis being slow, not the arithmetic: say so.
+            throw new Xunit.Sdk.XunitException($"{store.FallbackCount} decisions fell back ({store.LastError?.Message}); then: {e.Message}");
+        }
 
         Assert.Equal(0, store.FallbackCount);
     }
