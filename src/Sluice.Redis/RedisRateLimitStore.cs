@@ -351,8 +351,18 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
     private string Member(long lease) => _instance + ":" + lease.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The Redis key of a layer's state for one client key. A fixed window keeps rate r &gt; 0 in this key followed by
+    /// <c>#r</c>, so every <c>#</c> of the client key is doubled there: the separator is then the one <c>#</c> that ends
+    /// an odd run, and no client key (<c>v#1</c>) names another key's further rate (<c>v</c>'s second).
+    /// </summary>
     private string Key(RateLimitLayer layer, string key)
     {
+        if (layer.Algorithm == RateLimitAlgorithm.FixedWindow && key.Contains('#'))
+        {
+            key = key.Replace("#", "##", StringComparison.Ordinal);
+        }
+
         var algorithm = layer.Algorithm switch
         {
             RateLimitAlgorithm.FixedWindow => "f",

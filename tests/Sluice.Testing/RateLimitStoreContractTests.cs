@@ -624,6 +624,31 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(11, result.Statuses[0].Remaining);
     }
 
+    [Theory]
+    [InlineData("v#1")]
+    [InlineData("v##1")]
+    [InlineData("v#")]
+    public async Task KeysThatLookLikeAnotherKeysSecondRate_NeverShareItsState(string lookalike)
+    {
+        await using var h = await CreateAsync();
+        var layer = RateLimitLayer.FixedWindow("writes", R("5/min"), R("3/h"));
+        var lookalikes = RateLimitLayer.FixedWindow("writes", R("5/min"), R("3/h"), R("4/day"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await h.Acquire(layer.For("v"))).IsAllowed);
+        }
+
+        var other = await h.Acquire(lookalikes.For(lookalike));
+        var fourth = await h.Acquire(layer.For("v"));
+
+        // A store that names a key's further rates after the key ("v" and "#1") must not let a client whose key is
+        // that name reset or use them.
+        Assert.True(other.IsAllowed);
+        Assert.Equal([4, 2, 3], other.Statuses.Select(s => s.Remaining));
+        Assert.False(fourth.IsAllowed);
+        Assert.Equal(1, fourth.DeniedBy!.Value.RateIndex);
+    }
+
     // ---- Concurrency ---------------------------------------------------------------------------
 
     [Fact]
