@@ -18,14 +18,33 @@ internal sealed class PolicyCache
     private int _count = -1;
     private string _field = string.Empty;
 
-    /// <summary>The item name of status <paramref name="s"/>: the layer's name, with the period when it has several rates.</summary>
+    /// <summary>
+    /// The item name of status <paramref name="s"/> as the inside of a structured-field string (RFC 8941: <c>"</c> and
+    /// <c>\</c> escaped; configuration refuses other characters outside printable ASCII): the layer's name, with the
+    /// period when it has several rates.
+    /// </summary>
     public static string ItemName(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses, int s)
     {
         var status = statuses[s];
         var layer = layers[status.LayerIndex].Layer;
         var single = (s + 1 >= statuses.Length || statuses[s + 1].LayerIndex != status.LayerIndex)
             && (s == 0 || statuses[s - 1].LayerIndex != status.LayerIndex);
-        return single ? layer.Name : layer.Name + "/" + RateSyntax.FormatPeriod(status.Rate.Period);
+        var name = layer.Name.AsSpan().IndexOfAny('"', '\\') < 0 ? layer.Name : layer.Name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+        return single ? name : name + "/" + RateSyntax.FormatPeriod(status.Rate.Period);
+    }
+
+    /// <summary>Whether a layer's name can be written as a structured-field string: printable ASCII only (RFC 8941).</summary>
+    public static bool IsFieldSafe(string name)
+    {
+        foreach (var c in name)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The policy field for these statuses, rebuilt only when the layers or rates differ from the last call.</summary>

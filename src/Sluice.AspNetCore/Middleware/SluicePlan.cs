@@ -87,6 +87,11 @@ internal sealed class SluicePlan
         foreach (var (name, layerOptions) in options.Layers)
         {
             var compiled = LayerCompiler.Compile(name, layerOptions, options, ip, apiKey, problems);
+            if (options.IetfHeaders && !PolicyCache.IsFieldSafe(name))
+            {
+                problems.Add($"{options.SectionPath}:Layers:{name}: the name goes into the RateLimit-Policy and RateLimit headers (IetfHeaders is on), which hold printable ASCII only; rename the layer or set {options.SectionPath}:IetfHeaders=false.");
+            }
+
             if (layerOptions.Headline)
             {
                 headlines.Add(name);

@@ -404,6 +404,24 @@ public sealed class SluiceMiddlewareTests
     }
 
     [Fact]
+    public async Task IetfHeaders_EscapeQuotesAndBackslashesInLayerNames()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:IetfHeaders"] = "true",
+            ["Sluice:Layers:say \"hi\" \\o/:Key"] = "Global",
+            ["Sluice:Layers:say \"hi\" \\o/:Rates:0"] = "10/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        var response = await app.Client.GetAsync("/ping");
+
+        Assert.Equal("\"say \\\"hi\\\" \\\\o/\";q=10;w=60", response.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.StartsWith("\"say \\\"hi\\\" \\\\o/\";r=9;t=", response.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task IetfHeaders_CountSecondsToResetOnTheStoresClock_NotThisMachines()
     {
         // A shared store keeps its own time (Redis's TIME): here it is 30 min 45 s ahead of the app's clock.

@@ -98,6 +98,29 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task LayerNamesThatNoHeaderCanHold_StopStartup_OnlyWhenTheIetfHeadersAreOn()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:IetfHeaders"] = "true",
+            ["Sluice:Layers:débit:Rates:0"] = "10/s",
+            ["Sluice:Layers:tab\tname:Rates:0"] = "10/s",
+            ["Sluice:Layers:plain:Rates:0"] = "10/s",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+        settings["Sluice:IetfHeaders"] = "false";
+        await using var withoutThem = await TestApp.StartAsync(settings);
+
+        // Kestrel refuses a response header outside printable ASCII: every request would have failed with 500.
+        Assert.Contains("Sluice:Layers:débit: the name goes into the RateLimit-Policy and RateLimit headers (IetfHeaders is on), which hold printable ASCII only; rename the layer or set Sluice:IetfHeaders=false.", error.Problems);
+        Assert.Contains(error.Problems, p => p.StartsWith("Sluice:Layers:tab\tname: the name goes into", StringComparison.Ordinal));
+        Assert.Equal(2, error.Problems.Count);
+        Assert.Equal(HttpStatusCode.OK, (await withoutThem.Client.GetAsync("/ping")).StatusCode);
+    }
+
+    [Fact]
     public async Task ABurstWhereNoneFits_StopsStartup_WithEveryProblemListed()
     {
         var settings = new Dictionary<string, string?>
