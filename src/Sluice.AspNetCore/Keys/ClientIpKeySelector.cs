@@ -70,6 +70,26 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
             client = FromForwardedHeader(context, client);
         }
 
+        return KeyOf(client);
+    }
+
+    /// <summary>
+    /// An address (or a grouped client's <c>network/64</c>) as this layer keys it: IPv4-mapped addresses as IPv4, IPv6
+    /// in its canonical text, grouped by /64 when the layer groups. Text that is not an address stays as it is.
+    /// </summary>
+    public override string Canonical(string key)
+    {
+        var text = key.AsSpan().Trim();
+        if (_groupIPv6 && text.EndsWith("/64"))
+        {
+            text = text[..^3];
+        }
+
+        return IPAddress.TryParse(text, out var address) ? KeyOf(Normalize(address)) : key;
+    }
+
+    private string KeyOf(IPAddress client)
+    {
         if (_groupIPv6 && client.AddressFamily == AddressFamily.InterNetworkV6)
         {
             Span<byte> bytes = stackalloc byte[16];

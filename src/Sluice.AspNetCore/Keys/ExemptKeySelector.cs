@@ -12,6 +12,8 @@ internal sealed class ExemptKeySelector(RequestKeySelector inner, HashSet<string
 {
     public override bool KeyIsSecret => inner.KeyIsSecret;
 
+    public override string Canonical(string key) => inner.Canonical(key);
+
     public override string? Select(HttpContext context)
     {
         var key = inner.Select(context);

@@ -12,4 +12,11 @@ internal abstract class RequestKeySelector
     /// fingerprint of it, never the key. <see langword="true"/> unless the selector knows better.
     /// </summary>
     public virtual bool KeyIsSecret => true;
+
+    /// <summary>
+    /// A key written as a client sends it, in the form <see cref="Select"/> gives it (a route value lower-cased, an
+    /// address as the layer groups it), so that an override set by hand reaches the requests it names. Unchanged
+    /// unless the selector rewrites what it reads.
+    /// </summary>
+    public virtual string Canonical(string key) => key;
 }

@@ -18,7 +18,9 @@ internal sealed class RouteValueKeySelector(string name) : RequestKeySelector
             return null;
         }
 
-        // Route values such as domain names are case-insensitive: Example.COM and example.com share a limit.
-        return text.Any(char.IsUpper) ? text.ToLowerInvariant() : text;
+        return Canonical(text);
     }
+
+    /// <summary>Route values such as domain names are case-insensitive: Example.COM and example.com share a limit.</summary>
+    public override string Canonical(string key) => key.Any(char.IsUpper) ? key.ToLowerInvariant() : key;
 }

@@ -174,7 +174,7 @@ internal static class LayerCompiler
             }
             else if (!clientIp)
             {
-                keys.Add(selector is RouteValueKeySelector ? entry.ToLowerInvariant() : entry);
+                keys.Add(selector.Canonical(entry));
             }
             else if (ClientIpKeySelector.ParseNetwork(entry) is { } network)
             {

@@ -8,7 +8,9 @@ namespace Sluice.AspNetCore;
 /// distributed store shares them) and usage read without charging.
 /// Usable before the app starts (to restore stored overrides at startup): the first call compiles the configuration
 /// against the endpoints mapped so far, as <c>UseSluice</c> would, so call it after mapping every endpoint.
-/// Keys are given as requests carry them; one over 256 characters is kept by its SHA-256, as the middleware keeps it.
+/// Keys are given as requests carry them, and reach the key the layer counts by: a route value in any case (the
+/// middleware lower-cases it), an address in any form (an IPv4-mapped address as IPv4, an IPv6 client by its /64 when
+/// the layer groups them); one over 256 characters is kept by its SHA-256, as the middleware keeps it.
 /// </summary>
 public sealed class SluiceLimits
 {
@@ -27,6 +29,7 @@ public sealed class SluiceLimits
     {
         ArgumentNullException.ThrowIfNull(rates);
         var layer = Layer(layerName);
+        var stored = Stored(layer, key);
         var parsed = new List<Rate>();
         var problems = new List<string>();
         foreach (var text in rates)
@@ -43,7 +46,7 @@ public sealed class SluiceLimits
 
         if (problems.Count == 0)
         {
-            problems.AddRange(layer.ValidateOverride(parsed));
+            problems.AddRange(layer.Layer.ValidateOverride(parsed));
         }
 
         if (problems.Count > 0)
@@ -51,34 +54,41 @@ public sealed class SluiceLimits
             throw new ArgumentException($"The override of layer '{layerName}' is invalid: {string.Join("; ", problems)}.", nameof(rates));
         }
 
-        await _runtime.Store.SetOverrideAsync(layer, Stored(key), parsed, cancellationToken).ConfigureAwait(false);
+        await _runtime.Store.SetOverrideAsync(layer.Layer, stored, parsed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Restores the layer's own rates for one key. Returns whether there was an override.</summary>
     public ValueTask<bool> RemoveOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
-        => _runtime.Store.RemoveOverrideAsync(Layer(layerName), Stored(key), cancellationToken);
+    {
+        var layer = Layer(layerName);
+        return _runtime.Store.RemoveOverrideAsync(layer.Layer, Stored(layer, key), cancellationToken);
+    }
 
     /// <summary>The override in force for one key, or <see langword="null"/>.</summary>
     public ValueTask<IReadOnlyList<Rate>?> GetOverrideAsync(string layerName, string key, CancellationToken cancellationToken = default)
-        => _runtime.Store.GetOverrideAsync(Layer(layerName), Stored(key), cancellationToken);
+    {
+        var layer = Layer(layerName);
+        return _runtime.Store.GetOverrideAsync(layer.Layer, Stored(layer, key), cancellationToken);
+    }
 
     /// <summary>The state of every rate in force for one key of one layer, read without charging.</summary>
     public async ValueTask<IReadOnlyList<RateStatus>> GetUsageAsync(string layerName, string key, CancellationToken cancellationToken = default)
     {
-        var result = await _runtime.Store.AcquireAsync(0, Layer(layerName).For(Stored(key))).ConfigureAwait(false);
+        var layer = Layer(layerName);
+        var result = await _runtime.Store.AcquireAsync(0, layer.Layer.For(Stored(layer, key))).ConfigureAwait(false);
         return result.Statuses;
     }
 
     /// <summary>The layers configured now, by name.</summary>
     public IReadOnlyCollection<string> LayerNames => _runtime.Plan.Layers.Keys;
 
-    private static string Stored(string key)
+    private static string Stored(CompiledLayer layer, string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return StoredKey.Of(key);
+        return StoredKey.Of(layer.Selector.Canonical(key));
     }
 
-    private RateLimitLayer Layer(string layerName)
+    private CompiledLayer Layer(string layerName)
     {
         ArgumentNullException.ThrowIfNull(layerName);
 
@@ -86,7 +96,7 @@ public sealed class SluiceLimits
         // against the endpoints mapped so far, exactly as UseSluice would; UseSluice then finds it started.
         _runtime.Start(_endpoints());
         return _runtime.Plan.Layers.TryGetValue(layerName, out var compiled)
-            ? compiled.Layer
+            ? compiled
             : throw new ArgumentException($"There is no rate-limit layer '{layerName}'.", nameof(layerName));
     }
 }

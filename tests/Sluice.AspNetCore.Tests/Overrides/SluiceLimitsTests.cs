@@ -35,6 +35,41 @@ public sealed class SluiceLimitsTests
     }
 
     [Fact]
+    public async Task Overrides_TakeKeysAsClientsSendThem_AndReachTheKeyTheLayerCountsBy()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:RateLimitHeaders"] = "false",
+            ["Sluice:ClientIp:GroupIPv6By64"] = "true",
+            ["Sluice:Layers:ip:Rates:0"] = "1/min",
+            ["Sluice:Layers:domain:Key"] = "Route:name",
+            ["Sluice:Layers:domain:Rates:0"] = "1/min",
+        };
+        await using var app = await TestApp.StartAsync(settings, map: a => a.MapGet("/domains/{name}", () => "ok"));
+        var limits = app.App.Services.GetRequiredService<SluiceLimits>();
+
+        // The middleware keys a route value lower-cased, an IPv6 client by its /64 and an IPv4-mapped client as IPv4.
+        await limits.SetOverrideAsync("domain", "Example.COM", ["3/min"]);
+        await limits.SetOverrideAsync("ip", "2001:DB8:0:1::7", ["3/min"]);
+        await limits.SetOverrideAsync("ip", "::ffff:198.51.100.9", ["3/min"]);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 3; i++)
+        {
+            statuses.Add((await app.GetAsync("/domains/example.com", remote: $"192.0.2.{i}")).StatusCode);
+            statuses.Add((await app.GetAsync($"/domains/a{i}", remote: $"2001:db8:0:1::{i}")).StatusCode);
+            statuses.Add((await app.GetAsync($"/domains/b{i}", remote: "::ffff:198.51.100.9")).StatusCode);
+        }
+
+        var usage = await limits.GetUsageAsync("ip", "2001:db8:0:1:ffff::1");
+        var domain = await limits.GetOverrideAsync("domain", "EXAMPLE.com");
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(0, usage.Single().Remaining);
+        Assert.Equal([Rate.Parse("3/min")], domain);
+        Assert.True(await limits.RemoveOverrideAsync("ip", "198.51.100.9"));
+    }
+
+    [Fact]
     public async Task BadOverrides_AreRejectedNamingTheProblem()
     {
         await using var app = await TestApp.StartAsync(Settings);
