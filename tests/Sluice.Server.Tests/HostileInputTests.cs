@@ -61,6 +61,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         (new string('e', 20_000) + ",recipient_name,course\n", "text/csv"),
         ("{\"rates\":[\"abc\",\"0/s\",\"-1/min\",\"99999999999999999999/s\",null]}", "application/json"),
         ("{\"rates\":\"60/min\"}", "application/json"),
+        ("{\"rates\":[\"5/500us\",\"1/1us\"]}", "application/json"),
         ("{\"monthly_recipients\":-1}", "application/json"),
         ("{\"monthly_recipients\":1e400}", "application/json"),
         ("{\"monthly_recipients\":\"many\"}", "application/json"),

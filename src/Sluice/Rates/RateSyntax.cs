@@ -75,7 +75,14 @@ internal static class RateSyntax
             return false;
         }
 
-        rate = new Rate(limit, TimeSpan.FromTicks(unit.Value.Ticks * multiplier));
+        var period = TimeSpan.FromTicks(unit.Value.Ticks * multiplier);
+        if (period < TimeSpan.FromMilliseconds(1))
+        {
+            error = "the period is shorter than 1 ms; a rate's period must be at least 1 ms";
+            return false;
+        }
+
+        rate = new Rate(limit, period);
         error = null;
         return true;
     }

@@ -50,6 +50,7 @@ public sealed class ConfigurationTests
             ["Sluice:Layers:b:Algorithm"] = "Leaky",
             ["Sluice:Layers:c:Key"] = "Ip",
             ["Sluice:Layers:c:Rates:0"] = "10/s",
+            ["Sluice:Layers:c:Rates:1"] = "10/500us",
             ["Sluice:ClientIp:TrustedProxies:0"] = "not-an-ip",
             ["Sluice:Layers:c:Exempt:0"] = "10.0.0.0/8",
             ["Sluice:Layers:c:Exempt:1"] = "office",
@@ -66,7 +67,8 @@ public sealed class ConfigurationTests
         Assert.Contains("'not-an-ip' is not an IP address", error.Message);
         Assert.Contains("Sluice:Layers:c:Exempt:1 'office' is not an IP address or network", error.Message);
         Assert.Contains("Sluice:Layers:c:Exempt:2 is empty", error.Message);
-        Assert.Equal(7, error.Problems.Count);
+        Assert.Contains("Sluice:Layers:c:Rates:1 '10/500us' is not a valid rate: the period is shorter than 1 ms", error.Message);
+        Assert.Equal(8, error.Problems.Count);
     }
 
     [Fact]

@@ -39,12 +39,17 @@ public sealed class RateTests
     [InlineData("10/fortnight", "unit 'fortnight'")]
     [InlineData("10/0min", "multiplier '0'")]
     [InlineData("99999999999/s", "limit")]
+    [InlineData("5/500us", "at least 1 ms")]
+    [InlineData("5/1µs", "at least 1 ms")]
     public void Parse_RejectsBadText_QuotingIt(string text, string reason)
     {
         var error = Assert.Throws<FormatException>(() => Rate.Parse(text));
+        var parsed = Rate.TryParse(text, out _, out var why);
 
         Assert.Contains($"'{text}'", error.Message);
         Assert.Contains(reason, error.Message);
+        Assert.False(parsed);
+        Assert.Contains(reason, why);
     }
 
     [Fact]
