@@ -625,6 +625,31 @@ public abstract class RateLimitStoreContractTests
     }
 
     [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    public async Task TheLongestRateThatParses_IsDecidedAndReported_InDatesAClientCanRead(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var longest = Rate.Parse("2/36525day");
+        var layer = new RateLimitLayer("api-key", algorithm, longest);
+
+        var first = await h.Acquire(layer.For("k"));
+        var second = await h.Acquire(layer.For("k"));
+        var third = await h.Acquire(layer.For("k"));
+
+        // A hundred years, the longest period a rate may have: every time in the decision is a date before 10000, and the
+        // arithmetic stays exact where numbers are doubles (Redis's Lua).
+        Assert.True(first.IsAllowed);
+        Assert.True(second.IsAllowed);
+        Assert.False(third.IsAllowed);
+        Assert.Equal(0, third.Statuses[0].Remaining);
+        Assert.InRange(third.Statuses[0].ResetAt, h.Clock.GetUtcNow(), h.Clock.GetUtcNow().AddDays(2 * 36525));
+        Assert.InRange(third.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromDays(2 * 36525));
+        Assert.Throws<FormatException>(() => Rate.Parse("2/36526day"));
+    }
+
+    [Theory]
     [InlineData("v#1")]
     [InlineData("v##1")]
     [InlineData("v#")]

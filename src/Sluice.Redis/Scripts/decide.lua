@@ -121,7 +121,8 @@ local function sliding_state(fields, segments, width)
     return tonumber(fields[2 + (segment % ring)]) or 0
   end
   local sum = 0
-  for segment = math.max(current - segments, newest - segments), newest do sum = sum + count(segment) end
+  -- No segment before the epoch's was written (a period longer than the time since 1970 reaches below 0).
+  for segment = math.max(current - segments, newest - segments, 0), newest do sum = sum + count(segment) end
   return newest, foreign, current, count, sum
 end
 
@@ -130,7 +131,7 @@ local function sliding(key, r, limit, period, segments)
   local _, fields = sliding_read(key, r, segments)
   local width = floor_div(period + segments - 1, segments)
   local newest, foreign, current, count, sum = sliding_state(fields, segments, width)
-  local oldest = current - segments
+  local oldest = math.max(current - segments, 0)
   local drained = now
   if sum > 0 then drained = (newest + segments + 1) * width end
   local charge = function()

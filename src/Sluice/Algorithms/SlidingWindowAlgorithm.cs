@@ -37,7 +37,9 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         }
 
         var current = Math.Max(now / width, newest);
-        var oldest = current - _segments;
+
+        // No segment before the epoch's was ever written: a period longer than the time since 1970 would reach below 0.
+        var oldest = Math.Max(current - _segments, 0);
         long sum = 0;
         for (var segment = Math.Max(oldest, newest - _segments); segment <= newest; segment++)
         {
@@ -80,7 +82,7 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         if (IsForeign(newest, now / width))
         {
             // Counted under another segment width: the window starts again from the current segment.
-            for (var segment = newest - _segments; segment <= newest; segment++)
+            for (var segment = Math.Max(newest - _segments, 0); segment <= newest; segment++)
             {
                 SetCount(state, segment, 0);
             }
@@ -117,7 +119,7 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
         if (!IsForeign(newest, now / fromWidth))
         {
             var current = Math.Max(now / fromWidth, newest);
-            for (var segment = Math.Max(current - _segments, newest - _segments); segment <= newest; segment++)
+            for (var segment = Math.Max(Math.Max(current - _segments, newest - _segments), 0); segment <= newest; segment++)
             {
                 sum += Count(state, segment);
             }

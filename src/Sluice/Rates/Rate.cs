@@ -17,10 +17,16 @@ public readonly struct Rate : IEquatable<Rate>
     /// <summary>The largest limit a rate may carry (<see cref="int.MaxValue"/>), so that counters fit 32 bits.</summary>
     public const long MaxLimit = int.MaxValue;
 
+    /// <summary>
+    /// The longest period a rate may have: 100 years (36,525 days). Every time a decision reports then stays a date
+    /// <see cref="DateTimeOffset"/> holds, and every number of microseconds stays exact in a double (Redis's Lua).
+    /// </summary>
+    public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(36_525);
+
     /// <summary>Creates a rate of <paramref name="limit"/> units per <paramref name="period"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="limit"/> is not in 1..<see cref="MaxLimit"/>, or <paramref name="period"/> is shorter than one
-    /// millisecond or not a whole number of microseconds.
+    /// millisecond, longer than <see cref="MaxPeriod"/> or not a whole number of microseconds.
     /// </exception>
     public Rate(long limit, TimeSpan period)
     {
@@ -29,9 +35,9 @@ public readonly struct Rate : IEquatable<Rate>
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A rate's limit must be between 1 and {MaxLimit}.");
         }
 
-        if (period < TimeSpan.FromMilliseconds(1) || period.Ticks % TimeSpan.TicksPerMicrosecond != 0)
+        if (period < TimeSpan.FromMilliseconds(1) || period > MaxPeriod || period.Ticks % TimeSpan.TicksPerMicrosecond != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(period), period, "A rate's period must be at least 1 ms and a whole number of microseconds.");
+            throw new ArgumentOutOfRangeException(nameof(period), period, "A rate's period must be between 1 ms and 100 years (36525 days) and a whole number of microseconds.");
         }
 
         Limit = limit;
@@ -62,9 +68,9 @@ public readonly struct Rate : IEquatable<Rate>
         }
 
         var micros = (((Int128)PeriodMicros * burst) + Limit - 1) / Limit;
-        if (micros > TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond)
+        if (micros > MaxPeriod.Ticks / TimeSpan.TicksPerMicrosecond)
         {
-            throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst of {burst} at {this} needs a period longer than a TimeSpan holds.");
+            throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst of {burst} at {this} needs a period longer than 100 years, the longest a rate may have.");
         }
 
         return new Rate(burst, TimeSpan.FromMicroseconds((long)micros));

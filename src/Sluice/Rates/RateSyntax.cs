@@ -69,9 +69,9 @@ internal static class RateSyntax
             return false;
         }
 
-        if (multiplier > TimeSpan.MaxValue.Ticks / unit.Value.Ticks / 2)
+        if (multiplier > Rate.MaxPeriod.Ticks / unit.Value.Ticks)
         {
-            error = "the period is too long";
+            error = "the period is longer than 100 years (36525 days), the longest a rate may have";
             return false;
         }
 
