@@ -152,6 +152,61 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
         Assert.Equal("b", (await other)!.Subname);
     }
 
+    [Fact]
+    public async Task TwoBatchesToOneDomain_ReachTheServerInTheOrderTheyWereFlushed_SoTheLaterWriteWins()
+    {
+        var hold = new HoldFirstWrite { InnerHandler = _server.Transport() };
+        var http = new HttpClient(new SluiceClientHandler(new SluiceClientOptions { Registry = new PacerRegistry() }, hold)) { BaseAddress = _server.BaseAddress };
+        var dns = new DnsApiClient(http, await _server.NewKeyAsync());
+        await dns.CreateDomainAsync("example.net");
+        await using var writer = new DnsBulkWriter(dns, new DnsBulkWriterOptions { MaxWait = TimeSpan.FromMinutes(5) });
+
+        var first = writer.WriteAsync("example.net", Txt("a", "first"));
+        var firstFlush = writer.FlushAsync();
+        await hold.FirstArrived.Task;
+        var second = writer.WriteAsync("example.net", Txt("a", "second"));
+        var secondFlush = writer.FlushAsync();
+
+        // The first bulk request is slow (held here); the second must not overtake it.
+        await Task.WhenAny(hold.SecondArrived.Task, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        var overtaken = hold.SecondArrived.Task.IsCompleted;
+        hold.Release.SetResult();
+        await Task.WhenAll(firstFlush, secondFlush, first, second);
+
+        Assert.False(overtaken);
+        Assert.Equal(["\"second\""], (await dns.ListRRsetsAsync("example.net")).Single().Records);
+    }
+
+    /// <summary>Holds the first write until released; notes when a second one arrives.</summary>
+    private sealed class HoldFirstWrite : DelegatingHandler
+    {
+        private int _writes;
+
+        public TaskCompletionSource FirstArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource SecondArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Patch)
+            {
+                if (Interlocked.Increment(ref _writes) == 1)
+                {
+                    FirstArrived.SetResult();
+                    await Release.Task;
+                }
+                else
+                {
+                    SecondArrived.TrySetResult();
+                }
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
     /// <summary>Records each request that reaches the server.</summary>
     private sealed class CountingTransport : DelegatingHandler
     {

@@ -31,7 +31,7 @@ public sealed class DnsBatch : IAsyncDisposable
         End();
         var writes = _writes.ToList();
         _writes.Clear();
-        var sends = writes.GroupBy(w => w.Domain, StringComparer.OrdinalIgnoreCase).Select(g => Owner.SendAsync(g.Key, g.Select(w => w.Write).ToList()));
+        var sends = writes.GroupBy(w => w.Domain, StringComparer.OrdinalIgnoreCase).Select(g => Owner.SendInOrder(g.Key, g.Select(w => w.Write).ToList()));
         await Task.WhenAll(sends).ConfigureAwait(false);
         var failures = writes.Where(w => w.Write.Completion.Task.IsFaulted).Select(w => (w.Domain, w.Write.Write, w.Write.Completion.Task.Exception!.InnerException!)).ToList();
         if (failures.Count > 0)

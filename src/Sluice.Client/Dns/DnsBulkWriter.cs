@@ -20,6 +20,9 @@ public sealed class DnsBulkWriter : IAsyncDisposable
     private readonly Dictionary<string, (List<PendingWrite> Writes, ITimer? Timer)> _pending = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Task> _inFlight = [];
 
+    /// <summary>Each domain's last bulk request sent or waiting to be: the next one starts after it.</summary>
+    private readonly Dictionary<string, Task> _lastSend = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Creates a writer that sends through <paramref name="client"/>.</summary>
     public DnsBulkWriter(DnsApiClient client, DnsBulkWriterOptions? options = null)
     {
@@ -122,8 +125,41 @@ public sealed class DnsBulkWriter : IAsyncDisposable
 
     internal void EndBatch(DnsBatch batch) => CurrentBatch.Value = batch.Previous;
 
+    /// <summary>
+    /// Sends <paramref name="writes"/> to one domain after every bulk request flushed to it before has been answered, so
+    /// that a later write to an RRset is never overtaken by an earlier one (a slow or retried request would otherwise let
+    /// the older records win). The server applies one domain's writes one at a time anyway.
+    /// </summary>
+    internal Task SendInOrder(string domain, List<PendingWrite> writes)
+    {
+        lock (_inFlight)
+        {
+            var previous = _lastSend.GetValueOrDefault(domain) ?? Task.CompletedTask;
+            var sending = SendAfterAsync(previous, domain, writes);
+            _lastSend[domain] = sending;
+            _inFlight.RemoveAll(t => t.IsCompleted);
+            _inFlight.Add(sending);
+            if (_lastSend.Count > 64)
+            {
+                foreach (var done in _lastSend.Where(p => p.Value.IsCompleted).Select(p => p.Key).ToList())
+                {
+                    _lastSend.Remove(done);
+                }
+            }
+
+            return sending;
+        }
+    }
+
+    private async Task SendAfterAsync(Task previous, string domain, List<PendingWrite> writes)
+    {
+        // Always yields: nothing of the send runs under the caller's lock.
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
+        await SendAsync(domain, writes).ConfigureAwait(false);
+    }
+
     /// <summary>Sends <paramref name="writes"/> to one domain as bulk requests of at most MaxBatch RRsets; completes every caller.</summary>
-    internal async Task SendAsync(string domain, List<PendingWrite> writes)
+    private async Task SendAsync(string domain, List<PendingWrite> writes)
     {
         var queue = BulkPlan.Merge(writes.Where(w => !w.Completion.Task.IsCompleted));
         while (queue.Count > 0)
@@ -181,11 +217,6 @@ public sealed class DnsBulkWriter : IAsyncDisposable
             writes = entry.Writes;
         }
 
-        var sending = SendAsync(domain, writes);
-        lock (_inFlight)
-        {
-            _inFlight.Add(sending);
-            _inFlight.RemoveAll(t => t.IsCompleted);
-        }
+        SendInOrder(domain, writes);
     }
 }
