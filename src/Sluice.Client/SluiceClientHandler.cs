@@ -71,7 +71,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
         var scope = ScopeOf(request);
         var safe = IsSafe(request.Method);
         var pacer = _options.Pacing || _options.Adaptive
-            ? _options.Registry.GetOrAdd(scope, [.. safe ? _options.ReadRates : _options.WriteRates], _options.Margin)
+            ? _options.Registry.GetOrAdd(scope, [.. safe ? _options.ReadRates : _options.WriteRates], _options.Margin, time.GetUtcNow())
             : null;
         var deadline = request.Options.TryGetValue(SluiceClientOptions.DeadlineKey, out var at) ? at : (DateTimeOffset?)null;
         if (request.Content is not null)

@@ -26,6 +26,7 @@ public sealed class ScopePacer
     private readonly IReadOnlyList<ClientRate> _configured;
     private readonly Func<TimeSpan, TimeSpan> _margin;
     private long _pausedUntil;
+    private long _lastUsed;
     private DateTimeOffset? _lastReset;
 
     internal ScopePacer(string scope, IReadOnlyList<ClientRate> configured, Func<TimeSpan, TimeSpan> margin)
@@ -53,6 +54,44 @@ public sealed class ScopePacer
         }
     }
 
+    /// <summary>Marks the pacer in use at <paramref name="now"/> (UTC ticks).</summary>
+    internal void Touch(long now)
+    {
+        lock (_gate)
+        {
+            _lastUsed = Math.Max(_lastUsed, now);
+        }
+    }
+
+    /// <summary>
+    /// Whether dropping this pacer at <paramref name="now"/> changes nothing a later send would see: unused for
+    /// <paramref name="idle"/> ticks, no pause in force, and the last send past the longest of its rates' windows.
+    /// </summary>
+    internal bool IsIdle(long now, long idle)
+    {
+        lock (_gate)
+        {
+            if (now - _lastUsed < idle || _pausedUntil > now)
+            {
+                return false;
+            }
+
+            if (_sent.Count == 0)
+            {
+                return true;
+            }
+
+            var longest = 0L;
+            foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
+            {
+                var period = Enforced(rate).Period;
+                longest = Math.Max(longest, (period + _margin(period)).Ticks);
+            }
+
+            return _sent[^1] + longest <= now;
+        }
+    }
+
     /// <summary>The instant until which the scope is paused for every caller; <see cref="DateTimeOffset.MinValue"/> if never paused.</summary>
     public DateTimeOffset PausedUntil => new(Interlocked.Read(ref _pausedUntil), TimeSpan.Zero);
 
@@ -61,6 +100,7 @@ public sealed class ScopePacer
     {
         lock (_gate)
         {
+            _lastUsed = Math.Max(_lastUsed, now.UtcTicks);
             var at = Math.Max(now.UtcTicks, _pausedUntil);
             if (_sent.Count > 0)
             {
