@@ -177,6 +177,30 @@ public sealed class StartupTests
         Assert.Contains("Quotas:Store 'Postgres'", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("under-a-file")]
+    [InlineData("not-a-database")]
+    public async Task ADatabaseTheServerCannotUse_StopsStartup_NamingTheSettingAndTheFile(string problem)
+    {
+        var directory = Directory.CreateTempSubdirectory("sluice-db-").FullName;
+        try
+        {
+            var blocker = Path.Combine(directory, "file");
+            await File.WriteAllTextAsync(blocker, "this is not a SQLite database, and not a directory either");
+            var path = problem == "under-a-file" ? Path.Combine(blocker, "server.db") : blocker;
+            await using var host = new ServerHost(new() { ["ConnectionStrings:Sluice"] = $"Data Source={path}" });
+
+            var error = Assert.ThrowsAny<Exception>(() => host.Services);
+
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.StartsWith($"The server cannot use its database '{path}' (ConnectionStrings:Sluice): ", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task ABadRateInConfiguration_StopsStartup_QuotingIt()
     {

@@ -23,19 +23,29 @@ internal static class ServerInitializer
         var time = services.GetRequiredService<TimeProvider>();
         var output = services.GetService<ServerConsole>()?.Out ?? Console.Out;
 
-        if (db.Database.IsSqlite() && db.Database.GetDbConnection().DataSource is { Length: > 0 } file && Path.GetDirectoryName(Path.GetFullPath(file)) is { } directory)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        // Instances that start together on one database file (replicas sharing a volume, a restart overlapping the old
-        // process) take turns: the transaction takes SQLite's write lock first, so the next instance waits for this one
-        // to create the schema, the admin token and the demo account, and then finds them instead of failing.
         var messages = new List<string>();
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        var source = db.Database.GetDbConnection().DataSource;
+        try
         {
+            if (db.Database.IsSqlite() && source is { Length: > 0 } && Path.GetDirectoryName(Path.GetFullPath(source)) is { } directory)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            // Instances that start together on one database file (replicas sharing a volume, a restart overlapping the
+            // old process) take turns: the transaction takes SQLite's write lock first, so the next instance waits for
+            // this one to create the schema, the admin token and the demo account, and then finds them instead of failing.
+            await using var transaction = await db.Database.BeginTransactionAsync();
             await InitializeDataAsync(app, services, db, time, messages);
             await transaction.CommitAsync();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+        {
+            // A directory that cannot be made, a file that is not a database, one the server may not write: one line that
+            // names the setting, not a stack trace from deep inside the provider.
+            throw new InvalidOperationException(
+                $"The server cannot use its database '{source}' (ConnectionStrings:Sluice): {e.Message} Check that its directory exists or can be created, that the server may write there, and that the file, if it exists, is a SQLite database.",
+                e);
         }
 
         // Printed once committed: a token or key shown to the operator exists.
