@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace Sluice.Redis;
 
 /// <summary>Options of the <see cref="RedisRateLimitStore"/>, bound from <c>Sluice:Redis</c>.</summary>
@@ -57,6 +59,20 @@ public sealed class RedisRateLimitStoreOptions
         if (string.IsNullOrWhiteSpace(Configuration))
         {
             problems.Add("Sluice:Redis:Configuration is empty");
+        }
+        else
+        {
+            try
+            {
+                _ = ConfigurationOptions.Parse(Configuration);
+            }
+            catch (ArgumentException e)
+            {
+                // The string itself is not quoted: it may hold a password.
+                // StackExchange.Redis 1.2 puts the reason of an out-of-range value in the parameter name.
+                var reason = e is ArgumentOutOfRangeException { ParamName: { Length: > 0 } named } ? named : e.Message.Split(" (Parameter")[0];
+                problems.Add($"Sluice:Redis:Configuration is not a StackExchange.Redis configuration string: {reason}");
+            }
         }
 
         if (KeyPrefix is null)

@@ -44,6 +44,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
             ["Sluice:Redis:FailuresToBreak"] = "0",
             ["Sluice:Redis:UseServerTime"] = "yes",
             ["Sluice:Redis:Timeot"] = "00:00:01",
+            ["Sluice:Redis:Configuration"] = "127.0.0.1:1,password=hunter2,abortConnect=maybe",
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
@@ -54,6 +55,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
 
         Assert.Equal(
             [
+                "Sluice:Redis:Configuration is not a StackExchange.Redis configuration string: Keyword 'abortConnect' requires a boolean value",
                 "Sluice:Redis:FailureMode 'Sometimes' is not one of FailOpen, FailClosed",
                 "Sluice:Redis:FailuresToBreak is 0; it must be at least 1",
                 "Sluice:Redis:Timeot is not a setting; did you mean Timeout?",

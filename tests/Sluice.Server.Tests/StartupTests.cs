@@ -201,6 +201,24 @@ public sealed class StartupTests
         }
     }
 
+    [Theory]
+    [InlineData("Sluice:Store")]
+    [InlineData("Quotas:Store")]
+    public async Task ABadRedisConfigurationString_StopsStartup_BeforeTheDatabaseIsTouched_WithoutQuotingIt(string store)
+    {
+        await using var host = new ServerHost(new()
+        {
+            [store] = "Redis",
+            ["Sluice:Redis:Configuration"] = "127.0.0.1:1,password=hunter2,connectTimeout=soon",
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Services);
+
+        Assert.Contains("Sluice:Redis:Configuration is not a StackExchange.Redis configuration string: Keyword 'connectTimeout' requires an integer value", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(host.DatabasePath));
+    }
+
     [Fact]
     public async Task ABadRateInConfiguration_StopsStartup_QuotingIt()
     {

@@ -33,6 +33,12 @@ internal static class ServerConfiguration
         }
 
         Bind<QuotaOptions>(configuration, "Quotas", problems, o => o.Validate());
+        if (IsRedis(configuration["Sluice:Store"]) || IsRedis(configuration["Quotas:Store"]))
+        {
+            // The store would only fail when first used, after the database is set up: check its settings now.
+            Bind<Sluice.Redis.RedisRateLimitStoreOptions>(configuration, "Sluice:Redis", problems, o => [.. o.Validate()]);
+        }
+
         Bind<Dns.DnsOptions>(configuration, "Dns", problems, o => o.Validate());
         Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.BulkMaxBytes > 0 ? [] : [$"Certificates:BulkMaxBytes is {o.BulkMaxBytes}; it must be positive."]);
 
@@ -41,6 +47,8 @@ internal static class ServerConfiguration
             throw new InvalidOperationException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
     }
+
+    private static bool IsRedis(string? store) => string.Equals(store?.Trim(), "Redis", StringComparison.OrdinalIgnoreCase);
 
     private static void Bind<T>(IConfiguration configuration, string section, List<string> problems, Func<T, List<string>> validate)
         where T : new()
