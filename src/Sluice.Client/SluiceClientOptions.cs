@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
 
 namespace Sluice.Client;
@@ -97,12 +98,43 @@ public sealed class SluiceClientOptions
             problems.Add("InitialDelay, MaxWait and MinimumMargin must not be negative.");
         }
 
-        if (BackoffMultiplier < 1 || MaxJitter < 0 || SafetyMargin < 0)
+        if (MaxWait > LongestTimerWait)
         {
-            problems.Add("BackoffMultiplier must be at least 1; MaxJitter and SafetyMargin must not be negative.");
+            problems.Add($"MaxWait is {MaxWait.ToString("c", CultureInfo.InvariantCulture)}; it must be at most 49 days, the longest a timer waits.");
+        }
+
+        // Bounded so that no wait they scale can overflow a TimeSpan.
+        Between(nameof(BackoffMultiplier), BackoffMultiplier, 1, 100, problems);
+        Between(nameof(MaxJitter), MaxJitter, 0, 10, problems);
+        Between(nameof(SafetyMargin), SafetyMargin, 0, 1, problems);
+        foreach (var (name, rates) in new[] { (nameof(ReadRates), ReadRates), (nameof(WriteRates), WriteRates) })
+        {
+            foreach (var rate in rates)
+            {
+                if (rate.Limit < 1)
+                {
+                    problems.Add($"{name}: {rate} has a limit below 1.");
+                }
+
+                if (rate.Period <= TimeSpan.Zero || rate.Period > ClientRate.MaxPeriod)
+                {
+                    problems.Add($"{name}: {rate} has a period {(rate.Period <= TimeSpan.Zero ? "that is not positive" : "over 100 years")}.");
+                }
+            }
         }
 
         return problems;
+    }
+
+    /// <summary>The longest a <see cref="Task.Delay(TimeSpan, TimeProvider)"/> waits: 2^32 − 2 milliseconds, about 49.7 days.</summary>
+    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static void Between(string name, double value, double low, double high, List<string> problems)
+    {
+        if (!(value >= low && value <= high))
+        {
+            problems.Add($"{name} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {low.ToString(CultureInfo.InvariantCulture)} and {high.ToString(CultureInfo.InvariantCulture)}.");
+        }
     }
 
     internal TimeSpan Margin(TimeSpan period)

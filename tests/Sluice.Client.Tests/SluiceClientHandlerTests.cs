@@ -344,6 +344,43 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
+    public void OptionsThatWouldOverflowAWait_AreRefused_ListingEveryProblem()
+    {
+        var options = new SluiceClientOptions { SafetyMargin = 1e12, MaxJitter = 1e12, BackoffMultiplier = 1e12, MaxWait = TimeSpan.FromDays(365) };
+        options.WriteRates.Add(new ClientRate(1, TimeSpan.FromDays(40_000)));
+        options.ReadRates.Add(new ClientRate(0, TimeSpan.FromSeconds(1)));
+
+        var error = Assert.Throws<ArgumentException>(() => new SluiceClientHandler(options));
+
+        Assert.Contains("SafetyMargin is 1000000000000; it must be between 0 and 1.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxJitter is 1000000000000; it must be between 0 and 10.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BackoffMultiplier is 1000000000000; it must be between 1 and 100.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxWait is 365.00:00:00; it must be at most 49 days, the longest a timer waits.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WriteRates: 1/40000day has a period over 100 years.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ReadRates: 0/s has a limit below 1.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1/36525day", true)]
+    [InlineData("1/36526day", false)]
+    [InlineData("1/10600000day", false)]
+    public void TheLongestRateThatParses_PacesWithoutOverflowing(string text, bool parses)
+    {
+        var parsed = ClientRate.TryParse(text, out var rate);
+        var waits = new List<TimeSpan>();
+        if (parsed)
+        {
+            var start = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+            var pacer = new PacerRegistry().GetOrAdd("s", [rate], new SluiceClientOptions().Margin, start);
+            waits.Add(pacer.Reserve(start));
+            waits.Add(pacer.Reserve(start));
+        }
+
+        Assert.Equal(parses, parsed);
+        Assert.True(!parses || waits[1] > TimeSpan.FromDays(36_525));
+    }
+
+    [Fact]
     public void Options_HaveTheDocumentedDefaults()
     {
         var options = new SluiceClientOptions();

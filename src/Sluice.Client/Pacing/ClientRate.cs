@@ -8,6 +8,9 @@ namespace Sluice.Client;
 /// </summary>
 public readonly record struct ClientRate(long Limit, TimeSpan Period)
 {
+    /// <summary>The longest period a rate may have: 100 years (36,525 days), as on the server side and in headers.</summary>
+    public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(36_525);
+
     /// <summary>Parses <c>N/period</c> (units ms, s, sec, second, m, min, minute, h, hour, d, day, with an optional multiplier).</summary>
     /// <exception cref="FormatException">The text is not a rate; the message quotes it.</exception>
     public static ClientRate Parse(string text)
@@ -49,7 +52,7 @@ public readonly record struct ClientRate(long Limit, TimeSpan Period)
             "d" or "day" or "days" => TimeSpan.FromDays(1),
             _ => null,
         };
-        if (one is null || multiplier > TimeSpan.MaxValue.Ticks / one.Value.Ticks)
+        if (one is null || multiplier > MaxPeriod.Ticks / one.Value.Ticks)
         {
             return false;
         }
