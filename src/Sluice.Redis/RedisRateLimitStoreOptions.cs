@@ -52,6 +52,9 @@ public sealed class RedisRateLimitStoreOptions
     /// <summary>Values the configuration binder could not convert (see <c>AddSluiceRedis</c>), listed first by <see cref="Validate"/>.</summary>
     internal IReadOnlyList<string> BindingProblems { get; set; } = [];
 
+    /// <summary>The longest wait a timer or <c>WaitAsync</c> accepts: 2^32 − 2 milliseconds, about 49.7 days.</summary>
+    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>Lists every problem; empty when the options are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -80,9 +83,9 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add("Sluice:Redis:KeyPrefix is null");
         }
 
-        if (Timeout <= TimeSpan.Zero)
+        if (Timeout <= TimeSpan.Zero || Timeout > LongestTimerWait)
         {
-            problems.Add($"Sluice:Redis:Timeout is {Timeout}; it must be positive");
+            problems.Add($"Sluice:Redis:Timeout is {Timeout}; it must be positive and at most 49 days, the longest a timer waits");
         }
 
         if (FailuresToBreak < 1)
@@ -100,9 +103,9 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add($"Sluice:Redis:KeyTtlPadding is {KeyTtlPadding}; it must not be negative");
         }
 
-        if (OverrideRefreshInterval <= TimeSpan.Zero)
+        if (OverrideRefreshInterval <= TimeSpan.Zero || OverrideRefreshInterval > LongestTimerWait)
         {
-            problems.Add($"Sluice:Redis:OverrideRefreshInterval is {OverrideRefreshInterval}; it must be positive");
+            problems.Add($"Sluice:Redis:OverrideRefreshInterval is {OverrideRefreshInterval}; it must be positive and at most 49 days, the longest a timer waits");
         }
 
         if (!Enum.IsDefined(FailureMode))

@@ -177,6 +177,13 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
         Assert.Equal(["\"second\""], (await dns.ListRRsetsAsync("example.net")).Single().Records);
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, -1)]
+    [InlineData(1, 50 * 24 * 3600)]
+    public void OptionsOutOfRange_AreRefusedAtOnce_NotAtTheFirstWrite(int maxBatch, int maxWaitSeconds)
+        => Assert.Throws<ArgumentOutOfRangeException>(() => new DnsBulkWriter(_dns, new DnsBulkWriterOptions { MaxBatch = maxBatch, MaxWait = TimeSpan.FromSeconds(maxWaitSeconds) }));
+
     /// <summary>Holds the first write until released; notes when a second one arrives.</summary>
     private sealed class HoldFirstWrite : DelegatingHandler
     {

@@ -45,6 +45,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
             ["Sluice:Redis:UseServerTime"] = "yes",
             ["Sluice:Redis:Timeot"] = "00:00:01",
             ["Sluice:Redis:Configuration"] = "127.0.0.1:1,password=hunter2,abortConnect=maybe",
+            ["Sluice:Redis:OverrideRefreshInterval"] = "100.00:00:00",
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
@@ -58,6 +59,7 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
                 "Sluice:Redis:Configuration is not a StackExchange.Redis configuration string: Keyword 'abortConnect' requires a boolean value",
                 "Sluice:Redis:FailureMode 'Sometimes' is not one of FailOpen, FailClosed",
                 "Sluice:Redis:FailuresToBreak is 0; it must be at least 1",
+                "Sluice:Redis:OverrideRefreshInterval is 100.00:00:00; it must be positive and at most 49 days, the longest a timer waits",
                 "Sluice:Redis:Timeot is not a setting; did you mean Timeout?",
                 "Sluice:Redis:Timeout 'soon' is not a time span such as 00:00:05",
                 "Sluice:Redis:UseServerTime 'yes' is not true or false",

@@ -30,6 +30,9 @@ public sealed class DnsBulkWriter : IAsyncDisposable
         _options = options ?? new DnsBulkWriterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBatch, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxWait, TimeSpan.Zero, nameof(options));
+
+        // The longest a timer waits (about 49.7 days): past it the first write would fail instead.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.MaxWait, TimeSpan.FromMilliseconds(uint.MaxValue - 1), nameof(options));
     }
 
     private int _requests;
