@@ -163,6 +163,7 @@ public sealed class StartupTests
             ["Quotas:Store"] = "Postgres",
             ["Quotas:Plans:pro"] = "lots",
             ["Dns:MaxBulk"] = "10",
+            ["Dns:WriteWait"] = "30.00:00:00",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
@@ -175,6 +176,7 @@ public sealed class StartupTests
         Assert.Contains("Admin:Token is shorter", message, StringComparison.Ordinal);
         Assert.Contains("Certificates:BulkMaxBytes is 0", message, StringComparison.Ordinal);
         Assert.Contains("Quotas:Store 'Postgres'", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:WriteWait is 30.00:00:00; it must be between 0 and 1 hour.", message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -29,9 +29,10 @@ public sealed class DnsOptions
             problems.Add($"Dns:MaximumTtl is {MaximumTtl}; it must not be below Dns:MinimumTtl ({MinimumTtl}).");
         }
 
-        if (WriteWait < TimeSpan.Zero)
+        if (WriteWait < TimeSpan.Zero || WriteWait > TimeSpan.FromHours(1))
         {
-            problems.Add($"Dns:WriteWait is {WriteWait}; it must not be negative.");
+            // Past about 24.8 days the wait would fail every write; far sooner, every HTTP client has given up.
+            problems.Add($"Dns:WriteWait is {WriteWait}; it must be between 0 and 1 hour.");
         }
 
         if (MaxBulkItems < 1)
