@@ -54,6 +54,24 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
+    public async Task OneQuotaCountedByMonthAndByDay_KeepsTwoCounts()
+    {
+        var store = await CreateAsync();
+
+        var monthly = await store.ChargeAsync(new QuotaRequest("sends", "acct-1", "a", 5, QuotaPeriod.Month));
+        var daily = await store.ChargeAsync(new QuotaRequest("sends", "acct-1", "b", 5, QuotaPeriod.Day));
+        var monthlyAgain = await store.ChargeAsync(new QuotaRequest("sends", "acct-1", "a", 5, QuotaPeriod.Month));
+        var month = await store.GetUsageAsync("sends", "acct-1", 5, QuotaPeriod.Month);
+        var day = await store.GetUsageAsync("sends", "acct-1", 5, QuotaPeriod.Day);
+
+        Assert.Equal(QuotaOutcome.Charged, monthly.Outcome);
+        Assert.Equal(QuotaOutcome.Charged, daily.Outcome);
+        Assert.Equal(QuotaOutcome.AlreadyCounted, monthlyAgain.Outcome);
+        Assert.Equal(1, month.Used);
+        Assert.Equal(1, day.Used);
+    }
+
+    [Fact]
     public async Task TheDecision_ReportsTheFirstOfNextMonth_AsTheReset()
     {
         var store = await CreateAsync();

@@ -2,12 +2,13 @@ namespace Sluice.Quotas;
 
 /// <summary>
 /// A quota store in process memory: exact under concurrency, but usage is lost when the process ends. For tests and
-/// single-process tools; a server should use the SQLite or Redis store. Periods that have ended are dropped lazily
-/// when their subject is next charged.
+/// single-process tools; a server should use the SQLite or Redis store. A quota counted by month and by day keeps a
+/// count for each. Items of periods that have ended are dropped on the first charge of each UTC day.
 /// </summary>
 public sealed class MemoryQuotaStore : QuotaStore
 {
-    private readonly Dictionary<(string Quota, string Subject), Bucket> _buckets = new();
+    private readonly Dictionary<(string Quota, string Subject, QuotaPeriod Period), Bucket> _buckets = new();
+    private string? _sweptOn;
     private readonly TimeProvider _time;
 
     /// <summary>Creates a store reading time from <paramref name="timeProvider"/> (default <see cref="TimeProvider.System"/>).</summary>
@@ -39,10 +40,11 @@ public sealed class MemoryQuotaStore : QuotaStore
         var resets = request.Period.ResetAfter(now);
         lock (_buckets)
         {
-            if (!_buckets.TryGetValue((request.Quota, request.Subject), out var bucket) || bucket.Period != name)
+            DropPastPeriods(now);
+            if (!_buckets.TryGetValue((request.Quota, request.Subject, request.Period), out var bucket) || bucket.Period != name)
             {
                 bucket = new Bucket(name);
-                _buckets[(request.Quota, request.Subject)] = bucket;
+                _buckets[(request.Quota, request.Subject, request.Period)] = bucket;
             }
 
             if (bucket.Items.Contains(request.Item))
@@ -67,7 +69,7 @@ public sealed class MemoryQuotaStore : QuotaStore
         var name = request.Period.NameOf(_time.GetUtcNow());
         lock (_buckets)
         {
-            return ValueTask.FromResult(_buckets.TryGetValue((request.Quota, request.Subject), out var bucket) && bucket.Period == name && bucket.Items.Remove(request.Item));
+            return ValueTask.FromResult(_buckets.TryGetValue((request.Quota, request.Subject, request.Period), out var bucket) && bucket.Period == name && bucket.Items.Remove(request.Item));
         }
     }
 
@@ -77,8 +79,30 @@ public sealed class MemoryQuotaStore : QuotaStore
         var now = _time.GetUtcNow();
         lock (_buckets)
         {
-            var used = _buckets.TryGetValue((quota, subject), out var bucket) && bucket.Period == period.NameOf(now) ? bucket.Items.Count : 0;
+            var used = _buckets.TryGetValue((quota, subject, period), out var bucket) && bucket.Period == period.NameOf(now) ? bucket.Items.Count : 0;
             return ValueTask.FromResult(new QuotaUsage(limit, used, period.ResetAfter(now)));
+        }
+    }
+
+    /// <summary>
+    /// On the first charge of each UTC day, drops the items of subjects whose period has ended (a subject not charged
+    /// again would keep them forever). Under the lock.
+    /// </summary>
+    private void DropPastPeriods(DateTimeOffset now)
+    {
+        var today = QuotaPeriod.Day.NameOf(now);
+        if (_sweptOn == today)
+        {
+            return;
+        }
+
+        _sweptOn = today;
+        foreach (var (key, bucket) in _buckets)
+        {
+            if (bucket.Period != key.Period.NameOf(now))
+            {
+                _buckets.Remove(key);
+            }
         }
     }
 
