@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Sluice.Redis.Faults;
+using Sluice.Redis.Keys;
 using Sluice.Redis.Overrides;
 using Sluice.Redis.Scripts;
 using StackExchange.Redis;
@@ -354,7 +355,8 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// <summary>
     /// The Redis key of a layer's state for one client key. A fixed window keeps rate r &gt; 0 in this key followed by
     /// <c>#r</c>, so every <c>#</c> of the client key is doubled there: the separator is then the one <c>#</c> that ends
-    /// an odd run, and no client key (<c>v#1</c>) names another key's further rate (<c>v</c>'s second).
+    /// an odd run, and no client key (<c>v#1</c>) names another key's further rate (<c>v</c>'s second). A colon in the
+    /// layer's name is escaped, so that layer <c>a:f</c>'s key <c>x</c> is not layer <c>a</c>'s key <c>f:x</c>.
     /// </summary>
     private string Key(RateLimitLayer layer, string key)
     {
@@ -370,7 +372,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             RateLimitAlgorithm.TokenBucket => "t",
             _ => "c",
         };
-        return _options.KeyPrefix + layer.Name + ":" + algorithm + ":" + key;
+        return _options.KeyPrefix + KeyPart.Escaped(layer.Name) + ":" + algorithm + ":" + key;
     }
 
     /// <summary>The rates in force per layer: the layers' own (no allocation) unless some key has an override.</summary>

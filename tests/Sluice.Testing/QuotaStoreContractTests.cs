@@ -54,6 +54,19 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
+    public async Task QuotasAndSubjectsThatJoinToTheSameText_KeepTheirOwnCounts()
+    {
+        var store = await CreateAsync();
+
+        var first = await store.ChargeAsync(new QuotaRequest("emails:daily", "42", "a", 1, QuotaPeriod.Month));
+        var second = await store.ChargeAsync(new QuotaRequest("emails", "daily:42", "b", 1, QuotaPeriod.Month));
+        var third = await store.ChargeAsync(new QuotaRequest("sms\\", ":42", "c", 1, QuotaPeriod.Month));
+        var fourth = await store.ChargeAsync(new QuotaRequest("sms:", "42", "d", 1, QuotaPeriod.Month));
+
+        Assert.All([first, second, third, fourth], d => Assert.Equal(QuotaOutcome.Charged, d.Outcome));
+    }
+
+    [Fact]
     public async Task OneQuotaCountedByMonthAndByDay_KeepsTwoCounts()
     {
         var store = await CreateAsync();

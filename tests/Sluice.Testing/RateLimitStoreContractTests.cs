@@ -649,6 +649,20 @@ public abstract class RateLimitStoreContractTests
         Assert.Throws<FormatException>(() => Rate.Parse("2/36526day"));
     }
 
+    [Fact]
+    public async Task LayersWhoseNameAndKeyJoinToTheSameText_KeepTheirOwnCounts()
+    {
+        await using var h = await CreateAsync();
+        var api = RateLimitLayer.FixedWindow("api", R("1/min"));
+        var apiF = RateLimitLayer.FixedWindow("api:f", R("1/min"));
+
+        var first = await h.Acquire(api.For("f:x"));
+        var second = await h.Acquire(apiF.For("x"));
+
+        Assert.True(first.IsAllowed);
+        Assert.True(second.IsAllowed);
+    }
+
     [Theory]
     [InlineData("v#1")]
     [InlineData("v##1")]

@@ -1,3 +1,4 @@
+using Sluice.Redis.Keys;
 using StackExchange.Redis;
 
 namespace Sluice.Quotas;
@@ -7,7 +8,7 @@ namespace Sluice.Quotas;
 /// each charge is one Lua script, so concurrent charges from any number of instances are exact.
 /// </summary>
 /// <remarks>
-/// Keys are <c>{KeyPrefix}quota:{quota}:{subject}:{period}</c> and expire <see cref="RedisQuotaStoreOptions.RetainAfterPeriod"/>
+/// Keys are <c>{KeyPrefix}quota:{quota}:{subject}:{period}</c> (a backslash or colon in the quota name escaped with a backslash) and expire <see cref="RedisQuotaStoreOptions.RetainAfterPeriod"/>
 /// after their period ends, so Redis holds only current usage. Redis persistence (RDB/AOF) decides durability. Unlike
 /// the rate-limit store there is no local fallback: a quota is paid usage, so an unreachable Redis is reported with
 /// <see cref="QuotaStoreUnavailableException"/> and the caller decides (the reference server answers 503).
@@ -187,5 +188,5 @@ public sealed class RedisQuotaStore : QuotaStore, IDisposable
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private string Key(string quota, string subject, QuotaPeriod period, DateTimeOffset now)
-        => $"{_options.KeyPrefix}quota:{quota}:{subject}:{period.NameOf(now)}";
+        => $"{_options.KeyPrefix}quota:{KeyPart.Escaped(quota)}:{subject}:{period.NameOf(now)}";
 }
