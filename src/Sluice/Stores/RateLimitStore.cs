@@ -32,7 +32,11 @@ public abstract class RateLimitStore
     /// <returns>The decision. When it holds concurrency permits (<see cref="RateLimitDecision.LeaseId"/> ≠ 0), release them with <see cref="ReleaseAsync"/>.</returns>
     public abstract ValueTask<RateLimitDecision> AcquireAsync(ReadOnlyMemory<LayerKey> layers, Memory<RateStatus> statuses, long cost = 1, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns the concurrency permits an allowed decision took. Safe to call when it took none.</summary>
+    /// <summary>
+    /// Returns the concurrency permits an allowed decision took. Safe to call when it took none. Call it once per lease
+    /// (<see cref="RateLimitResult"/> does): the in-memory store counts permits rather than naming them, so a second
+    /// release of one lease there would return a permit another request still holds.
+    /// </summary>
     /// <param name="layers">The same layers the decision was made for.</param>
     /// <param name="leaseId">The decision's <see cref="RateLimitDecision.LeaseId"/>.</param>
     /// <param name="cancellationToken">Cancels waiting for a distributed store.</param>
