@@ -132,6 +132,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         {
             var lease = (Interlocked.Increment(ref _nextLease) & 0x7FFF_FFFF) | 0x4000_0000;
             var (keys, values) = Arguments(layers.Span, rates, cost, lease);
+            Task<RedisResult>? sent = null;
             try
             {
                 // Connected: one EVALSHA and nothing around it. A Redis restart flushes the script; NOSCRIPT loads it again.
@@ -139,11 +140,13 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
                 RedisResult result;
                 try
                 {
-                    result = await database.ScriptEvaluateAsync(DecideScript.Sha1, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    sent = database.ScriptEvaluateAsync(DecideScript.Sha1, keys, values);
+                    result = await sent.WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RedisServerException e) when (DecideScript.IsNoScript(e))
                 {
-                    result = await DecideScript.ReloadAndEvaluateAsync(database, keys, values).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                    sent = DecideScript.ReloadAndEvaluateAsync(database, keys, values);
+                    result = await sent.WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 }
 
                 _breaker.Succeeded();
@@ -152,7 +155,15 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             catch (Exception e) when (IsRedisFailure(e, cancellationToken))
             {
                 _breaker.Failed();
+                ReturnPermitsIfTaken(sent, layers.Span, keys, values[2]);
                 return Fallback(layers, statuses, cost, Explain(e), "error");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller gave up (a client disconnected): nothing is known about Redis.
+                _breaker.Abandoned();
+                ReturnPermitsIfTaken(sent, layers.Span, keys, values[2]);
+                throw;
             }
             catch
             {
@@ -163,6 +174,50 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         }
 
         return Fallback(layers, statuses, cost, null, "circuit_open");
+    }
+
+    /// <summary>
+    /// After a decision whose answer nobody reads (its caller gave up, or it outlived the timeout and fell back): once
+    /// Redis answers, returns the concurrency permits it took, which would otherwise stay taken for the lease's whole
+    /// safety lifetime. Nothing is done for a request without concurrency layers.
+    /// </summary>
+    private void ReturnPermitsIfTaken(Task<RedisResult>? sent, ReadOnlySpan<LayerKey> layers, RedisKey[] keys, RedisValue member)
+    {
+        if (sent is null || member.IsNullOrEmpty)
+        {
+            return;
+        }
+
+        var held = new List<RedisKey>();
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if (layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)
+            {
+                held.Add(keys[i]);
+            }
+        }
+
+        _ = sent.ContinueWith(
+            async (answer, state) =>
+            {
+                var (store, sets, lease) = ((RedisRateLimitStore, RedisKey[], RedisValue))state!;
+                try
+                {
+                    if (answer.IsCompletedSuccessfully && (long)((RedisResult[])answer.Result!)[0] == 1)
+                    {
+                        var database = await store.DatabaseAsync().ConfigureAwait(false);
+                        await database.ScriptEvaluateAsync(ReleaseScript, sets, [lease]).WaitAsync(store._options.Timeout, store._options.TimeProvider).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (IsRedisFailure(e, CancellationToken.None))
+                {
+                    // The lease expires by itself after its safety lifetime.
+                }
+            },
+            (this, held.ToArray(), member),
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
     }
 
     /// <inheritdoc />

@@ -23,6 +23,51 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     private static string Prefix() => "t-" + Guid.NewGuid().ToString("N")[..8] + ":";
 
     [Fact]
+    public async Task CallersThatGiveUp_DoNotOpenTheCircuit()
+    {
+        using var store = Store(Prefix(), configure: o => o.FailuresToBreak = 1);
+        var layer = RateLimitLayer.FixedWindow("ip", R("100/min"));
+        using var gaveUp = new CancellationTokenSource();
+        await gaveUp.CancelAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Decide(store, layer.For("k"), gaveUp.Token));
+        }
+
+        var after = await store.AcquireAsync(layer.For("k"));
+
+        // A client that disconnects says nothing about Redis: the decision after it is Redis's, not the fallback's.
+        Assert.True(after.IsAllowed);
+        Assert.Equal(0, store.FallbackCount);
+    }
+
+    [Fact]
+    public async Task APermitTakenForACallerThatGaveUp_IsReturned()
+    {
+        using var store = Store(Prefix());
+        var writes = RateLimitLayer.Concurrency("writes", 1);
+        using var gaveUp = new CancellationTokenSource();
+        await gaveUp.CancelAsync();
+
+        // The script is sent, then the wait for it is cancelled: Redis still takes the permit, for its 5-minute lifetime
+        // unless the store returns it. Later decisions go out on the same connection, after that script.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Decide(store, writes.For("example.com"), gaveUp.Token));
+        var allowed = false;
+        for (var attempt = 0; attempt < 100 && !allowed; attempt++)
+        {
+            await using var next = await store.AcquireAsync(writes.For("example.com"));
+            allowed = next.IsAllowed;
+            await Task.Delay(allowed ? 0 : 20);
+        }
+
+        Assert.True(allowed);
+    }
+
+    private static ValueTask<RateLimitDecision> Decide(RateLimitStore store, LayerKey layer, CancellationToken cancellationToken)
+        => store.AcquireAsync(new[] { layer }, new RateStatus[RateLimitStore.GetStatusCapacity(1)], 1, cancellationToken);
+
+    [Fact]
     public void Options_Ctor_EnsureDefaults()
     {
         var options = new RedisRateLimitStoreOptions();

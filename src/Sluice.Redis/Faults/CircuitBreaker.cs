@@ -42,6 +42,12 @@ internal sealed class CircuitBreaker(int failuresToBreak, TimeSpan breakDuration
         Volatile.Write(ref _probing, 0);
     }
 
+    /// <summary>
+    /// Ends an attempt that says nothing about Redis (its caller gave up): no failure is counted, and a probe's turn is
+    /// given back so that the next request probes.
+    /// </summary>
+    public void Abandoned() => Volatile.Write(ref _probing, 0);
+
     public void Failed()
     {
         if (Interlocked.Increment(ref _failures) >= failuresToBreak)
