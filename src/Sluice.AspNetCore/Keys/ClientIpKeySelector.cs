@@ -25,11 +25,15 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
     private readonly string _header;
     private readonly bool _groupIPv6;
 
+    /// <summary>Whether the header is RFC 7239's <c>Forwarded</c>, whose elements carry the address in <c>for=</c>.</summary>
+    private readonly bool _standard;
+
     public ClientIpKeySelector(IPNetwork[] trusted, string header, bool groupIPv6)
     {
         _trusted = trusted;
         _header = header;
         _groupIPv6 = groupIPv6;
+        _standard = string.Equals(header?.Trim(), "Forwarded", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Parses <c>10.0.0.0/8</c> or a single address; null when invalid.</summary>
@@ -150,7 +154,7 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
                     continue;
                 }
 
-                if (!IPAddress.TryParse(StripPort(entry), out var hop))
+                if (!IPAddress.TryParse(StripPort(_standard ? ForParameter(entry) : entry), out var hop))
                 {
                     // A hop we cannot read ends the chain we can believe.
                     return client;
@@ -165,6 +169,26 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
         }
 
         return client;
+    }
+
+    /// <summary>
+    /// The node of one <c>Forwarded</c> element (<c>for=192.0.2.60;proto=http</c>, <c>for="[2001:db8::17]:4711"</c>),
+    /// unquoted; empty when the element has none, which ends the chain like any unreadable hop (as do RFC 7239's
+    /// <c>unknown</c> and obfuscated identifiers).
+    /// </summary>
+    private static ReadOnlySpan<char> ForParameter(ReadOnlySpan<char> element)
+    {
+        foreach (var range in element.Split(';'))
+        {
+            var pair = element[range].Trim();
+            if (pair.Length > 4 && pair.StartsWith("for=", StringComparison.OrdinalIgnoreCase))
+            {
+                var value = pair[4..].Trim();
+                return value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+            }
+        }
+
+        return [];
     }
 
     /// <summary>An address without its port: <c>[2001:db8::1]:443</c> and <c>192.0.2.1:80</c>; a bare IPv6 address is kept whole.</summary>

@@ -76,6 +76,35 @@ public sealed class ClientIpKeyTests
     }
 
     [Fact]
+    public async Task TheStandardForwardedHeader_IsReadByItsForParameters()
+    {
+        var settings = OnePerMinutePerIp("10.0.0.0/8");
+        settings["Sluice:ClientIp:ForwardedHeader"] = "Forwarded";
+        await using var app = await TestApp.StartAsync(settings);
+
+        async Task<HttpStatusCode> Send(string forwarded)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/ping");
+            request.Headers.TryAddWithoutValidation(TestApp.RemoteHeader, "10.1.2.3");
+            request.Headers.TryAddWithoutValidation("Forwarded", forwarded);
+            return (await app.Client.SendAsync(request)).StatusCode;
+        }
+
+        // RFC 7239: for= among other parameters, quoted IPv6 with a port, and a proxy's own hop after the client's.
+        var v4 = await Send("for=198.51.100.7;proto=https;by=10.0.0.1");
+        var v6 = await Send("For=\"[2001:db8:cafe::17]:4711\"");
+        var v4Again = await Send("for=198.51.100.7, for=10.0.0.5;proto=http");
+        var other = await Send("proto=https;for=198.51.100.8");
+        var v6Again = await Send("for=\"[2001:db8:cafe::17]\"");
+
+        Assert.Equal(HttpStatusCode.OK, v4);
+        Assert.Equal(HttpStatusCode.OK, v6);
+        Assert.Equal(HttpStatusCode.TooManyRequests, v4Again);
+        Assert.Equal(HttpStatusCode.OK, other);
+        Assert.Equal(HttpStatusCode.TooManyRequests, v6Again);
+    }
+
+    [Fact]
     public async Task ForwardedFor_FromAnUntrustedPeer_IsIgnored()
     {
         await using var app = await TestApp.StartAsync(OnePerMinutePerIp("10.0.0.0/8"));
