@@ -127,7 +127,7 @@ public sealed class SluiceClientOptions
     }
 
     /// <summary>The longest a <see cref="Task.Delay(TimeSpan, TimeProvider)"/> waits: 2^32 − 2 milliseconds, about 49.7 days.</summary>
-    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+    internal static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private static void Between(string name, double value, double low, double high, List<string> problems)
     {
