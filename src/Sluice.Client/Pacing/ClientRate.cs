@@ -8,8 +8,11 @@ namespace Sluice.Client;
 /// </summary>
 public readonly record struct ClientRate(long Limit, TimeSpan Period)
 {
-    /// <summary>The longest period a rate may have: 100 years (36,525 days), as on the server side and in headers.</summary>
-    public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(36_525);
+    /// <summary>
+    /// The longest period a rate may have: 100 years (36,525 days), the longest wait a header is read as
+    /// (<see cref="RateLimitHeaderParser.LongestWait"/>) and the longest period of a server-side rate.
+    /// </summary>
+    public static readonly TimeSpan MaxPeriod = RateLimitHeaderParser.LongestWait;
 
     /// <summary>Parses <c>N/period</c> (units ms, s, sec, second, m, min, minute, h, hour, d, day, with an optional multiplier).</summary>
     /// <exception cref="FormatException">The text is not a rate; the message quotes it.</exception>
