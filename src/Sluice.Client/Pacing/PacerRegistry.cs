@@ -67,12 +67,10 @@ public sealed class PacerRegistry
 
         while (true)
         {
+            // Marked in use under the pacer's lock, where a look for idle scopes also decides and removes: either this
+            // keeps the pacer, or it was dropped already and the next lookup makes a new one.
             var pacer = GetOrAdd(scope, rates, margin);
-
-            // Marked in use under the pacer's lock: a look for idle scopes after this keeps it. One that dropped it just
-            // before would leave this caller a pacer nobody else sees, so look it up again.
-            pacer.Touch(ticks);
-            if (_pacers.TryGetValue(scope, out var current) && ReferenceEquals(current, pacer))
+            if (pacer.TryTouch(ticks))
             {
                 return pacer;
             }
@@ -99,10 +97,7 @@ public sealed class PacerRegistry
             Volatile.Write(ref _nextSweepTicks, now + Math.Max(_idleTicks / 4, TimeSpan.TicksPerSecond));
             foreach (var pair in _pacers)
             {
-                if (pair.Value.IsIdle(now, _idleTicks))
-                {
-                    _pacers.TryRemove(pair);
-                }
+                pair.Value.TryRetire(now, _idleTicks, () => _pacers.TryRemove(pair));
             }
         }
         finally

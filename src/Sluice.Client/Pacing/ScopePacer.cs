@@ -27,6 +27,7 @@ public sealed class ScopePacer
     private readonly Func<TimeSpan, TimeSpan> _margin;
     private long _pausedUntil;
     private long _lastUsed;
+    private bool _retired;
     private DateTimeOffset? _lastReset;
 
     internal ScopePacer(string scope, IReadOnlyList<ClientRate> configured, Func<TimeSpan, TimeSpan> margin)
@@ -54,42 +55,56 @@ public sealed class ScopePacer
         }
     }
 
-    /// <summary>Marks the pacer in use at <paramref name="now"/> (UTC ticks).</summary>
-    internal void Touch(long now)
+    /// <summary>Marks the pacer in use at <paramref name="now"/> (UTC ticks); false when it was dropped from its registry.</summary>
+    internal bool TryTouch(long now)
     {
         lock (_gate)
         {
             _lastUsed = Math.Max(_lastUsed, now);
+            return !_retired;
+        }
+    }
+
+    /// <summary>
+    /// Under the pacer's lock, so that no caller marks it in use meanwhile: when dropping it at <paramref name="now"/>
+    /// changes nothing a later send would see, calls <paramref name="remove"/> and remembers that it is gone.
+    /// </summary>
+    internal void TryRetire(long now, long idle, Func<bool> remove)
+    {
+        lock (_gate)
+        {
+            if (IsIdle(now, idle))
+            {
+                _retired = remove();
+            }
         }
     }
 
     /// <summary>
     /// Whether dropping this pacer at <paramref name="now"/> changes nothing a later send would see: unused for
     /// <paramref name="idle"/> ticks, no pause in force, and the last send past the longest of its rates' windows.
+    /// Under the lock.
     /// </summary>
-    internal bool IsIdle(long now, long idle)
+    private bool IsIdle(long now, long idle)
     {
-        lock (_gate)
+        if (now - _lastUsed < idle || _pausedUntil > now)
         {
-            if (now - _lastUsed < idle || _pausedUntil > now)
-            {
-                return false;
-            }
-
-            if (_sent.Count == 0)
-            {
-                return true;
-            }
-
-            var longest = 0L;
-            foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
-            {
-                var period = Enforced(rate).Period;
-                longest = Math.Max(longest, (period + _margin(period)).Ticks);
-            }
-
-            return _sent[^1] + longest <= now;
+            return false;
         }
+
+        if (_sent.Count == 0)
+        {
+            return true;
+        }
+
+        var longest = 0L;
+        foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
+        {
+            var period = Enforced(rate).Period;
+            longest = Math.Max(longest, (period + _margin(period)).Ticks);
+        }
+
+        return _sent[^1] + longest <= now;
     }
 
     /// <summary>The instant until which the scope is paused for every caller; <see cref="DateTimeOffset.MinValue"/> if never paused.</summary>
