@@ -124,7 +124,9 @@ internal static class LenientBinder
             if (section.Value is { Length: > 0 } single && !IsDictionary(target))
             {
                 // "Rates": "100/min" in JSON: one value where a list goes, which the binder would drop without a word.
-                problems.Add($"{section.Path} '{single}' is a single value; write a list, such as [\"{single}\"].");
+                // "2/s, 15/min" is most likely meant as two items.
+                var items = single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                problems.Add($"{section.Path} '{single}' is a single value; write a list, such as [{string.Join(", ", items.Select(i => $"\"{i}\""))}].");
             }
 
             foreach (var item in section.GetChildren())

@@ -185,11 +185,13 @@ public sealed class ConfigurationTests
         {
             ["Sluice:RateLimitHeaders"] = "false",
             ["Sluice:Layers:a:Rates"] = "100/min",
+            ["Sluice:Layers:b:Rates"] = "2/s, 15/min",
         };
 
         var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
 
         Assert.Contains("Sluice:Layers:a:Rates '100/min' is a single value; write a list, such as [\"100/min\"].", error.Problems);
+        Assert.Contains("Sluice:Layers:b:Rates '2/s, 15/min' is a single value; write a list, such as [\"2/s\", \"15/min\"].", error.Problems);
         Assert.Contains(error.Problems, p => p.StartsWith("Sluice:Layers:a:Rates is empty", StringComparison.Ordinal));
     }
 
