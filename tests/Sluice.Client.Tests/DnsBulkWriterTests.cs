@@ -178,6 +178,22 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("..")]
+    [InlineData("example.com/../../admin")]
+    [InlineData("example.com?x=1")]
+    [InlineData("example.com#frag")]
+    [InlineData("example%2Ecom")]
+    public async Task ADomainThatWouldLeaveItsPathSegment_IsRefused_BeforeAnythingIsSent(string domain)
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => _dns.GetDomainAsync(domain));
+        await Assert.ThrowsAsync<ArgumentException>(() => _dns.DeleteDomainAsync(domain));
+        await Assert.ThrowsAsync<ArgumentException>(() => _dns.ListRRsetsAsync(domain));
+        await Assert.ThrowsAsync<ArgumentException>(() => _dns.WriteRRsetsAsync(domain, [Txt("a")]));
+
+        Assert.Empty(_wire.Requests);
+    }
+
+    [Theory]
     [InlineData(0, 0)]
     [InlineData(1, -1)]
     [InlineData(1, 50 * 24 * 3600)]

@@ -27,7 +27,7 @@ public sealed class DnsApiClient
     /// <summary>The domain, or null when it does not exist (or is not the caller's).</summary>
     public async Task<DnsDomain?> GetDomainAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"api/v1/domains/{name}/", cancellationToken).ConfigureAwait(false);
+        using var response = await _http.GetAsync($"api/v1/domains/{Segment(name)}/", cancellationToken).ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.NotFound ? null : await Read<DnsDomain>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -41,7 +41,7 @@ public sealed class DnsApiClient
     /// <summary>Deletes a domain and its RRsets.</summary>
     public async Task DeleteDomainAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.DeleteAsync($"api/v1/domains/{name}/", cancellationToken).ConfigureAwait(false);
+        using var response = await _http.DeleteAsync($"api/v1/domains/{Segment(name)}/", cancellationToken).ConfigureAwait(false);
         await EnsureSuccess(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -59,7 +59,7 @@ public sealed class DnsApiClient
             query.Add("type=" + Uri.EscapeDataString(type));
         }
 
-        using var response = await _http.GetAsync($"api/v1/domains/{domain}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", cancellationToken).ConfigureAwait(false);
+        using var response = await _http.GetAsync($"api/v1/domains/{Segment(domain)}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", cancellationToken).ConfigureAwait(false);
         return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -76,12 +76,27 @@ public sealed class DnsApiClient
     /// </summary>
     public async Task<IReadOnlyList<RRset>> WriteRRsetsAsync(string domain, IReadOnlyList<RRsetWrite> rrsets, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/domains/{domain}/rrsets/")
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/domains/{Segment(domain)}/rrsets/")
         {
             Content = JsonContent.Create(rrsets.Select(r => new { subname = r.Subname, type = r.Type, ttl = r.Ttl, records = r.Records }).ToList(), options: Json),
         };
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A domain as one path segment. A name that would leave it (<c>..</c>, a slash, a query, a fragment, or an escape
+    /// that the URI would undo) is refused before anything is sent: the request would reach another endpoint.
+    /// </summary>
+    private static string Segment(string domain, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(domain))] string? parameter = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(domain, parameter);
+        if (domain is "." or ".." || domain.AsSpan().IndexOfAny("/\\?#%") >= 0)
+        {
+            throw new ArgumentException($"'{domain}' is not a domain name.", parameter);
+        }
+
+        return Uri.EscapeDataString(domain);
     }
 
     private static async Task<T> Read<T>(HttpResponseMessage response, CancellationToken cancellationToken)
