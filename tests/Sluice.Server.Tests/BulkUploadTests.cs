@@ -132,6 +132,40 @@ public sealed class BulkUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACsvInTheCharsetItNames_IsReadInIt_AndBytesThatAreNotItsText_Get400_NotReplacementCharacters()
+    {
+        var (_, _, client) = await _host.NewCustomerAsync();
+        var csv = "recipient_email,recipient_name,course\nzoe@example.com,Zoë Noël,Café\n";
+        var latin1 = Encoding.Latin1.GetBytes(csv);
+
+        async Task<HttpResponseMessage> Send(byte[] body, string type)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.TryAddWithoutValidation("Content-Type", type);
+            return await client.PostAsync("/api/certificates/bulk", content);
+        }
+
+        var named = await Send(latin1, "text/csv; charset=ISO-8859-1");
+        var unnamed = await Send(latin1, "text/csv");
+        var unknown = await Send(latin1, "text/csv; charset=x-klingon");
+        var windows = await Send(Encoding.Latin1.GetBytes(csv.Replace("zoe@", "zoe3@", StringComparison.Ordinal)), "text/csv; charset=\"windows-1252\"");
+        var utf16 = await Send([.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(csv.Replace("zoe@", "zoe2@", StringComparison.Ordinal))], "text/csv");
+        var issued = (await ServerHost.Json(named)).GetProperty("rows")[0].GetProperty("certificate");
+        var refused = await ServerHost.Json(unnamed);
+
+        Assert.Equal(HttpStatusCode.OK, named.StatusCode);
+        Assert.Equal("Zoë Noël", issued.GetProperty("recipient_name").GetString());
+        Assert.Equal("Café", issued.GetProperty("course").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
+        Assert.Equal("MALFORMED_CSV", refused.GetProperty("code").GetString());
+        Assert.Equal(2, refused.GetProperty("row").GetInt32());
+        Assert.Contains("not valid UTF-8", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, windows.StatusCode);
+        Assert.Equal("Zoë Noël", (await ServerHost.Json(utf16)).GetProperty("rows")[0].GetProperty("certificate").GetProperty("recipient_name").GetString());
+    }
+
+    [Fact]
     public async Task ABodyThatIsNotCsv_Gets415()
     {
         var (_, _, client) = await _host.NewCustomerAsync();

@@ -115,10 +115,20 @@ internal static class CertificateEndpoints
             return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "Send the rows as 'Content-Type: text/csv'.");
         }
 
+        if (CsvBody.EncodingOf(type, out var charset) is not { } encoding)
+        {
+            return ApiProblems.Problem(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", $"The charset '{Echo.Of(charset)}' is unknown; send UTF-8, or name a charset such as windows-1252 or iso-8859-1.");
+        }
+
         var max = options.Value.BulkMaxBytes;
-        if (await ReadBoundedAsync(request, max, cancellationToken) is not { } text)
+        if (await ReadBoundedAsync(request, max, cancellationToken) is not { } body)
         {
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "PAYLOAD_TOO_LARGE", "Payload too large", $"The CSV body is larger than {max} bytes; split it.");
+        }
+
+        if (CsvBody.Decode(body.GetBuffer().AsSpan(0, (int)body.Length), encoding, out var badRow) is not { } text)
+        {
+            return Malformed(badRow, $"the body is not valid {(encoding is UTF8Encoding ? "UTF-8" : Echo.Of(charset))} text; send UTF-8, or name the file's charset, such as 'Content-Type: text/csv; charset=windows-1252'");
         }
 
         var (records, error) = CsvTable.Parse(text);
@@ -204,15 +214,15 @@ internal static class CertificateEndpoints
     private static IResult Malformed(int row, string message)
         => ApiProblems.Problem(StatusCodes.Status400BadRequest, "MALFORMED_CSV", "Malformed CSV", $"Row {row}: {message}. Nothing was issued.", new Dictionary<string, object?> { ["row"] = row });
 
-    /// <summary>The body as text, or null when it is longer than <paramref name="max"/> bytes (checked before and while reading).</summary>
-    private static async Task<string?> ReadBoundedAsync(HttpRequest request, long max, CancellationToken cancellationToken)
+    /// <summary>The body's bytes, or null when it is longer than <paramref name="max"/> bytes (checked before and while reading).</summary>
+    private static async Task<MemoryStream?> ReadBoundedAsync(HttpRequest request, long max, CancellationToken cancellationToken)
     {
         if (request.ContentLength > max)
         {
             return null;
         }
 
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
@@ -225,7 +235,7 @@ internal static class CertificateEndpoints
             buffer.Write(chunk, 0, read);
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimStart('\uFEFF');
+        return buffer;
     }
 
     private static Certificate NewCertificate(Account account, CertificateRequest request, TimeProvider time) => new()
