@@ -92,21 +92,23 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
         return IPAddress.TryParse(text, out var address) ? KeyOf(Normalize(address)) : key;
     }
 
+    /// <summary>
+    /// The key of a resolved client: the address's own text, which <see cref="IPAddress"/> caches (so a connection's
+    /// address is formatted once), or its /64 network when the layer groups IPv6 clients.
+    /// </summary>
     private string KeyOf(IPAddress client)
-    {
-        if (_groupIPv6 && client.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            client.TryWriteBytes(bytes, out _);
-            bytes[8..].Clear();
-            Span<char> text = stackalloc char[64];
-            new IPAddress(bytes).TryFormat(text, out var length);
-            "/64".CopyTo(text[length..]);
-            return new string(text[..(length + 3)]);
-        }
+        => _groupIPv6 && client.AddressFamily == AddressFamily.InterNetworkV6 ? Grouped(client) : client.ToString();
 
-        // IPAddress caches its text, so a connection's address is formatted once.
-        return client.ToString();
+    /// <summary>A method of its own: one with <c>stackalloc</c> is not inlined, and the common path should not pay a call for it.</summary>
+    private static string Grouped(IPAddress client)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        client.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        Span<char> text = stackalloc char[64];
+        new IPAddress(bytes).TryFormat(text, out var length);
+        "/64".CopyTo(text[length..]);
+        return new string(text[..(length + 3)]);
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
