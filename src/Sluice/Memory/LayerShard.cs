@@ -54,6 +54,12 @@ internal sealed class LayerShard
 
     public int Count => _count;
 
+    /// <summary>Entry slots, filled or not: indexes below it are valid for <see cref="KeyAt"/> until the next rebuild.</summary>
+    public int Capacity => _entries.Length;
+
+    /// <summary>The key at <paramref name="index"/>, or null for an empty slot.</summary>
+    public string? KeyAt(int index) => _entries[index].Key;
+
     /// <summary>Bytes held by this stripe's arrays.</summary>
     public long AllocatedBytes => ((long)_entries.Length * 24) + ((long)_more.Length * 8);
 

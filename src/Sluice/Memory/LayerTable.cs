@@ -8,7 +8,10 @@ internal sealed class LayerTable
 {
     private readonly LayerShard[] _shards;
     private readonly int _shardMask;
+    private readonly Lock _adoption = new();
     private int _overrideCount;
+    private int _adoptedLayerId;
+    private Rate[] _adoptedRates;
 
     public LayerTable(int order, RateLimitLayer layer, int shardCount, long epochMicros, long sweepIntervalMicros)
     {
@@ -22,6 +25,9 @@ internal sealed class LayerTable
         {
             _shards[i] = new LayerShard(layer.RateArray.Length * Algorithm.SlotsPerRate, epochMicros, sweepIntervalMicros);
         }
+
+        _adoptedLayerId = layer.Id;
+        _adoptedRates = layer.RateArray;
     }
 
     /// <summary>Position in the store's lock order: stripes are locked by (table order, stripe index).</summary>
@@ -41,6 +47,76 @@ internal sealed class LayerTable
     public int ShardIndex(int hash) => hash & _shardMask;
 
     public LayerShard Shard(int index) => _shards[index];
+
+    /// <summary>
+    /// Follows <paramref name="layer"/> when it is newer than the layer object the table follows (a configuration
+    /// reload builds new ones): every key without an override has each fixed or sliding rate whose period changes
+    /// rewritten at that moment, as an override does, so its usage in force is kept. Once per layer object, stripe by
+    /// stripe under each stripe's lock; an older layer object never takes the table back. The clock is read only when
+    /// a period changes.
+    /// </summary>
+    public void Adopt(RateLimitLayer layer, StoreClock clock)
+    {
+        if (layer.Id <= Volatile.Read(ref _adoptedLayerId))
+        {
+            return;
+        }
+
+        lock (_adoption)
+        {
+            if (layer.Id <= _adoptedLayerId)
+            {
+                return;
+            }
+
+            var from = _adoptedRates;
+            var to = layer.RateArray;
+            if (Kind is RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow && PeriodChanges(from, to))
+            {
+                var now = clock.Now();
+                foreach (var shard in _shards)
+                {
+                    shard.Enter();
+                    try
+                    {
+                        for (var index = 0; index < shard.Capacity; index++)
+                        {
+                            if (shard.KeyAt(index) is { } key && !Overrides.ContainsKey(key))
+                            {
+                                CarryEntry(shard, index, from, to, now);
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        shard.Exit();
+                    }
+                }
+            }
+
+            _adoptedRates = to;
+            Volatile.Write(ref _adoptedLayerId, layer.Id);
+        }
+    }
+
+    /// <summary>
+    /// Under the stripe's lock: the rates of the key at <paramref name="index"/> whose period changes from
+    /// <paramref name="from"/> to <paramref name="to"/> are rewritten in the new period's terms, keeping the usage in
+    /// force (a count in its window, a sliding window's sum). Rates whose period stays keep their state, and so their
+    /// count; rates the key did not have yet start empty.
+    /// </summary>
+    public void CarryEntry(LayerShard shard, int index, Rate[] from, Rate[] to, long now)
+    {
+        var slots = SlotsPerRate;
+        for (var r = 0; r < Math.Min(from.Length, to.Length) && (r + 1) * slots <= shard.Stride; r++)
+        {
+            if (from[r].PeriodMicros != to[r].PeriodMicros
+                && Algorithm.Convert(shard.Slots(index, r * slots), from[r], to[r], now) is var expiry && expiry != long.MinValue)
+            {
+                shard.ExtendExpiry(index, expiry);
+            }
+        }
+    }
 
     public Rate[] RatesFor(RateLimitLayer layer, string key, out bool isOverride)
     {
@@ -73,6 +149,19 @@ internal sealed class LayerTable
         {
             Interlocked.Decrement(ref _overrideCount);
             return true;
+        }
+
+        return false;
+    }
+
+    private static bool PeriodChanges(Rate[] from, Rate[] to)
+    {
+        for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
+        {
+            if (from[r].PeriodMicros != to[r].PeriodMicros)
+            {
+                return true;
+            }
         }
 
         return false;

@@ -480,14 +480,9 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         var hash = key.GetHashCode();
         var shard = table.Shard(table.ShardIndex(hash));
         var index = shard.Find(key, hash);
-        var slots = table.SlotsPerRate;
-        for (var r = 0; index >= 0 && r < Math.Min(from.Length, to.Length) && (r + 1) * slots <= shard.Stride; r++)
+        if (index >= 0)
         {
-            if (from[r].PeriodMicros != to[r].PeriodMicros
-                && table.Algorithm.Convert(shard.Slots(index, r * slots), from[r], to[r], now) is var expiry && expiry != long.MinValue)
-            {
-                shard.ExtendExpiry(index, expiry);
-            }
+            table.CarryEntry(shard, index, from, to, now);
         }
     }
 
@@ -773,6 +768,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         // Cache by layer identity so the hot path skips hashing the name; ids past 1M (layers built per request) are not cached.
         if (layer.Id < 1 << 20)
         {
+            // A layer object newer than the one the table follows (a configuration reload) first rewrites the state of
+            // every rate whose period it changes; its decisions wait for that here, before it is cached.
+            table.Adopt(layer, _clock);
+
             lock (_tablesGate)
             {
                 var byId = _tablesById;

@@ -359,6 +359,30 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task AReloadThatChangesAPeriod_KeepsUsage_OnTheInMemoryStore()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "100/h",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+        for (var i = 0; i < 4; i++)
+        {
+            await app.GetAsync("/ping", apiKey: "k");
+        }
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "5/min" });
+        var afterReload = await app.GetAsync("/ping", apiKey: "k");
+        var over = await app.GetAsync("/ping", apiKey: "k");
+
+        // The hour's 4 now count in this minute: the fifth passes, the sixth waits for the minute's end.
+        Assert.Equal(HttpStatusCode.OK, afterReload.StatusCode);
+        Assert.Equal("0", afterReload.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, over.StatusCode);
+    }
+
+    [Fact]
     public async Task ChangingALayersAlgorithm_StartsItsCountAfresh_WhileOtherLayersKeepUsage()
     {
         var settings = new Dictionary<string, string?>
