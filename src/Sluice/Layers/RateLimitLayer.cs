@@ -16,7 +16,7 @@ public sealed class RateLimitLayer
     /// <summary>The largest number of rates in one layer or override: 8.</summary>
     public const int MaxRates = 8;
 
-    private static int s_nextId;
+    private static long s_nextId;
 
     /// <summary>Creates a layer.</summary>
     /// <param name="name">The layer's name, reported on denial. Must not be empty.</param>
@@ -86,8 +86,11 @@ public sealed class RateLimitLayer
 
     internal Rate[] RateArray { get; }
 
-    /// <summary>A process-wide identity, used by stores to cache per-layer lookups.</summary>
-    internal int Id { get; }
+    /// <summary>
+    /// A process-wide identity, increasing with each layer built, used by stores to cache per-layer lookups. 64 bits: a
+    /// program that builds a layer per request would wrap 32 bits within days, and ids must stay unique.
+    /// </summary>
+    internal long Id { get; }
 
     /// <summary>Creates a clock-aligned fixed-window layer.</summary>
     public static RateLimitLayer FixedWindow(string name, params Rate[] rates) => new(name, RateLimitAlgorithm.FixedWindow, rates);

@@ -10,7 +10,7 @@ internal sealed class LayerTable
     private readonly int _shardMask;
     private readonly Lock _adoption = new();
     private int _overrideCount;
-    private int _adoptedLayerId;
+    private long _adoptedLayerId;
     private Rate[] _adoptedRates;
 
     public LayerTable(int order, RateLimitLayer layer, int shardCount, long epochMicros, long sweepIntervalMicros)

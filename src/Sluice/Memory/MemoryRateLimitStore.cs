@@ -750,7 +750,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     private LayerTable GetTable(RateLimitLayer layer)
     {
         var byId = Volatile.Read(ref _tablesById);
-        if ((uint)layer.Id < (uint)byId.Length && byId[layer.Id] is { } cached)
+        if ((ulong)layer.Id < (ulong)byId.Length && byId[(int)layer.Id] is { } cached)
         {
             return cached;
         }
@@ -777,10 +777,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 var byId = _tablesById;
                 if (layer.Id >= byId.Length)
                 {
-                    Array.Resize(ref byId, Math.Max(layer.Id + 1, byId.Length * 2));
+                    Array.Resize(ref byId, Math.Max((int)layer.Id + 1, byId.Length * 2));
                 }
 
-                byId[layer.Id] = table;
+                byId[(int)layer.Id] = table;
                 Volatile.Write(ref _tablesById, byId);
             }
         }
