@@ -54,7 +54,7 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         // unless the store returns it. Later decisions go out on the same connection, after that script.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Decide(store, writes.For("example.com"), gaveUp.Token));
         var allowed = false;
-        for (var attempt = 0; attempt < 100 && !allowed; attempt++)
+        for (var attempt = 0; attempt < 250 && !allowed; attempt++)
         {
             await using var next = await store.AcquireAsync(writes.For("example.com"));
             allowed = next.IsAllowed;

@@ -67,6 +67,7 @@ public sealed class RateLimitLayer
         IsShadow = shadow;
         SlidingWindowSegments = slidingWindowSegments;
         Id = Interlocked.Increment(ref s_nextId);
+        CacheSlot = Id < MaxCacheSlots ? (int)Id : -1;
     }
 
     /// <summary>The layer's name, unique among the layers of one store.</summary>
@@ -91,6 +92,16 @@ public sealed class RateLimitLayer
     /// program that builds a layer per request would wrap 32 bits within days, and ids must stay unique.
     /// </summary>
     internal long Id { get; }
+
+    /// <summary>
+    /// The index under which stores may cache per-layer lookups in an array: the <see cref="Id"/> of one of the first
+    /// <see cref="MaxCacheSlots"/> layers built, else -1 (layers built per request are not cached). An <see cref="int"/>,
+    /// so that the lookup is one unsigned compare and one load.
+    /// </summary>
+    internal int CacheSlot { get; }
+
+    /// <summary>How many layers get a <see cref="CacheSlot"/>: 2^20.</summary>
+    internal const int MaxCacheSlots = 1 << 20;
 
     /// <summary>Creates a clock-aligned fixed-window layer.</summary>
     public static RateLimitLayer FixedWindow(string name, params Rate[] rates) => new(name, RateLimitAlgorithm.FixedWindow, rates);

@@ -750,7 +750,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     private LayerTable GetTable(RateLimitLayer layer)
     {
         var byId = Volatile.Read(ref _tablesById);
-        if ((ulong)layer.Id < (ulong)byId.Length && byId[(int)layer.Id] is { } cached)
+        if ((uint)layer.CacheSlot < (uint)byId.Length && byId[layer.CacheSlot] is { } cached)
         {
             return cached;
         }
@@ -765,8 +765,8 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             static (_, state) => new LayerTable(Interlocked.Increment(ref state.Store._nextOrder), state.Layer, state.Store._shardsPerLayer, state.Store._epochMicros, state.Store._sweepIntervalMicros),
             (Store: this, Layer: layer));
 
-        // Cache by layer identity so the hot path skips hashing the name; ids past 1M (layers built per request) are not cached.
-        if (layer.Id < 1 << 20)
+        // Cache by layer identity so the hot path skips hashing the name; layers past the first 2^20 (built per request) are not cached.
+        if (layer.CacheSlot >= 0)
         {
             // A layer object newer than the one the table follows (a configuration reload) first rewrites the state of
             // every rate whose period it changes; its decisions wait for that here, before it is cached.
@@ -775,12 +775,12 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             lock (_tablesGate)
             {
                 var byId = _tablesById;
-                if (layer.Id >= byId.Length)
+                if (layer.CacheSlot >= byId.Length)
                 {
-                    Array.Resize(ref byId, Math.Max((int)layer.Id + 1, byId.Length * 2));
+                    Array.Resize(ref byId, Math.Max(layer.CacheSlot + 1, byId.Length * 2));
                 }
 
-                byId[(int)layer.Id] = table;
+                byId[layer.CacheSlot] = table;
                 Volatile.Write(ref _tablesById, byId);
             }
         }
