@@ -159,7 +159,7 @@ public sealed class BulkUploadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
         Assert.Equal("MALFORMED_CSV", refused.GetProperty("code").GetString());
         Assert.Equal(2, refused.GetProperty("row").GetInt32());
-        Assert.Contains("not valid UTF-8", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Row 2: the body is not valid utf-8 text", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.OK, windows.StatusCode);
         Assert.Equal("Zoë Noël", (await ServerHost.Json(utf16)).GetProperty("rows")[0].GetProperty("certificate").GetProperty("recipient_name").GetString());

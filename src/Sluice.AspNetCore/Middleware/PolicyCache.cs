@@ -34,18 +34,7 @@ internal sealed class PolicyCache
     }
 
     /// <summary>Whether a layer's name can be written as a structured-field string: printable ASCII only (RFC 8941).</summary>
-    public static bool IsFieldSafe(string name)
-    {
-        foreach (var c in name)
-        {
-            if (c is < ' ' or > '~')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsFieldSafe(string name) => !name.AsSpan().ContainsAnyExceptInRange(' ', '~');
 
     /// <summary>The policy field for these statuses, rebuilt only when the layers or rates differ from the last call.</summary>
     public string For(ReadOnlySpan<LayerKey> layers, ReadOnlySpan<RateStatus> statuses)

@@ -100,12 +100,14 @@ public sealed class ScopePacer
         var longest = 0L;
         foreach (var rate in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
         {
-            var period = Enforced(rate).Period;
-            longest = Math.Max(longest, (period + _margin(period)).Ticks);
+            longest = Math.Max(longest, WindowOf(Enforced(rate)));
         }
 
         return _sent[^1] + longest <= now;
     }
+
+    /// <summary>The ticks an enforced rate looks back over: its period and the safety margin.</summary>
+    private long WindowOf(ClientRate enforced) => (enforced.Period + _margin(enforced.Period)).Ticks;
 
     /// <summary>The instant until which the scope is paused for every caller; <see cref="DateTimeOffset.MinValue"/> if never paused.</summary>
     public DateTimeOffset PausedUntil => new(Interlocked.Read(ref _pausedUntil), TimeSpan.Zero);
@@ -127,7 +129,7 @@ public sealed class ScopePacer
             foreach (var configuredOrLearned in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
             {
                 var rate = Enforced(configuredOrLearned);
-                var window = (rate.Period + _margin(rate.Period)).Ticks;
+                var window = WindowOf(rate);
                 longest = Math.Max(longest, window);
                 largestLimit = Math.Max(largestLimit, rate.Limit);
                 if (_sent.Count >= rate.Limit)

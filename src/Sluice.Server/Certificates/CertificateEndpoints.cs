@@ -126,9 +126,9 @@ internal static class CertificateEndpoints
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "PAYLOAD_TOO_LARGE", "Payload too large", $"The CSV body is larger than {max} bytes; split it.");
         }
 
-        if (CsvBody.Decode(body.GetBuffer().AsSpan(0, (int)body.Length), encoding, out var badRow) is not { } text)
+        if (CsvBody.Decode(body.GetBuffer().AsSpan(0, (int)body.Length), encoding, out var read, out var badRow) is not { } text)
         {
-            return Malformed(badRow, $"the body is not valid {(encoding is UTF8Encoding ? "UTF-8" : Echo.Of(charset))} text; send UTF-8, or name the file's charset, such as 'Content-Type: text/csv; charset=windows-1252'");
+            return Malformed(badRow, $"the body is not valid {read} text; send UTF-8, or name the file's charset, such as 'Content-Type: text/csv; charset=windows-1252'");
         }
 
         var (records, error) = CsvTable.Parse(text);

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Unicode;
 using Microsoft.Net.Http.Headers;
 
 namespace Sluice.Server.Certificates;
@@ -31,8 +29,11 @@ internal static class CsvBody
         }
     }
 
-    /// <summary>The body as text without a byte order mark, or the row (1-based) of the first bytes that are not text in <paramref name="encoding"/>.</summary>
-    public static string? Decode(ReadOnlySpan<byte> body, Encoding encoding, out int badRow)
+    /// <summary>
+    /// The body as text without a byte order mark; or null, with the row (1-based) of the first bytes that are not text
+    /// in the charset read (<paramref name="read"/>: <paramref name="encoding"/>, or UTF-16 after its byte order mark).
+    /// </summary>
+    public static string? Decode(ReadOnlySpan<byte> body, Encoding encoding, out string read, out int badRow)
     {
         badRow = 0;
         if (encoding is UTF8Encoding && body.Length >= 2 && (body[0], body[1]) is (0xFF, 0xFE) or (0xFE, 0xFF))
@@ -41,19 +42,7 @@ internal static class CsvBody
             encoding = Encoding.GetEncoding(body[0] == 0xFF ? "utf-16LE" : "utf-16BE", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
         }
 
-        if (encoding is UTF8Encoding)
-        {
-            // The exact offset of the first invalid sequence, to name its row.
-            var text = new char[body.Length];
-            if (Utf8.ToUtf16(body, text, out var read, out var written, replaceInvalidSequences: false) != OperationStatus.Done)
-            {
-                badRow = RowAt(body, read);
-                return null;
-            }
-
-            return new string(text, 0, written).TrimStart('\uFEFF');
-        }
-
+        read = encoding.WebName;
         try
         {
             return encoding.GetString(body).TrimStart('\uFEFF');

@@ -23,6 +23,13 @@ public readonly struct Rate : IEquatable<Rate>
     /// </summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(36_525);
 
+    /// <summary>What is wrong with <paramref name="period"/> as a rate's period, or null: the one rule the constructor and the parser share.</summary>
+    internal static string? PeriodProblem(TimeSpan period)
+        => period < TimeSpan.FromMilliseconds(1) ? "the period is shorter than 1 ms; a rate's period must be at least 1 ms"
+            : period > MaxPeriod ? "the period is longer than 100 years (36525 days), the longest a rate may have"
+            : period.Ticks % TimeSpan.TicksPerMicrosecond != 0 ? "the period is not a whole number of microseconds"
+            : null;
+
     /// <summary>Creates a rate of <paramref name="limit"/> units per <paramref name="period"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="limit"/> is not in 1..<see cref="MaxLimit"/>, or <paramref name="period"/> is shorter than one
@@ -35,9 +42,9 @@ public readonly struct Rate : IEquatable<Rate>
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A rate's limit must be between 1 and {MaxLimit}.");
         }
 
-        if (period < TimeSpan.FromMilliseconds(1) || period > MaxPeriod || period.Ticks % TimeSpan.TicksPerMicrosecond != 0)
+        if (PeriodProblem(period) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(period), period, "A rate's period must be between 1 ms and 100 years (36525 days) and a whole number of microseconds.");
+            throw new ArgumentOutOfRangeException(nameof(period), period, $"A rate's period is wrong: {problem}.");
         }
 
         Limit = limit;

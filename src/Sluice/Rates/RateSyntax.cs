@@ -69,16 +69,11 @@ internal static class RateSyntax
             return false;
         }
 
-        if (multiplier > Rate.MaxPeriod.Ticks / unit.Value.Ticks)
+        // Past the longest period, multiplying could overflow a TimeSpan: stop at one more than it, which the rule refuses.
+        var period = TimeSpan.FromTicks(unit.Value.Ticks * Math.Min(multiplier, (Rate.MaxPeriod.Ticks / unit.Value.Ticks) + 1));
+        if (Rate.PeriodProblem(period) is { } problem)
         {
-            error = "the period is longer than 100 years (36525 days), the longest a rate may have";
-            return false;
-        }
-
-        var period = TimeSpan.FromTicks(unit.Value.Ticks * multiplier);
-        if (period < TimeSpan.FromMilliseconds(1))
-        {
-            error = "the period is shorter than 1 ms; a rate's period must be at least 1 ms";
+            error = problem;
             return false;
         }
 
