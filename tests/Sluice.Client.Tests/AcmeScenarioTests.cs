@@ -2,6 +2,15 @@ using Sluice.Cli.Acme;
 
 namespace Sluice.Client.Tests;
 
+/// <summary>
+/// Real-time pacing against the reference server's 2/s: the client keeps a 25 ms margin, so it runs alone, after the
+/// other classes, where no parallel test delays one request by more than that (a fresh clone's first run once saw a 7th
+/// request while other classes ran beside it).
+/// </summary>
+[CollectionDefinition(nameof(AcmeScenarioTests), DisableParallelization = true)]
+public sealed class AcmeScenarioCollection;
+
+[Collection(nameof(AcmeScenarioTests))]
 public sealed class AcmeScenarioTests : IAsyncLifetime
 {
     private readonly ReferenceServer _server = new();
