@@ -3,6 +3,7 @@ using System.Globalization;
 using Sluice.Redis.Faults;
 using Sluice.Redis.Keys;
 using Sluice.Redis.Overrides;
+using Sluice.Redis.Reloads;
 using Sluice.Redis.Scripts;
 using StackExchange.Redis;
 
@@ -44,12 +45,16 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     private readonly CircuitBreaker _breaker;
     private readonly MemoryRateLimitStore _fallback;
     private readonly OverrideCache _overrides;
+    private readonly ReloadHistory _reloads = new();
     private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
     private long _nextLease;
 
     /// <summary>The database once connected, so that a decision does not await the connection again.</summary>
     private IDatabase? _database;
     private long _fallbacks;
+
+    /// <summary>Redis's clock minus this instance's, from the last decision's answer (with server time); 0 before any.</summary>
+    private long _serverClockOffsetMicros;
 
     /// <summary>
     /// Connects to Redis as configured, in the background: the constructor never blocks, and decisions that come before
@@ -128,10 +133,12 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             throw new ArgumentException($"The status buffer holds {statuses.Length} entries; this request needs {statusCount}.", nameof(statuses));
         }
 
+        var local = Microseconds.Now(_options.TimeProvider);
+        var hops = ReloadHopsOf(layers.Span, rates, local);
         if (_breaker.ShouldTry())
         {
             var lease = (Interlocked.Increment(ref _nextLease) & 0x7FFF_FFFF) | 0x4000_0000;
-            var (keys, values) = Arguments(layers.Span, rates, cost, lease);
+            var (keys, values) = Arguments(layers.Span, rates, hops, cost, lease, local);
             Task<RedisResult>? sent = null;
             try
             {
@@ -276,6 +283,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
+        _reloads.HopsFor(layer, DecisionTime());
         await CarryUsageAsync(layer, key, layer.RateArray, cancellationToken).ConfigureAwait(false);
         await _fallback.RemoveOverrideAsync(layer, key, cancellationToken).ConfigureAwait(false);
         return await _overrides.RemoveAsync(layer.Name, key).ConfigureAwait(false);
@@ -286,6 +294,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(key);
+        _reloads.HopsFor(layer, DecisionTime());
         return await _overrides.ReadAsync(layer.Name, key).ConfigureAwait(false);
     }
 
@@ -296,6 +305,13 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// anyway (as before) and such counts start again. Instances that still decide with the old rates until their next
     /// override refresh may restart such a count meanwhile.
     /// </summary>
+    /// <remarks>
+    /// Reloads: the in-memory store rewrites every key without an override when a reload changes a period, and leaves
+    /// keys under an override alone. So when the rates in force are the layer's, every rate is first read through the
+    /// reload hops (and written converted); when an override is removed, each rate it did not convert is settled: a
+    /// state that is not in force under the layer's period is dropped (a sliding window's ring marked as read as it is),
+    /// so that no hop of a reload that happened under the override reads it later.
+    /// </remarks>
     private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] to, CancellationToken cancellationToken)
     {
         if (layer.Algorithm is not (RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow))
@@ -305,7 +321,13 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
         try
         {
-            var from = await _overrides.ReadAsync(layer.Name, key).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false) ?? layer.RateArray;
+            var time = DecisionTime();
+            var layerHops = _reloads.HopsFor(layer, time);
+            var mark = _reloads.MarkFor(layer, time);
+            var custom = await _overrides.ReadAsync(layer.Name, key).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var from = custom ?? layer.RateArray;
+            var hops = custom is null ? layerHops : null;
+            var removing = custom is not null && ReferenceEquals(to, layer.RateArray);
 
             // The decision script's carry mode, so that the arithmetic reading a window is the decisions' own. Overrides
             // are rare: the script is sent as text (EVAL), which also needs no NOSCRIPT retry.
@@ -313,20 +335,30 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             {
                 _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider),
                 "carry",
-                RedisValue.EmptyString,
+                _instance,
                 (long)_options.KeyTtlPadding.TotalMilliseconds,
                 AlgorithmCode(layer.Algorithm),
                 layer.SlidingWindowSegments,
+                hops?.Count ?? 0,
+                mark,
             };
-            for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
+            values.AddRange(hops?.At.Select(at => (RedisValue)at) ?? []);
+            var header = values.Count;
+            for (var r = 0; r < Math.Max(from.Length, to.Length); r++)
             {
-                if (from[r].PeriodMicros != to[r].PeriodMicros)
+                var changes = r < from.Length && r < to.Length && from[r].PeriodMicros != to[r].PeriodMicros;
+                if (changes || (hops is not null && r < from.Length))
                 {
-                    values.AddRange([r, from[r].PeriodMicros, to[r].PeriodMicros]);
+                    values.AddRange([r, from[r].PeriodMicros, r < to.Length ? to[r].PeriodMicros : from[r].PeriodMicros]);
+                    values.AddRange(hops?.From[r].Select(period => (RedisValue)period) ?? []);
+                }
+                else if (removing && r < to.Length)
+                {
+                    values.AddRange([r, 0, to[r].PeriodMicros]);
                 }
             }
 
-            if (values.Count > 6)
+            if (values.Count > header)
             {
                 var database = await DatabaseAsync().WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 await database.ScriptEvaluateAsync(DecideScript.Text, [Key(layer, key)], [.. values]).WaitAsync(_options.Timeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -454,20 +486,45 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
     private static Rate[] RatesOf(Rate[][]? rates, ReadOnlySpan<LayerKey> layers, int i) => rates?[i] ?? layers[i].Layer.RateArray;
 
-    private (RedisKey[] Keys, RedisValue[] Values) Arguments(ReadOnlySpan<LayerKey> layers, Rate[][]? rates, long cost, long lease)
+    /// <summary>This instance's best reading of the decisions' clock: Redis's (from the last answer) or its own.</summary>
+    private long DecisionTime() => Microseconds.Now(_options.TimeProvider) + (_options.UseServerTime ? Volatile.Read(ref _serverClockOffsetMicros) : 0);
+
+    /// <summary>
+    /// Per layer, the configuration reloads its keys' state may still have to be read through (null for none, the common
+    /// case, allocating nothing): only for the newest object of a fixed or sliding layer, and not for a key with an
+    /// override, whose rates no reload changes. Also registers newer layer objects.
+    /// </summary>
+    private ReloadHops?[]? ReloadHopsOf(ReadOnlySpan<LayerKey> layers, Rate[][]? rates, long local)
+    {
+        var time = local + (_options.UseServerTime ? Volatile.Read(ref _serverClockOffsetMicros) : 0);
+        ReloadHops?[]? hops = null;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if (_reloads.HopsFor(layers[i].Layer, time) is { } found && rates?[i] is null)
+            {
+                hops ??= new ReloadHops?[layers.Length];
+                hops[i] = found;
+            }
+        }
+
+        return hops;
+    }
+
+    private (RedisKey[] Keys, RedisValue[] Values) Arguments(ReadOnlySpan<LayerKey> layers, Rate[][]? rates, ReloadHops?[]? hops, long cost, long lease, long local)
     {
         var keys = new RedisKey[layers.Length];
         var count = 4;
         var holdsPermits = false;
         for (var i = 0; i < layers.Length; i++)
         {
-            count += 4 + (2 * RatesOf(rates, layers, i).Length);
+            var rateCount = RatesOf(rates, layers, i).Length;
+            count += 4 + (2 * rateCount) + (hops?[i] is { } layerHops ? 2 + layerHops.Count + (rateCount * layerHops.Count) : 0);
             holdsPermits |= layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency;
         }
 
         // Sized once and filled in place: the arguments are most of what a decision allocates besides the client's own.
         var values = new RedisValue[count];
-        values[0] = _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)Microseconds.Now(_options.TimeProvider);
+        values[0] = _options.UseServerTime ? RedisValue.EmptyString : (RedisValue)local;
         values[1] = cost;
         values[2] = holdsPermits ? Member(lease) : RedisValue.EmptyString;
         values[3] = (long)_options.KeyTtlPadding.TotalMilliseconds;
@@ -476,15 +533,33 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         {
             var layer = layers[i].Layer;
             var layerRates = RatesOf(rates, layers, i);
+            var layerHops = hops?[i];
             keys[i] = Key(layer, layers[i].Key);
-            values[at++] = AlgorithmCode(layer.Algorithm);
+            values[at++] = AlgorithmCode(layer.Algorithm) + (layerHops is null ? 0 : 4);
             values[at++] = layer.IsShadow ? 1 : 0;
             values[at++] = layer.SlidingWindowSegments;
             values[at++] = layerRates.Length;
-            foreach (var rate in layerRates)
+            if (layerHops is not null)
             {
-                values[at++] = rate.Limit;
-                values[at++] = rate.PeriodMicros;
+                values[at++] = layerHops.Count;
+                values[at++] = _instance;
+                foreach (var moment in layerHops.At)
+                {
+                    values[at++] = moment;
+                }
+            }
+
+            for (var r = 0; r < layerRates.Length; r++)
+            {
+                values[at++] = layerRates[r].Limit;
+                values[at++] = layerRates[r].PeriodMicros;
+                if (layerHops is not null)
+                {
+                    foreach (var period in layerHops.From[r])
+                    {
+                        values[at++] = period;
+                    }
+                }
             }
         }
 
@@ -495,6 +570,13 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     {
         var allowed = (long)reply[0] == 1;
         var now = (long)reply[1];
+        if (_options.UseServerTime)
+        {
+            // Read on arrival rather than kept from the send: off by a round trip at most, and one field less in every
+            // decision's state machine.
+            Volatile.Write(ref _serverClockOffsetMicros, now - Microseconds.Now(_options.TimeProvider));
+        }
+
         var status = 0;
         var at = 2;
         var permits = 0u;

@@ -234,6 +234,34 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task UsageCarriedIntoALongerWindow_IsKeptAsLongAsThatWindow_EvenWhenTheReadIsDenied(RateLimitAlgorithm algorithm)
+    {
+        var prefix = Prefix();
+        var clock = new ManualTimeProvider();
+        using var store = Store(prefix, clock, serverTime: false, configure: o => o.KeyTtlPadding = TimeSpan.Zero);
+        await ConnectedAsync(store);
+        var perSecond = new RateLimitLayer("api-key", algorithm, R("5/s"));
+        for (var i = 0; i < 4; i++)
+        {
+            await store.AcquireAsync(perSecond.For("k"));
+        }
+
+        // Reloaded as 2/h: the second's 4 now count in the hour, so the key is denied, and nothing is charged; the key
+        // written for a second's state must not expire after that second and hand the client a fresh hour.
+        var perHour = new RateLimitLayer("api-key", algorithm, R("2/h"));
+        var denied = await store.AcquireAsync(perHour.For("k"));
+        var server = redis.Admin.GetServer("127.0.0.1", redis.Port);
+        var key = server.Keys(pattern: prefix + "api-key:*").Select(k => (string)k!).Single();
+        var ttl = await redis.Admin.GetDatabase().KeyTimeToLiveAsync(key);
+
+        Assert.False(denied.IsAllowed);
+        Assert.Equal(0, denied.Statuses[0].Remaining);
+        Assert.True(ttl > TimeSpan.FromMinutes(1), $"{key} lives {ttl}");
+    }
+
     [Fact]
     public async Task AnOverrideSetOnOneInstance_IsInForceOnAnother_AfterItsRefresh()
     {

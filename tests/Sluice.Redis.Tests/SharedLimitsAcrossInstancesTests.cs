@@ -16,8 +16,15 @@ namespace Sluice.Redis.Tests;
 /// </summary>
 public sealed class SharedLimitsAcrossInstancesTests(RedisServer redis) : IClassFixture<RedisServer>
 {
-    private sealed record Instance(WebApplication App, HttpClient Client, ManualTimeProvider Clock) : IAsyncDisposable
+    private sealed record Instance(WebApplication App, HttpClient Client, ManualTimeProvider Clock, IConfigurationRoot Configuration) : IAsyncDisposable
     {
+        /// <summary>Changes one setting and raises the reload, as editing this instance's appsettings.json does.</summary>
+        public void Reconfigure(string key, string value)
+        {
+            Configuration[key] = value;
+            Configuration.Reload();
+        }
+
         public async Task<HttpResponseMessage> GetAsync(string apiKey)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/ping");
@@ -32,7 +39,7 @@ public sealed class SharedLimitsAcrossInstancesTests(RedisServer redis) : IClass
         }
     }
 
-    private async Task<Instance> StartAsync(string prefix)
+    private async Task<Instance> StartAsync(string prefix, IDictionary<string, string?>? changes = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -47,6 +54,11 @@ public sealed class SharedLimitsAcrossInstancesTests(RedisServer redis) : IClass
             ["Sluice:Layers:global-ip:Key"] = "Ip",
             ["Sluice:Layers:global-ip:Rates:0"] = "1000/min",
         };
+        foreach (var (key, value) in changes ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -63,7 +75,7 @@ public sealed class SharedLimitsAcrossInstancesTests(RedisServer redis) : IClass
         app.UseSluice();
         app.MapGet("/ping", () => "pong");
         await app.StartAsync();
-        return new Instance(app, app.GetTestClient(), clock);
+        return new Instance(app, app.GetTestClient(), clock, configuration);
     }
 
     [Fact]
@@ -117,5 +129,43 @@ public sealed class SharedLimitsAcrossInstancesTests(RedisServer redis) : IClass
         Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
         Assert.Equal("8", onB.Headers.GetValues("X-RateLimit-Limit").Single());
         Assert.Equal("1", onB.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task AReloadThatChangesAPeriod_OnEveryInstance_KeepsTheUsageTheyShare()
+    {
+        var prefix = RedisContractStores.UniqueName("reload") + ":";
+        Dictionary<string, string?> hourly = new()
+        {
+            ["Sluice:Layers:api-key:Rates:0"] = "100/h",
+            // Both instances read one fake clock's time (two clocks at the same instant), so that no real minute ends
+            // between the requests.
+            ["Sluice:Redis:UseServerTime"] = "false",
+        };
+        await using var a = await StartAsync(prefix, hourly);
+        await using var b = await StartAsync(prefix, hourly);
+        a.Clock.Advance(TimeSpan.FromSeconds(10));
+        b.Clock.Advance(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 4; i++)
+        {
+            await (i % 2 == 0 ? a : b).GetAsync("k");
+        }
+
+        // Each instance's appsettings.json is edited, as a deployment does: the hour's 4 now count in this minute.
+        a.Reconfigure("Sluice:Layers:api-key:Rates:0", "5/min");
+        b.Reconfigure("Sluice:Layers:api-key:Rates:0", "5/min");
+        var onA = await a.GetAsync("k");
+
+        // The other instance meets its reload a second later: it must read what the first one converted as it is.
+        a.Clock.Advance(TimeSpan.FromSeconds(1));
+        b.Clock.Advance(TimeSpan.FromSeconds(1));
+        var onB = await b.GetAsync("k");
+        var onAAgain = await a.GetAsync("k");
+
+        Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
+        Assert.Equal("5", onA.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("0", onA.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, onB.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, onAAgain.StatusCode);
     }
 }

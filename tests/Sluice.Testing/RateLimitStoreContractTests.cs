@@ -627,6 +627,116 @@ public abstract class RateLimitStoreContractTests
     [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task AReloadThatChangesAPeriod_KeepsEachKeysUsage_ExceptWhereAnOverrideApplies(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var before = new RateLimitLayer("api-key", algorithm, R("5/s"));
+        h.Clock.Advance(TimeSpan.FromMilliseconds(300));
+        await h.Store.SetOverrideAsync(before, "vip", [R("3/min")]);
+        for (var i = 0; i < 4; i++)
+        {
+            await h.Acquire(before.For("k"));
+        }
+
+        await h.Acquire(before.For("vip"));
+        await h.Acquire(before.For("vip"));
+
+        // The configuration is reloaded: the layer object is rebuilt with a minute's rate.
+        var reloaded = new RateLimitLayer("api-key", algorithm, R("10/min"));
+        var k = await h.Acquire(reloaded.For("k"));
+        var vip = await h.Acquire(reloaded.For("vip"));
+        var fresh = await h.Acquire(reloaded.For("new"));
+
+        // The 4 of the second now count in the minute (5 left after this one); the overridden key keeps 3/min.
+        Assert.True(k.IsAllowed);
+        Assert.Equal(5, k.Statuses[0].Remaining);
+        Assert.True(vip.IsAllowed);
+        Assert.Equal(0, vip.Statuses[0].Remaining);
+        Assert.True(fresh.IsAllowed);
+        Assert.Equal(9, fresh.Statuses[0].Remaining);
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow, 60, 4)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow, 66, 3)]
+    public async Task UsageCarriedByAReload_LeavesWithTheNewWindowOfTheReloadsMoment(RateLimitAlgorithm algorithm, int secondsUntilGone, int remainingThen)
+    {
+        await using var h = await CreateAsync();
+
+        // Reloaded as 5/min at the minute's start; the key is next seen later, while the old hour still counts its 4.
+        var perMinute = await ReloadedAfterFourOfAnHourAsync(h, algorithm, "5/min");
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        var inTheMinute = await h.Acquire(perMinute.For("k"));
+        var over = await h.Acquire(perMinute.For("k"));
+        h.Clock.Advance(TimeSpan.FromSeconds(secondsUntilGone - 30) - TimeSpan.FromMilliseconds(1));
+        var justBefore = await h.Acquire(perMinute.For("k"));
+        h.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var after = await h.Acquire(perMinute.For("k"));
+
+        // The 4 moved into the minute (a fixed window's) or the segment (a sliding window's) of the reload's moment,
+        // and leave with it; a sliding window still counts the request of second 30 after that.
+        Assert.True(inTheMinute.IsAllowed);
+        Assert.Equal(0, inTheMinute.Statuses[0].Remaining);
+        Assert.False(over.IsAllowed);
+        Assert.False(justBefore.IsAllowed);
+        Assert.True(after.IsAllowed);
+        Assert.Equal(remainingThen, after.Statuses[0].Remaining);
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task TwoReloadsBeforeAKeyIsSeenAgain_CarryItsUsageThroughBoth(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        await ReloadedAfterFourOfAnHourAsync(h, algorithm, "10/min");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var third = new RateLimitLayer("api-key", algorithm, R("20/2min"));
+        await h.Acquire(third.For("someone-else"));
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var k = await h.Acquire(third.For("k"));
+
+        // Hour to minute at the first reload, minute to two minutes at the second: the 4 count all along.
+        Assert.True(k.IsAllowed);
+        Assert.Equal(15, k.Statuses[0].Remaining);
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task AnOverrideSetAfterAReload_KeepsTheUsageTheReloadCarried(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var perMinute = await ReloadedAfterFourOfAnHourAsync(h, algorithm, "10/min");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        await h.Store.SetOverrideAsync(perMinute, "k", [R("20/2min")]);
+        var k = await h.Acquire(perMinute.For("k"));
+
+        Assert.True(k.IsAllowed);
+        Assert.Equal(15, k.Statuses[0].Remaining);
+    }
+
+    /// <summary>
+    /// At the start of a two-minute window, key <c>k</c> uses 4 of <c>100/h</c>; then the layer is rebuilt with
+    /// <paramref name="rate"/>, as a configuration reload does, and a decision for another key meets it first.
+    /// </summary>
+    private static async Task<RateLimitLayer> ReloadedAfterFourOfAnHourAsync(StoreHarness h, RateLimitAlgorithm algorithm, string rate)
+    {
+        h.Clock.Advance(TimeSpan.FromTicks((2 * TimeSpan.TicksPerMinute) - (h.Clock.GetUtcNow().UtcTicks % (2 * TimeSpan.TicksPerMinute))));
+        var hourly = new RateLimitLayer("api-key", algorithm, R("100/h"));
+        for (var i = 0; i < 4; i++)
+        {
+            await h.Acquire(hourly.For("k"));
+        }
+
+        var reloaded = new RateLimitLayer("api-key", algorithm, R(rate));
+        await h.Acquire(reloaded.For("someone-else"));
+        return reloaded;
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
     [InlineData(RateLimitAlgorithm.TokenBucket)]
     public async Task TheLongestRateThatParses_IsDecidedAndReported_InDatesAClientCanRead(RateLimitAlgorithm algorithm)
     {

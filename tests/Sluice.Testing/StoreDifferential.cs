@@ -5,8 +5,8 @@ namespace Sluice.Testing;
 /// <summary>
 /// Two stores side by side on one fake clock: seeded random traffic (layers of every algorithm, several rates, shadow
 /// layers, costs from 0 past the limit, keys from a small pool, time moving in steps from nothing to past a window,
-/// concurrency leases held and returned, overrides set and removed) must get the very same decision from each, status
-/// by status. A difference fails with the seed and step, so it is reproducible.
+/// concurrency leases held and returned, overrides set and removed, layers rebuilt with other periods as a
+/// configuration reload does) must get the very same decision from each, status by status. A difference fails with the seed and step, so it is reproducible.
 /// </summary>
 public static class StoreDifferential
 {
@@ -36,6 +36,8 @@ public static class StoreDifferential
 
     private static readonly string[] s_keys = ["a", "b", "c"];
 
+    private static readonly TimeSpan[] s_periods = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(15)];
+
     /// <summary>
     /// Runs <paramref name="steps"/> requests over <paramref name="layers"/> (default <see cref="Mixed"/>; overrides, with
     /// periods unlike the layers' own, go to any layer but a concurrency one) against both stores, which must read
@@ -43,7 +45,8 @@ public static class StoreDifferential
     /// </summary>
     public static async Task RunAsync(RateLimitStore expected, RateLimitStore actual, ManualTimeProvider clock, int seed, int steps, RateLimitLayer[]? layers = null)
     {
-        var pool = layers ?? Mixed;
+        // A copy: a reload replaces the layer objects of this run only.
+        var pool = (layers ?? Mixed).ToArray();
         var random = new Random(seed);
         var held = new List<(RateLimitResult Expected, RateLimitResult Actual)>();
         for (var step = 0; step < steps; step++)
@@ -64,6 +67,19 @@ public static class StoreDifferential
                 else
                 {
                     Assert.Equal(await expected.RemoveOverrideAsync(pool[0], key), await actual.RemoveOverrideAsync(pool[0], key));
+                }
+            }
+
+            if (random.Next(40) == 0)
+            {
+                // A configuration reload: one fixed or sliding layer rebuilt with other periods (and limits).
+                var index = random.Next(pool.Length);
+                var old = pool[index];
+                if (old.Algorithm is RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow)
+                {
+                    var periods = s_periods.OrderBy(_ => random.Next()).Take(old.Rates.Count).ToArray();
+                    var rates = periods.Select(p => new Rate(random.Next(2, 12), p)).ToArray();
+                    pool[index] = new RateLimitLayer(old.Name, old.Algorithm, rates, old.IsShadow, old.SlidingWindowSegments);
                 }
             }
 

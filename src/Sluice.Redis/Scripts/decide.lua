@@ -8,8 +8,10 @@
 --          (sliding, token bucket) or a sorted set of leases (concurrency).
 -- ARGV     now (empty: the server's TIME), cost (or 'carry', below), lease member, TTL padding in milliseconds, then
 --          per layer:
---          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency), shadow (0/1), segments, rate count,
---          then per rate: limit, period in microseconds.
+--          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency; 5 and 6: fixed and sliding with reload
+--          hops, below), shadow (0/1), segments, rate count, [hops: their count H, the sending instance, then each
+--          one's moment], then per rate: limit, period in microseconds, [the period before each hop, 0 where the rate
+--          did not exist].
 -- Returns  { allowed (0/1), now (the time decided at, in microseconds), then per rate: remaining, reset at, retry after (-1 never, -2 unknown), outcome
 --          (0 allowed, 1 denied, 2 shadow denied) }.
 
@@ -21,6 +23,8 @@ end
 local cost = tonumber(ARGV[2])
 local member = ARGV[3]
 local padding = tonumber(ARGV[4])
+-- The instance that sent the script, set when reload hops are sent: it marks the states it converts (below).
+local instance = nil
 local NEVER, UNKNOWN = -1, -2
 
 local function floor_div(a, b) return math.floor(a / b) end
@@ -49,26 +53,128 @@ local function behind(window, stored)
   return d
 end
 
--- A fixed window's stored 'window:count' (nil: none) read in the current window: the count in force and the window
--- number to store with it (the stored one while it goes on with a count, else the current one).
-local function fixed_state(value, window)
-  if not value then return 0, window end
-  local separator = string.find(value, ':', 1, true)
-  local stored = tonumber(string.sub(value, 1, separator - 1))
-  local d = behind(window, stored)
-  if d ~= 0 and d ~= -1 then return 0, window end
-  local count = tonumber(string.sub(value, separator + 1))
-  if count > 0 then return count, stored end
-  return count, window
+-- Reload hops (a layer sent as algorithm 5 or 6): `hops` are the moments at which this instance first decided with each
+-- newer layer object that changed a period, oldest first, and `froms` the rate's period before each (0: the rate did not
+-- exist). A state not in the current period's terms is read through them as the in-memory store rewrites its keys at
+-- each reload (Convert in src/Sluice/Algorithms): the usage in force under the old period at the hop's moment moves into
+-- the new period's window of that moment, and counts while that window is open. The next hop reads it from there.
+
+-- The reload hops that convert a state reflecting those up to `absorbed`: the later ones that change the rate's period
+-- (one that keeps it leaves the state alone, as in memory), oldest first, each { moment, old period, new period }
+-- (a period of 0: the rate did not exist then).
+local function hop_steps(period, hops, froms, absorbed)
+  local steps = {}
+  for k = 1, #hops do
+    local to = period
+    if k < #hops then to = froms[k + 1] end
+    if hops[k] > absorbed and froms[k] ~= to then steps[#steps + 1] = { hops[k], froms[k], to } end
+  end
+  return steps
 end
 
-local function fixed(stored_value, key, r, limit, period)
+-- The moment of the newest reload hop that changes this rate's period, or nil.
+local function last_change(period, hops, froms)
+  local steps = hop_steps(period, hops, froms, -1)
+  if #steps == 0 then return nil end
+  return steps[#steps][1]
+end
+
+-- A state written with reload hops carries a mark, 'instance/moment': the instance that wrote it and the moment of
+-- the newest hop it reflects (hop moments are per instance and strictly increasing).
+local function mark_text(moment) return instance .. '/' .. int(moment) end
+
+-- The moment after which reload hops still have to convert a state with `mark` (nil: no mark), or nil when none do.
+-- This instance's own mark says it exactly. A state without a mark was written before any hop (or by an instance
+-- deciding without hops): every hop applies. Another instance's mark cannot be compared with this instance's moments:
+-- that instance converted the state at its own reload, so it is read as it is while it reads as current (`current`),
+-- and through every hop otherwise.
+local function absorbed_of(mark, current)
+  if not mark then return 0 end
+  local slash = string.find(mark, '/', 1, true)
+  if string.sub(mark, 1, slash - 1) == instance then return tonumber(string.sub(mark, slash + 1)) end
+  if current then return nil end
+  return 0
+end
+
+-- A fixed window's stored value: 'window:count', or 'window:count:mark' when written with reload hops. Returns the
+-- window number, the count and the mark (nil: none).
+local function fixed_parse(value)
+  local separator = string.find(value, ':', 1, true)
+  local stored = tonumber(string.sub(value, 1, separator - 1))
+  local rest = string.sub(value, separator + 1)
+  local count = tonumber(rest)
+  if count then return stored, count, nil end
+  local second = string.find(rest, ':', 1, true)
+  return stored, tonumber(string.sub(rest, 1, second - 1)), string.sub(rest, second + 1)
+end
+
+-- A fixed window's stored value (nil: none) read in the current window: the count in force, the window number to
+-- store with it (the stored one while it goes on with a count, else the current one), whether the stored number is
+-- of another period (or far from now), so that the count started again, and the value's mark.
+local function fixed_state(value, window)
+  if not value then return 0, window, false, nil end
+  local stored, count, mark = fixed_parse(value)
+  local d = behind(window, stored)
+  if d ~= 0 and d ~= -1 then return 0, window, true, mark end
+  if count > 0 then return count, stored, false, mark end
+  return count, window, false, mark
+end
+
+-- A fixed window's value read through the reload hops after `absorbed` (the newest hop it already reflects) that
+-- change the rate's period, as the in-memory store converts its keys at each: the value is in the terms of the first
+-- such hop's old period, its count in force at that moment moves into the new period's window of that moment, and each
+-- later hop moves it on while that window is still the current one. Returns the count carried into the current window
+-- of `period`, or 0.
+local function fixed_carried(value, period, hops, froms, absorbed)
+  local stored, count = fixed_parse(value)
+  local carried, carried_window = 0, nil
+  for k, step in ipairs(hop_steps(period, hops, froms, absorbed)) do
+    local at, from, to = step[1], step[2], step[3]
+    local c = 0
+    if from > 0 then
+      local window = floor_div(at, from)
+      if k == 1 then
+        local d = behind(window, stored)
+        if d == 0 or d == -1 then c = count end
+      elseif carried_window == window then
+        c = carried
+      end
+    end
+    carried, carried_window = c, nil
+    if to > 0 then carried_window = floor_div(at, to) end
+  end
+  if carried > 0 and carried_window == floor_div(now, period) then return carried end
+  return 0
+end
+
+-- The value a fixed window stores: marked with `moment` only while reload hops are sent.
+local function fixed_value(window, count, moment)
+  if moment then return int(window) .. ':' .. int(count) .. ':' .. mark_text(moment) end
+  return int(window) .. ':' .. int(count)
+end
+
+local function fixed(stored_value, key, r, limit, period, hops, froms)
   local window = floor_div(now, period)
-  local count, keep = fixed_state(stored_value, window)
+  local count, keep, foreign, stored_mark = fixed_state(stored_value, window)
   local window_end = (window + 1) * period
+  local mark, absorbed = nil, nil
+  if hops then mark = last_change(period, hops, froms) end
+  if mark and stored_value then absorbed = absorbed_of(stored_mark, not foreign) end
+  if absorbed and absorbed < mark then
+    -- The value predates a reload: it is read through the hops and written converted now, charged or not, as the
+    -- in-memory store rewrites a key at the reload, so that usage carried lasts as long as its new window, whatever
+    -- the old key's TTL.
+    count, keep = fixed_carried(stored_value, period, hops, froms, absorbed), window
+    if count > 0 then
+      local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
+      redis.call('SET', fixed_key(key, r), fixed_value(window, count, mark), 'PX', int(ttl))
+    else
+      redis.call('DEL', fixed_key(key, r))
+    end
+  end
   local charge = function()
     local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
-    redis.call('SET', fixed_key(key, r), int(keep) .. ':' .. int(count + cost), 'PX', int(ttl))
+    redis.call('SET', fixed_key(key, r), fixed_value(keep, count + cost, mark), 'PX', int(ttl))
     return window_end
   end
   -- An override may have lowered the limit below what this window already counted: nothing is left, never less.
@@ -98,51 +204,134 @@ local function token_bucket(key, r, limit, period)
   return false, before, tat, new_tat - capacity - now, before, tat, charge
 end
 
--- A sliding window's hash fields for rate r: their names (the newest segment written, then each ring position) and values.
+-- A sliding window's hash fields for rate r: their names (the newest segment written, each ring position, then the
+-- moment of the newest reload hop that the ring already reflects) and values.
 local function sliding_read(key, r, segments)
   local names = { 'n' .. r }
   for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
+  names[#names + 1] = 'c' .. r
   return names, redis.call('HMGET', key, unpack(names))
 end
 
--- A sliding window read at now with segment width `width`: the newest segment written, whether it was foreign, the
--- current segment, each segment's count, and the sum in force. A newest segment past the whole window ahead of now was
--- numbered under another width (a reload made the period longer, or rates older than an override) or before a long
--- clock step: the window starts again from the current segment.
-local function sliding_state(fields, segments, width)
+local function width_of(period, segments) return floor_div(period + segments - 1, segments) end
+
+-- A sliding window's ring read through the reload hops after `absorbed` (the newest hop it already reflects) that
+-- change the rate's period, as the in-memory store converts its keys at each (a hop that keeps the period leaves the
+-- state alone): the ring is in the terms of the first such hop's old period, its sum at that moment moves into the new
+-- period's segment of that moment, and each later hop moves what is still in the window at its own moment. Returns
+-- the sum carried and the segment (of the current width) that holds it; 0 when nothing is carried.
+local function sliding_carried(fields, segments, period, hops, froms, absorbed)
+  local ring = segments + 1
+  local newest = tonumber(fields[1]) or 0
+  local carried, carried_segment = 0, nil
+  for k, step in ipairs(hop_steps(period, hops, froms, absorbed)) do
+    local at, from, to = step[1], step[2], step[3]
+    local c = 0
+    if from > 0 then
+      local at_segment = floor_div(at, width_of(from, segments))
+      if k == 1 then
+        if newest > 0 and newest - at_segment <= segments then
+          local current = math.max(at_segment, newest)
+          for segment = math.max(current - segments, newest - segments, 0), newest do
+            c = c + (tonumber(fields[2 + (segment % ring)]) or 0)
+          end
+        end
+      elseif carried_segment and carried_segment >= at_segment - segments then
+        c = carried
+      end
+    end
+    carried, carried_segment = c, nil
+    if to > 0 then carried_segment = floor_div(at, width_of(to, segments)) end
+  end
+  if carried > 0 then return carried, carried_segment end
+  return 0, nil
+end
+
+-- A sliding window read at now with segment width `width`: the newest segment written, whether the ring must be
+-- rewritten before a charge (foreign), whether reload hops converted it, the current segment, each segment's count,
+-- the sum in force, the usage carried by the hops (0: none) and the moment of the newest hop that changes the period
+-- (nil: none). A newest segment past the whole window ahead of now was numbered under another width (a reload made
+-- the period longer, or rates older than an override) or before a long clock step: the window starts again from the
+-- current segment. A ring that reflects an older hop than the newest one is read through the hops instead.
+local function sliding_state(fields, segments, width, period, hops, froms)
   local ring = segments + 1
   local now_segment = floor_div(now, width)
   local newest = tonumber(fields[1]) or 0
-  local foreign = newest - now_segment > segments
-  if foreign then newest = now_segment end
+  local converted, carried, carried_segment, mark = false, 0, nil, nil
+  if hops then
+    mark = last_change(period, hops, froms)
+    local absorbed = nil
+    if mark then
+      absorbed = absorbed_of(fields[segments + 3], newest - now_segment <= segments and now_segment - newest <= segments)
+    end
+    if absorbed and absorbed < mark then
+      converted = true
+      carried, carried_segment = sliding_carried(fields, segments, period, hops, froms, absorbed)
+      if carried > 0 and carried_segment < now_segment - segments then carried = 0 end
+    end
+  end
+  local foreign = not converted and newest - now_segment > segments
+  if carried > 0 then
+    newest = carried_segment
+  elseif converted or foreign then
+    newest = now_segment
+  end
   local current = math.max(now_segment, newest)
   local function count(segment)
+    if converted then
+      if carried > 0 and segment == carried_segment then return carried end
+      return 0
+    end
     if foreign then return 0 end
     return tonumber(fields[2 + (segment % ring)]) or 0
   end
   local sum = 0
   -- No segment before the epoch's was written (a period longer than the time since 1970 reaches below 0).
   for segment = math.max(current - segments, newest - segments, 0), newest do sum = sum + count(segment) end
-  return newest, foreign, current, count, sum
+  return newest, foreign, converted, current, count, sum, carried, mark
 end
 
-local function sliding(key, r, limit, period, segments)
+local function sliding(key, r, limit, period, segments, hops, froms)
   local ring = segments + 1
   local _, fields = sliding_read(key, r, segments)
-  local width = floor_div(period + segments - 1, segments)
-  local newest, foreign, current, count, sum = sliding_state(fields, segments, width)
+  local width = width_of(period, segments)
+  local newest, rewrite, converted, current, count, sum, carried, mark = sliding_state(fields, segments, width, period, hops, froms)
+  if converted then
+    if fields[1] or carried > 0 then
+      -- A ring converted by reload hops is written in this width's terms now, charged or not, as the in-memory store
+      -- rewrites a key at the reload: usage carried then lasts as long as its new segment, whatever the old key's TTL.
+      local changes = {}
+      for position = 0, segments do
+        changes[#changes + 1] = 's' .. r .. '_' .. position
+        changes[#changes + 1] = 0
+      end
+      if carried > 0 then
+        changes[#changes + 1] = 's' .. r .. '_' .. (newest % ring)
+        changes[#changes + 1] = int(carried)
+      end
+      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = int(newest)
+      changes[#changes + 1] = 'c' .. r
+      changes[#changes + 1] = mark_text(mark)
+      redis.call('HSET', key, unpack(changes))
+      local ttl = math.max(1, math.ceil(((newest + segments + 1) * width - now) / 1000)) + padding
+      if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
+    else
+      rewrite = true
+    end
+  end
   local oldest = math.max(current - segments, 0)
   local drained = now
   if sum > 0 then drained = (newest + segments + 1) * width end
   local charge = function()
     local changes = {}
-    if foreign then
+    if rewrite then
       for position = 0, segments do
         changes[#changes + 1] = 's' .. r .. '_' .. position
         changes[#changes + 1] = 0
       end
       changes[#changes + 1] = 'n' .. r
-      changes[#changes + 1] = int(current)
+      changes[#changes + 1] = int(newest)
     end
     if current > newest then
       for segment = math.max(newest + 1, current - segments), current do
@@ -151,6 +340,10 @@ local function sliding(key, r, limit, period, segments)
       end
       changes[#changes + 1] = 'n' .. r
       changes[#changes + 1] = int(current)
+    end
+    if mark then
+      changes[#changes + 1] = 'c' .. r
+      changes[#changes + 1] = mark_text(mark)
     end
     local own = 0
     if current <= newest then own = count(current) end
@@ -193,34 +386,89 @@ local function concurrency(key, limit, lifetime)
   return false, before, now, UNKNOWN, before, now, charge
 end
 
--- ARGV[2] 'carry' instead of a cost: an override changes the periods of KEYS[1]'s rates; nothing is decided. ARGV[5]
--- algorithm (1 fixed, 2 sliding), ARGV[6] segments, then per rate: its index, the old period and the new one. Each
--- rate's usage in force under the old period moves into the new period's current window (a sliding window's sum into
--- its current segment), as Convert in src/Sluice/Algorithms does, and leaves with it.
+-- ARGV[2] 'carry' instead of a cost: an override changes the rates of KEYS[1]; nothing is decided. ARGV[5] algorithm
+-- (1 fixed, 2 sliding), ARGV[6] segments, ARGV[7] the count H of reload hops that lead to the old rates (when they are
+-- the layer's), ARGV[8] the mark's moment, then each hop's moment, then per rate: its index, the old period, the new one and the period before
+-- each hop. Each rate's usage in force under the old period (read through the hops) moves into the new period's
+-- current window (a sliding window's sum into its current segment), as Convert in src/Sluice/Algorithms does, and
+-- leaves with it; with the same period, a state the hops convert is written converted. An old period of 0 settles a
+-- rate whose state the in-memory store left alone under an override (see CarryUsageAsync).
 if ARGV[2] == 'carry' then
   local key, is_fixed, segments, expires = KEYS[1], ARGV[5] == '1', tonumber(ARGV[6]), now
-  for i = 7, #ARGV, 3 do
+  -- ARGV[3]: this instance; ARGV[8]: the moment every state written here is marked with (see MarkFor in
+  -- src/Sluice.Redis/Reloads).
+  instance = ARGV[3]
+  local written = tonumber(ARGV[8])
+  local hop_count = tonumber(ARGV[7])
+  local hops = nil
+  if hop_count > 0 then
+    hops = {}
+    for k = 1, hop_count do hops[k] = tonumber(ARGV[8 + k]) end
+  end
+  for i = 9 + hop_count, #ARGV, 3 + hop_count do
     local r, from, to = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    local froms = nil
+    if hops then
+      froms = {}
+      for k = 1, hop_count do froms[k] = tonumber(ARGV[i + 2 + k]) end
+    end
     if is_fixed then
       local name = fixed_key(key, r)
       local value = redis.call('GET', name)
-      local count = fixed_state(value, floor_div(now, from))
-      if count > 0 then
-        local window = floor_div(now, to)
-        local ttl = math.max(1, math.ceil(((window + 1) * to - now) / 1000)) + padding
-        redis.call('SET', name, int(window) .. ':' .. int(count), 'PX', int(ttl))
-      elseif value then
-        redis.call('DEL', name)
+      if from == 0 then
+        -- Settled: a count that no longer reads as in force under `to` is dropped, and one that does is marked as
+        -- reflecting every reload hop so far, so that no hop of a reload that happened under the override reads it.
+        if value then
+          local count, keep, foreign = fixed_state(value, floor_div(now, to))
+          local ttl = redis.call('PTTL', name)
+          if foreign or ttl <= 0 then
+            redis.call('DEL', name)
+          else
+            redis.call('SET', name, fixed_value(keep, count, written), 'PX', ttl)
+          end
+        end
+      else
+        local count, _, foreign, stored_mark = fixed_state(value, floor_div(now, from))
+        local mark, absorbed = nil, nil
+        if hops then mark = last_change(from, hops, froms) end
+        if mark and value then absorbed = absorbed_of(stored_mark, not foreign) end
+        local converted = absorbed and absorbed < mark
+        if converted then count = fixed_carried(value, from, hops, froms, absorbed) end
+        if from ~= to or converted then
+          if count > 0 then
+            -- Converted now: the value reflects every reload hop up to this moment.
+            local window = floor_div(now, to)
+            local ttl = math.max(1, math.ceil(((window + 1) * to - now) / 1000)) + padding
+            redis.call('SET', name, fixed_value(window, count, written), 'PX', int(ttl))
+          elseif value then
+            redis.call('DEL', name)
+          end
+        end
       end
     else
       local names, fields = sliding_read(key, r, segments)
-      local _, _, _, _, sum = sliding_state(fields, segments, floor_div(from + segments - 1, segments))
-      redis.call('HDEL', key, unpack(names))
-      if sum > 0 then
-        local width = floor_div(to + segments - 1, segments)
-        local segment = floor_div(now, width)
-        redis.call('HSET', key, 'n' .. r, int(segment), 's' .. r .. '_' .. (segment % (segments + 1)), int(sum))
-        expires = math.max(expires, (segment + segments + 1) * width)
+      if from == 0 then
+        -- Settled: the ring is read as it is from now on, never through an earlier reload hop.
+        if fields[1] then redis.call('HSET', key, 'c' .. r, mark_text(written)) end
+      else
+        local newest, _, converted, _, _, sum, carried = sliding_state(fields, segments, width_of(from, segments), from, hops, froms)
+        if from ~= to then
+          redis.call('HDEL', key, unpack(names))
+          if sum > 0 then
+            -- Converted now: the ring reflects every reload hop up to this moment.
+            local width = width_of(to, segments)
+            local segment = floor_div(now, width)
+            redis.call('HSET', key, 'n' .. r, int(segment), 's' .. r .. '_' .. (segment % (segments + 1)), int(sum), 'c' .. r, mark_text(written))
+            expires = math.max(expires, (segment + segments + 1) * width)
+          end
+        elseif converted then
+          redis.call('HDEL', key, unpack(names))
+          if carried > 0 then
+            local width = width_of(from, segments)
+            redis.call('HSET', key, 'n' .. r, int(newest), 's' .. r .. '_' .. (newest % (segments + 1)), int(carried), 'c' .. r, mark_text(written))
+            expires = math.max(expires, (newest + segments + 1) * width)
+          end
+        end
       end
     end
   end
@@ -298,15 +546,30 @@ for i = 1, #KEYS do
   local segments = tonumber(ARGV[arg + 2])
   local rate_count = tonumber(ARGV[arg + 3])
   arg = arg + 4
+  local hops = nil
+  if algorithm == 5 or algorithm == 6 then
+    algorithm = algorithm - 4
+    hops = {}
+    local hop_count = tonumber(ARGV[arg])
+    instance = ARGV[arg + 1]
+    for k = 1, hop_count do hops[k] = tonumber(ARGV[arg + 1 + k]) end
+    arg = arg + 2 + hop_count
+  end
   local layer = { key = key, algorithm = algorithm, shadow = shadow, passed = true, rates = {} }
   for r = 0, rate_count - 1 do
     local limit, period = tonumber(ARGV[arg]), tonumber(ARGV[arg + 1])
     arg = arg + 2
+    local froms = nil
+    if hops then
+      froms = {}
+      for k = 1, #hops do froms[k] = tonumber(ARGV[arg + k - 1]) end
+      arg = arg + #hops
+    end
     local ok, remaining, reset, retry, remaining_before, reset_before, charge
     if algorithm == 1 then
-      ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(redis.call('GET', fixed_key(key, r)), key, r, limit, period)
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(redis.call('GET', fixed_key(key, r)), key, r, limit, period, hops, froms)
     elseif algorithm == 2 then
-      ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(key, r, limit, period, segments)
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(key, r, limit, period, segments, hops, froms)
     elseif algorithm == 3 then
       ok, remaining, reset, retry, remaining_before, reset_before, charge = token_bucket(key, r, limit, period)
     else

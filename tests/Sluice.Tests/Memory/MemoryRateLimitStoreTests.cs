@@ -16,42 +16,6 @@ public sealed class MemoryRateLimitStoreTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.SweepInterval);
     }
 
-    [Theory]
-    [InlineData(RateLimitAlgorithm.FixedWindow)]
-    [InlineData(RateLimitAlgorithm.SlidingWindow)]
-    public async Task AReloadThatChangesAPeriod_KeepsEachKeysUsage_ExceptWhereAnOverrideApplies(RateLimitAlgorithm algorithm)
-    {
-        var store = CreateStore();
-        var statuses = new RateStatus[2];
-        var before = new RateLimitLayer("api-key", algorithm, Rate.Parse("5/s"));
-        _clock.Advance(TimeSpan.FromMilliseconds(300));
-        await store.SetOverrideAsync(before, "vip", [Rate.Parse("3/min")]);
-        for (var i = 0; i < 4; i++)
-        {
-            store.Acquire([before.For("k")], statuses);
-        }
-
-        store.Acquire([before.For("vip")], statuses);
-        store.Acquire([before.For("vip")], statuses);
-
-        // The configuration is reloaded: the layer object is rebuilt with a minute's rate.
-        var reloaded = new RateLimitLayer("api-key", algorithm, Rate.Parse("10/min"));
-        var k = store.Acquire([reloaded.For("k")], statuses);
-        var kRemaining = statuses[0].Remaining;
-        var vip = store.Acquire([reloaded.For("vip")], statuses);
-        var vipRemaining = statuses[0].Remaining;
-        var fresh = store.Acquire([reloaded.For("new")], statuses);
-        var freshRemaining = statuses[0].Remaining;
-
-        // The 4 of the second now count in the minute (5 left after this one); the overridden key keeps 3/min.
-        Assert.True(k.IsAllowed);
-        Assert.Equal(5, kRemaining);
-        Assert.True(vip.IsAllowed);
-        Assert.Equal(0, vipRemaining);
-        Assert.True(fresh.IsAllowed);
-        Assert.Equal(9, freshRemaining);
-    }
-
     [Fact]
     public void AnOlderLayerObject_NeverTakesTheTableBack()
     {
