@@ -162,14 +162,26 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
             catch (Exception e) when (IsRedisFailure(e, cancellationToken))
             {
                 _breaker.Failed();
-                ReturnPermitsIfTaken(sent, layers.Span, keys, values[2]);
-                return Fallback(layers, statuses, cost, Explain(e), "error");
+                RateLimitDecision fallback;
+                try
+                {
+                    fallback = Fallback(layers, statuses, cost, Explain(e), "error");
+                }
+                catch (RateLimitStoreUnavailableException)
+                {
+                    ReturnUnreadCharges(sent, layers.Span, rates, keys, values[2], cost, refundCounts: true);
+                    throw;
+                }
+
+                // A request the fallback admitted is served, so Redis's count of it stays; one it refused is not.
+                ReturnUnreadCharges(sent, layers.Span, rates, keys, values[2], cost, refundCounts: !fallback.IsAllowed);
+                return fallback;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // The caller gave up (a client disconnected): nothing is known about Redis.
+                // The caller gave up (a client disconnected): nothing is known about Redis, and the request is not served.
                 _breaker.Abandoned();
-                ReturnPermitsIfTaken(sent, layers.Span, keys, values[2]);
+                ReturnUnreadCharges(sent, layers.Span, rates, keys, values[2], cost, refundCounts: true);
                 throw;
             }
             catch
@@ -185,47 +197,84 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
 
     /// <summary>
     /// After a decision whose answer nobody reads (its caller gave up, or it outlived the timeout and fell back): once
-    /// Redis answers, returns the concurrency permits it took, which would otherwise stay taken for the lease's whole
-    /// safety lifetime. Nothing is done for a request without concurrency layers.
+    /// Redis answers that it admitted the request, gives back what that decision took there. The concurrency permits
+    /// always (the caller holds no Redis lease to release them, so they would stay taken for the lease's whole safety
+    /// lifetime); the rate counts when <paramref name="refundCounts"/> says the request was not admitted after all (the
+    /// fallback refused it, the store failed closed, or the caller gave up), since a request that is refused is charged
+    /// nothing. Best effort: when Redis fails again, permits expire by themselves and counts stay.
     /// </summary>
-    private void ReturnPermitsIfTaken(Task<RedisResult>? sent, ReadOnlySpan<LayerKey> layers, RedisKey[] keys, RedisValue member)
+    private void ReturnUnreadCharges(Task<RedisResult>? sent, ReadOnlySpan<LayerKey> layers, Rate[][]? rates, RedisKey[] keys, RedisValue member, long cost, bool refundCounts)
     {
-        if (sent is null || member.IsNullOrEmpty)
+        if (sent is null || cost == 0)
         {
             return;
         }
 
-        var held = new List<RedisKey>();
-        for (var i = 0; i < layers.Length; i++)
+        var holdsPermits = !member.IsNullOrEmpty;
+        if (!holdsPermits && !refundCounts)
         {
-            if (layers[i].Layer.Algorithm == RateLimitAlgorithm.Concurrency)
-            {
-                held.Add(keys[i]);
-            }
+            return;
         }
 
         _ = sent.ContinueWith(
             async (answer, state) =>
             {
-                var (store, sets, lease) = ((RedisRateLimitStore, RedisKey[], RedisValue))state!;
+                var (store, charged) = ((RedisRateLimitStore, Func<RedisResult[], (RedisKey[] Keys, RedisValue[] Values)>))state!;
                 try
                 {
-                    if (answer.IsCompletedSuccessfully && (long)((RedisResult[])answer.Result!)[0] == 1)
+                    if (answer.IsCompletedSuccessfully && (RedisResult[])answer.Result! is var reply && (long)reply[0] == 1
+                        && charged(reply) is { Keys.Length: > 0 } refund)
                     {
+                        // Rare: sent as text (EVAL), which needs no NOSCRIPT retry.
                         var database = await store.DatabaseAsync().ConfigureAwait(false);
-                        await database.ScriptEvaluateAsync(ReleaseScript, sets, [lease]).WaitAsync(store._options.Timeout, store._options.TimeProvider).ConfigureAwait(false);
+                        await database.ScriptEvaluateAsync(DecideScript.Text, refund.Keys, refund.Values).WaitAsync(store._options.Timeout, store._options.TimeProvider).ConfigureAwait(false);
                     }
                 }
                 catch (Exception e) when (IsRedisFailure(e, CancellationToken.None))
                 {
-                    // The lease expires by itself after its safety lifetime.
+                    // Permits expire by themselves after their safety lifetime; counts stay charged.
                 }
             },
-            (this, held.ToArray(), member),
+            (this, RefundArguments(layers.ToArray(), rates, keys, member, cost, refundCounts)),
             CancellationToken.None,
             TaskContinuationOptions.None,
             TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// The decision script's refund mode for the layers an admitting <c>reply</c> charged: each key's algorithm,
+    /// segments and rates, the decision's time and cost; concurrency layers only for their permits, rate layers only when
+    /// <paramref name="refundCounts"/>.
+    /// </summary>
+    private static Func<RedisResult[], (RedisKey[] Keys, RedisValue[] Values)> RefundArguments(LayerKey[] layers, Rate[][]? rates, RedisKey[] keys, RedisValue member, long cost, bool refundCounts) => reply =>
+    {
+        var refundKeys = new List<RedisKey>();
+        var values = new List<RedisValue> { (long)reply[1], "refund", member, cost };
+        var at = 2;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var layerRates = RatesOf(rates, layers, i);
+            var passed = true;
+            for (var r = 0; r < layerRates.Length; r++, at += 4)
+            {
+                passed &= (long)reply[at + 3] == 0;
+            }
+
+            var layer = layers[i].Layer;
+            var permits = layer.Algorithm == RateLimitAlgorithm.Concurrency;
+            if (passed && (permits ? !member.IsNullOrEmpty : refundCounts))
+            {
+                refundKeys.Add(keys[i]);
+                values.AddRange([AlgorithmCode(layer.Algorithm), layer.SlidingWindowSegments, permits ? 0 : layerRates.Length]);
+                foreach (var rate in permits ? [] : layerRates)
+                {
+                    values.AddRange([rate.Limit, rate.PeriodMicros]);
+                }
+            }
+        }
+
+        return ([.. refundKeys], [.. values]);
+    };
 
     /// <inheritdoc />
     public override async ValueTask ReleaseAsync(ReadOnlyMemory<LayerKey> layers, long leaseId, CancellationToken cancellationToken = default)

@@ -67,6 +67,73 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         Assert.True(allowed);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    [InlineData(RateLimitAlgorithm.TokenBucket)]
+    public async Task ACountChargedForACallerThatGaveUp_IsGivenBack(RateLimitAlgorithm algorithm)
+    {
+        using var store = Store(Prefix());
+        var layer = new RateLimitLayer("api-key", algorithm, R("2/min"));
+        await ConnectedAsync(store);
+        using var gaveUp = new CancellationTokenSource();
+        await gaveUp.CancelAsync();
+
+        // The script is sent and charges the request in Redis; the caller is gone, so the request is not served and
+        // must not count.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Decide(store, layer.For("k"), gaveUp.Token));
+        var remaining = await RemainingOnceGivenBackAsync(store, layer.For("k"), 2);
+
+        Assert.Equal(2, remaining);
+    }
+
+    [Fact]
+    public async Task ACountChargedByADecisionThatTimedOut_IsGivenBack_WhenTheStoreFailsClosed()
+    {
+        using var store = Store(Prefix(), configure: o =>
+        {
+            o.Timeout = TimeSpan.FromMilliseconds(100);
+            o.FailureMode = RedisFailureMode.FailClosed;
+        });
+        var layer = RateLimitLayer.FixedWindow("api-key", R("2/min"));
+        await ConnectedAsync(store);
+
+        // Redis answers no command for 0.6 s: the decision gives up at 0.1 s and the request is refused with a 503; the
+        // script still runs when the pause ends and charges it.
+        await redis.Admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "600");
+        await Assert.ThrowsAsync<RateLimitStoreUnavailableException>(async () => await store.AcquireAsync(layer.For("k")));
+        var remaining = await RemainingOnceGivenBackAsync(store, layer.For("k"), 2);
+
+        Assert.Equal(2, remaining);
+    }
+
+    /// <summary>
+    /// Peeks (cost 0) at the key's remaining count in Redis until it is <paramref name="expected"/> or 10 s have passed
+    /// (a store that fails closed refuses while Redis is paused, then while its breaker is open); returns the last seen.
+    /// </summary>
+    private static async Task<long> RemainingOnceGivenBackAsync(RedisRateLimitStore store, LayerKey layer, long expected)
+    {
+        var remaining = -1L;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (remaining != expected && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            try
+            {
+                var fallbacks = store.FallbackCount;
+                var peek = await store.AcquireAsync(0, layer);
+                remaining = store.FallbackCount == fallbacks ? peek.Statuses[0].Remaining : -1;
+            }
+            catch (RateLimitStoreUnavailableException)
+            {
+                remaining = -1;
+            }
+
+            await Task.Delay(remaining == expected ? 0 : 20);
+        }
+
+        return remaining;
+    }
+
     /// <summary>
     /// Decides until Redis (not the fallback) answers, so that a test starts on an open connection with the circuit
     /// closed (the first command of a fresh server can be refused while it connects); returns the fallbacks so far.

@@ -479,6 +479,52 @@ if ARGV[2] == 'carry' then
   return 1
 end
 
+-- ARGV[2] 'refund': a decision that admitted a request (ARGV[1]: the time it decided at) whose answer nobody read, and
+-- whose request was not admitted after all, gives back what it charged each KEYS[i]. ARGV[3] the lease member,
+-- ARGV[4] the cost, then per key: algorithm, segments, rate count, then per rate: limit, period. A count another window
+-- holds by now is left alone; nothing goes below zero.
+if ARGV[2] == 'refund' then
+  local member, refund, at = ARGV[3], tonumber(ARGV[4]), 5
+  for i = 1, #KEYS do
+    local key, algorithm, segments, rate_count = KEYS[i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    at = at + 3
+    if algorithm == 4 then redis.call('ZREM', key, member) end
+    for r = 0, rate_count - 1 do
+      local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+      at = at + 2
+      if algorithm == 1 then
+        local name = fixed_key(key, r)
+        local value = redis.call('GET', name)
+        local ttl = redis.call('PTTL', name)
+        if value and ttl > 0 then
+          local stored, count, mark = fixed_parse(value)
+          local d = behind(floor_div(now, period), stored)
+          if d == 0 or d == -1 then
+            local left = int(stored) .. ':' .. int(math.max(0, count - refund))
+            if mark then left = left .. ':' .. mark end
+            redis.call('SET', name, left, 'PX', ttl)
+          end
+        end
+      elseif algorithm == 2 then
+        local segment = floor_div(now, width_of(period, segments))
+        local field = 's' .. r .. '_' .. (segment % (segments + 1))
+        local fields = redis.call('HMGET', key, 'n' .. r, field)
+        local newest = tonumber(fields[1])
+        if newest and segment <= newest and newest - segment <= segments then
+          redis.call('HSET', key, field, int(math.max(0, (tonumber(fields[2]) or 0) - refund)))
+        end
+      else
+        local tat = tonumber(redis.call('HGET', key, 't' .. r))
+        if tat then
+          local interval = floor_div(period + limit - 1, limit)
+          redis.call('HSET', key, 't' .. r, int(math.max(0, tat - refund * interval)))
+        end
+      end
+    end
+  end
+  return 1
+end
+
 -- Every layer a one-rate fixed window (the common case): the same decision in straight-line code, reading every
 -- state with one MGET and writing each charged one with one SET. No closures or tables per layer: Redis interprets
 -- Lua, and that overhead, not the commands, is most of a script's cost. Window numbers and counts stay far below
