@@ -6,7 +6,12 @@ namespace Sluice;
 /// </summary>
 /// <remarks>
 /// A store keeps state per layer <see cref="Name"/>, algorithm and segment count, so a new layer object with the same
-/// name and algorithm (a configuration reload) keeps every key's usage while its rates take effect.
+/// name and algorithm (a configuration reload) keeps every key's usage while its rates take effect. Build layer objects
+/// once per configuration, not per request: the newest object of a name is taken as the configuration in force, and
+/// when its fixed or sliding periods differ from the previous one's, every key's state is rewritten in its terms (at
+/// once in memory, as each key is next read in Redis), while an older object reads that state as a count of another
+/// period. Rates that differ per caller (a plan, an operator's exception) are per-key overrides
+/// (<see cref="RateLimitStore.SetOverrideAsync"/>) or layers of their own names.
 /// </remarks>
 public sealed class RateLimitLayer
 {
