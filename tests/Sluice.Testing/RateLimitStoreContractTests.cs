@@ -716,6 +716,30 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal(15, k.Statuses[0].Remaining);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task AReloadThatAddsOrDropsARate_CarriesTheRatesItKeeps_AndStartsANewOneEmpty(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        var one = new RateLimitLayer("writes", algorithm, R("5/min"));
+        for (var i = 0; i < 4; i++)
+        {
+            await h.Acquire(one.For("k"));
+        }
+
+        var two = new RateLimitLayer("writes", algorithm, R("10/h"), R("20/day"));
+        var afterAdding = await h.Acquire(two.For("k"));
+        var backToOne = new RateLimitLayer("writes", algorithm, R("6/h"));
+        var afterDropping = await h.Acquire(backToOne.For("k"));
+
+        // The minute's 4 move into the hour (and then stay there); the day's rate is new and counts from now.
+        Assert.Equal([5, 19], afterAdding.Statuses.Select(s => s.Remaining));
+        Assert.True(afterAdding.IsAllowed);
+        Assert.Equal(0, afterDropping.Statuses.Single().Remaining);
+        Assert.True(afterDropping.IsAllowed);
+    }
+
     /// <summary>
     /// At the start of a two-minute window, key <c>k</c> uses 4 of <c>100/h</c>; then the layer is rebuilt with
     /// <paramref name="rate"/>, as a configuration reload does, and a decision for another key meets it first.

@@ -72,12 +72,13 @@ public static class StoreDifferential
 
             if (random.Next(40) == 0)
             {
-                // A configuration reload: one fixed or sliding layer rebuilt with other periods (and limits).
+                // A configuration reload: one fixed or sliding layer rebuilt with other periods, limits and sometimes
+                // another number of rates.
                 var index = random.Next(pool.Length);
                 var old = pool[index];
                 if (old.Algorithm is RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow)
                 {
-                    var periods = s_periods.OrderBy(_ => random.Next()).Take(old.Rates.Count).ToArray();
+                    var periods = s_periods.OrderBy(_ => random.Next()).Take(random.Next(4) == 0 ? random.Next(1, 4) : old.Rates.Count).ToArray();
                     var rates = periods.Select(p => new Rate(random.Next(2, 12), p)).ToArray();
                     pool[index] = new RateLimitLayer(old.Name, old.Algorithm, rates, old.IsShadow, old.SlidingWindowSegments);
                 }

@@ -170,7 +170,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 {
                     index = index >= 0 ? index : shard.FindOrInsert(key, hash, now);
                     shard.SetSlot(index, 0, check.NewState);
-                    shard.SetExpiry(index, check.ExpiresAtMicros);
+                    SetExpiry(shard, index, check.ExpiresAtMicros, isOverride);
                     shard.MaybeSweep(now);
                     leaseId = table.Kind == RateLimitAlgorithm.Concurrency ? ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | 1 : 0;
                 }
@@ -322,7 +322,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 var shard = lean.Shard!;
                 var index = lean.Index >= 0 ? lean.Index : shard.FindOrInsert(layers[i].Key, lean.Hash, now);
                 shard.SetSlot(index, 0, lean.State);
-                shard.SetExpiry(index, lean.Expiry);
+                SetExpiry(shard, index, lean.Expiry, statuses[i].IsOverride);
                 permits |= lean.Table!.Kind == RateLimitAlgorithm.Concurrency ? 1u << i : 0;
                 shard.MaybeSweep(now);
             }
@@ -346,6 +346,24 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         for (var i = count - 1; i >= 0; i--)
         {
             Unsafe.Add(ref first, i).Shard!.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Sets when a charged key's state is empty again. Under an override the key's entry also holds the state of the
+    /// layer's rates the override hides (it has fewer rates), which counts again once the override is removed: its
+    /// expiry then only moves later, so that a stripe's sweep never reclaims that usage before its window ends.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetExpiry(LayerShard shard, int index, long expiresAtMicros, bool isOverride)
+    {
+        if (isOverride)
+        {
+            shard.ExtendExpiry(index, expiresAtMicros);
+        }
+        else
+        {
+            shard.SetExpiry(index, expiresAtMicros);
         }
     }
 
@@ -553,6 +571,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         Span<long> newStates = newStateBuffer;
         ReadOnlySpan<long> unseen = s_unseenKeyState;
         var layerAllowed = 0u;
+        var overridden = 0u;
         var allowed = true;
         var status = 0;
 
@@ -593,6 +612,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
             expiries[i] = expiry;
             rateCounts[i] = rates.Length;
+            overridden |= isOverride ? 1u << i : 0;
             layerAllowed |= passed ? 1u << i : 0;
             allowed &= passed || layer.IsShadow;
         }
@@ -619,7 +639,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                             shard.SetSlot(index, r, newStates[first + r]);
                         }
 
-                        shard.SetExpiry(index, expiries[i]);
+                        SetExpiry(shard, index, expiries[i], (overridden & (1u << i)) != 0);
                     }
                     else
                     {
@@ -630,7 +650,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                             expiry = Math.Max(expiry, table.Algorithm.Apply(shard.Slots(index, r * table.SlotsPerRate), rates[r], now, cost));
                         }
 
-                        shard.SetExpiry(index, expiry);
+                        SetExpiry(shard, index, expiry, (overridden & (1u << i)) != 0);
                     }
 
                     charged |= 1u << i;

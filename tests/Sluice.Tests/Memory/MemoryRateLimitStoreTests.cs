@@ -16,6 +16,32 @@ public sealed class MemoryRateLimitStoreTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.SweepInterval);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task TheUsageOfARateAnOverrideHides_IsNotReclaimed_BeforeItsWindowEnds(RateLimitAlgorithm algorithm)
+    {
+        // One stripe, so that another key's charge sweeps the stripe the overridden key lives in.
+        var store = CreateStore(shards: 1);
+        var statuses = new RateStatus[2];
+        var layer = new RateLimitLayer("api-key", algorithm, [Rate.Parse("5/s"), Rate.Parse("10/h")], shadow: false);
+        for (var i = 0; i < 4; i++)
+        {
+            store.Acquire([layer.For("k")], statuses);
+        }
+
+        // An override with one rate hides the hour while it is in force; the key is then idle past its own second.
+        await store.SetOverrideAsync(layer, "k", [Rate.Parse("20/s")]);
+        store.Acquire([layer.For("k")], statuses);
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        store.Acquire([layer.For("other")], statuses);
+        await store.RemoveOverrideAsync(layer, "k");
+        store.Acquire([layer.For("k")], statuses);
+
+        // The hour still holds the 4 charged before the override.
+        Assert.Equal(5, statuses[1].Remaining);
+    }
+
     [Fact]
     public void AnOlderLayerObject_NeverTakesTheTableBack()
     {
