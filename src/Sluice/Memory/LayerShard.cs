@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -16,7 +17,8 @@ namespace Sluice.Memory;
 /// table would pass three quarters full (first dropping keys whose windows have all passed, then growing only if the
 /// live keys still need the room, or shrinking when few are left) and, at most once per sweep interval, inside a
 /// decision when a scan finds that at least a quarter of the keys have expired. No key is dropped before its expiry,
-/// which is rounded up to the next whole second.
+/// which is rounded up to the next whole second, nor a key with an override (its entry also holds the state of the
+/// layer's rates the override hides, whose windows may outlast the override's own).
 /// </remarks>
 internal sealed class LayerShard
 {
@@ -24,6 +26,7 @@ internal sealed class LayerShard
 
     private readonly long _epochMicros;
     private readonly long _sweepIntervalMicros;
+    private readonly ConcurrentDictionary<string, Rate[]> _pinned;
     private SpinGate _gate;
     private Entry[] _entries = new Entry[MinCapacity];
 
@@ -37,8 +40,13 @@ internal sealed class LayerShard
     private int _count;
     private long _nextSweepMicros;
 
-    public LayerShard(int stride, long epochMicros, long sweepIntervalMicros)
+    /// <param name="stride">State slots per key.</param>
+    /// <param name="epochMicros">The store's epoch: expiries are seconds after it.</param>
+    /// <param name="sweepIntervalMicros">How often a decision may sweep the stripe.</param>
+    /// <param name="pinned">Keys never reclaimed (the layer's overrides), read only when the stripe is rebuilt.</param>
+    public LayerShard(int stride, long epochMicros, long sweepIntervalMicros, ConcurrentDictionary<string, Rate[]> pinned)
     {
+        _pinned = pinned;
         _stride = stride;
         _more = new long[MinCapacity * (stride - 1)];
         _epochMicros = epochMicros;
@@ -236,14 +244,15 @@ internal sealed class LayerShard
         return live * 2 > capacity ? capacity * 2 : capacity;
     }
 
-    private bool IsExpired(in Entry entry, long now) => _epochMicros + ((long)entry.ExpirySeconds * 1_000_000) <= now;
+    private bool IsReclaimable(in Entry entry, long now)
+        => _epochMicros + ((long)entry.ExpirySeconds * 1_000_000) <= now && !_pinned.ContainsKey(entry.Key!);
 
     private int CountLive(long now)
     {
         var live = 0;
         foreach (ref readonly var entry in _entries.AsSpan())
         {
-            if (entry.Key is not null && !IsExpired(entry, now))
+            if (entry.Key is not null && !IsReclaimable(entry, now))
             {
                 live++;
             }
@@ -261,7 +270,7 @@ internal sealed class LayerShard
         for (var i = 0; i < _entries.Length; i++)
         {
             ref readonly var entry = ref _entries[i];
-            if (entry.Key is null || IsExpired(entry, now))
+            if (entry.Key is null || IsReclaimable(entry, now))
             {
                 continue;
             }

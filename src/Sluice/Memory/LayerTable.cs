@@ -21,7 +21,7 @@ internal sealed class LayerTable
         _shardMask = shardCount - 1;
         for (var i = 0; i < shardCount; i++)
         {
-            _shards[i] = new LayerShard(layer.RateArray.Length * Algorithm.SlotsPerRate, epochMicros, sweepIntervalMicros);
+            _shards[i] = new LayerShard(layer.RateArray.Length * Algorithm.SlotsPerRate, epochMicros, sweepIntervalMicros, Overrides);
         }
 
         _adoption = new Adoption { LayerId = layer.Id, Rates = layer.RateArray };

@@ -170,7 +170,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 {
                     index = index >= 0 ? index : shard.FindOrInsert(key, hash, now);
                     shard.SetSlot(index, 0, check.NewState);
-                    SetExpiry(shard, index, check.ExpiresAtMicros, isOverride);
+                    shard.SetExpiry(index, check.ExpiresAtMicros);
                     shard.MaybeSweep(now);
                     leaseId = table.Kind == RateLimitAlgorithm.Concurrency ? ((Interlocked.Increment(ref _nextLeaseSequence) & 0x7FFF_FFFF) << 32) | 1 : 0;
                 }
@@ -322,7 +322,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                 var shard = lean.Shard!;
                 var index = lean.Index >= 0 ? lean.Index : shard.FindOrInsert(layers[i].Key, lean.Hash, now);
                 shard.SetSlot(index, 0, lean.State);
-                SetExpiry(shard, index, lean.Expiry, statuses[i].IsOverride);
+                shard.SetExpiry(index, lean.Expiry);
                 permits |= lean.Table!.Kind == RateLimitAlgorithm.Concurrency ? 1u << i : 0;
                 shard.MaybeSweep(now);
             }
@@ -346,24 +346,6 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         for (var i = count - 1; i >= 0; i--)
         {
             Unsafe.Add(ref first, i).Shard!.Exit();
-        }
-    }
-
-    /// <summary>
-    /// Sets when a charged key's state is empty again. Under an override the key's entry also holds the state of the
-    /// layer's rates the override hides (it has fewer rates), which counts again once the override is removed: its
-    /// expiry then only moves later, so that a stripe's sweep never reclaims that usage before its window ends.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SetExpiry(LayerShard shard, int index, long expiresAtMicros, bool isOverride)
-    {
-        if (isOverride)
-        {
-            shard.ExtendExpiry(index, expiresAtMicros);
-        }
-        else
-        {
-            shard.SetExpiry(index, expiresAtMicros);
         }
     }
 
@@ -447,6 +429,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
             if (table.Overrides.TryGetValue(key, out var current))
             {
                 CarryUsage(table, key, current, layer.RateArray, now);
+                KeepHiddenUsage(table, key, layer.RateArray, now);
             }
 
             removed = table.RemoveOverride(key);
@@ -501,6 +484,22 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         if (index >= 0)
         {
             table.CarryEntry(shard, index, from, to, now);
+        }
+    }
+
+    /// <summary>
+    /// Under the key's stripe lock, as its override is removed: the entry's expiry came from the override's rates, while
+    /// the layer's rates the override hid still hold their state, which counts again now. The entry is kept for two of the
+    /// layer's longest periods, which covers any of those states (a sliding window's oldest segment included).
+    /// </summary>
+    private static void KeepHiddenUsage(LayerTable table, string key, Rate[] rates, long now)
+    {
+        var hash = key.GetHashCode();
+        var shard = table.Shard(table.ShardIndex(hash));
+        var index = shard.Find(key, hash);
+        if (index >= 0)
+        {
+            shard.ExtendExpiry(index, now + (2 * rates.Max(r => r.PeriodMicros)));
         }
     }
 
@@ -571,7 +570,6 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         Span<long> newStates = newStateBuffer;
         ReadOnlySpan<long> unseen = s_unseenKeyState;
         var layerAllowed = 0u;
-        var overridden = 0u;
         var allowed = true;
         var status = 0;
 
@@ -612,7 +610,6 @@ public sealed class MemoryRateLimitStore : RateLimitStore
 
             expiries[i] = expiry;
             rateCounts[i] = rates.Length;
-            overridden |= isOverride ? 1u << i : 0;
             layerAllowed |= passed ? 1u << i : 0;
             allowed &= passed || layer.IsShadow;
         }
@@ -639,7 +636,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                             shard.SetSlot(index, r, newStates[first + r]);
                         }
 
-                        SetExpiry(shard, index, expiries[i], (overridden & (1u << i)) != 0);
+                        shard.SetExpiry(index, expiries[i]);
                     }
                     else
                     {
@@ -650,7 +647,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
                             expiry = Math.Max(expiry, table.Algorithm.Apply(shard.Slots(index, r * table.SlotsPerRate), rates[r], now, cost));
                         }
 
-                        SetExpiry(shard, index, expiry, (overridden & (1u << i)) != 0);
+                        shard.SetExpiry(index, expiry);
                     }
 
                     charged |= 1u << i;

@@ -36,6 +36,10 @@ public sealed class MemoryRateLimitStoreTests
         _clock.Advance(TimeSpan.FromSeconds(30));
         store.Acquire([layer.For("other")], statuses);
         await store.RemoveOverrideAsync(layer, "k");
+
+        // And once it is removed, the key is idle again across another sweep before its next request.
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        store.Acquire([layer.For("other")], statuses);
         store.Acquire([layer.For("k")], statuses);
 
         // The hour still holds the 4 charged before the override.
