@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sluice.Algorithms;
 
 namespace Sluice.Redis.Reloads;
 
@@ -83,7 +84,7 @@ internal sealed class ReloadHistory
         public Lineage Follow(RateLimitLayer layer, long now)
         {
             var to = layer.RateArray;
-            if (!PeriodChanges(Rates, to))
+            if (!Rate.PeriodChanges(Rates, to))
             {
                 return this with { LayerId = layer.Id, Rates = to, Hops = Hops is null ? null : Reshaped(Hops, to.Length) };
             }
@@ -149,7 +150,7 @@ internal sealed class ReloadHistory
                 else
                 {
                     var segments = layer.SlidingWindowSegments;
-                    var width = (period + segments - 1) / segments;
+                    var width = SlidingWindowAlgorithm.SegmentWidth(period, segments);
                     horizon = Math.Max(horizon, ((at / width) + segments + 1) * width);
                 }
             }
@@ -167,19 +168,6 @@ internal sealed class ReloadHistory
             }
 
             return new ReloadHops(hops.At, from, hops.Horizons);
-        }
-
-        private static bool PeriodChanges(Rate[] from, Rate[] to)
-        {
-            for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
-            {
-                if (from[r].PeriodMicros != to[r].PeriodMicros)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
     }
 }

@@ -96,6 +96,18 @@ local function absorbed_of(mark, current)
   return 0
 end
 
+-- Where a stored state stands with the reload hops: the moment of the newest hop that changes the rate's period (nil:
+-- none, nothing to mark), and the moment after which the hops must still convert the state (nil: it reflects them all,
+-- or there is no state). `mark` is the state's mark, `current` whether it reads as current in this period's terms.
+local function hops_pending(period, hops, froms, exists, mark, current)
+  if not hops then return nil, nil end
+  local newest = last_change(period, hops, froms)
+  if not newest or not exists then return newest, nil end
+  local absorbed = absorbed_of(mark, current)
+  if absorbed and absorbed < newest then return newest, absorbed end
+  return newest, nil
+end
+
 -- A fixed window's stored value: 'window:count', or 'window:count:mark' when written with reload hops. Returns the
 -- window number, the count and the mark (nil: none).
 local function fixed_parse(value)
@@ -153,28 +165,30 @@ local function fixed_value(window, count, moment)
   return int(window) .. ':' .. int(count)
 end
 
+-- Writes a fixed window's value, kept until `ends` (and the padding).
+local function fixed_set(name, window, count, moment, ends)
+  local ttl = math.max(1, math.ceil((ends - now) / 1000)) + padding
+  redis.call('SET', name, fixed_value(window, count, moment), 'PX', int(ttl))
+end
+
 local function fixed(stored_value, key, r, limit, period, hops, froms)
   local window = floor_div(now, period)
   local count, keep, foreign, stored_mark = fixed_state(stored_value, window)
   local window_end = (window + 1) * period
-  local mark, absorbed = nil, nil
-  if hops then mark = last_change(period, hops, froms) end
-  if mark and stored_value then absorbed = absorbed_of(stored_mark, not foreign) end
-  if absorbed and absorbed < mark then
+  local mark, absorbed = hops_pending(period, hops, froms, stored_value, stored_mark, not foreign)
+  if absorbed then
     -- The value predates a reload: it is read through the hops and written converted now, charged or not, as the
     -- in-memory store rewrites a key at the reload, so that usage carried lasts as long as its new window, whatever
     -- the old key's TTL.
     count, keep = fixed_carried(stored_value, period, hops, froms, absorbed), window
     if count > 0 then
-      local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
-      redis.call('SET', fixed_key(key, r), fixed_value(window, count, mark), 'PX', int(ttl))
+      fixed_set(fixed_key(key, r), window, count, mark, window_end)
     else
       redis.call('DEL', fixed_key(key, r))
     end
   end
   local charge = function()
-    local ttl = math.max(1, math.ceil((window_end - now) / 1000)) + padding
-    redis.call('SET', fixed_key(key, r), fixed_value(keep, count + cost, mark), 'PX', int(ttl))
+    fixed_set(fixed_key(key, r), keep, count + cost, mark, window_end)
     return window_end
   end
   -- An override may have lowered the limit below what this window already counted: nothing is left, never less.
@@ -257,18 +271,13 @@ local function sliding_state(fields, segments, width, period, hops, froms)
   local ring = segments + 1
   local now_segment = floor_div(now, width)
   local newest = tonumber(fields[1]) or 0
-  local converted, carried, carried_segment, mark = false, 0, nil, nil
-  if hops then
-    mark = last_change(period, hops, froms)
-    local absorbed = nil
-    if mark then
-      absorbed = absorbed_of(fields[segments + 3], newest - now_segment <= segments and now_segment - newest <= segments)
-    end
-    if absorbed and absorbed < mark then
-      converted = true
-      carried, carried_segment = sliding_carried(fields, segments, period, hops, froms, absorbed)
-      if carried > 0 and carried_segment < now_segment - segments then carried = 0 end
-    end
+  local carried, carried_segment = 0, nil
+  local mark, absorbed = hops_pending(period, hops, froms, fields[1], fields[segments + 3],
+    newest - now_segment <= segments and now_segment - newest <= segments)
+  local converted = absorbed ~= nil
+  if converted then
+    carried, carried_segment = sliding_carried(fields, segments, period, hops, froms, absorbed)
+    if carried > 0 and carried_segment < now_segment - segments then carried = 0 end
   end
   local foreign = not converted and newest - now_segment > segments
   if carried > 0 then
@@ -429,17 +438,13 @@ if ARGV[2] == 'carry' then
         end
       else
         local count, _, foreign, stored_mark = fixed_state(value, floor_div(now, from))
-        local mark, absorbed = nil, nil
-        if hops then mark = last_change(from, hops, froms) end
-        if mark and value then absorbed = absorbed_of(stored_mark, not foreign) end
-        local converted = absorbed and absorbed < mark
-        if converted then count = fixed_carried(value, from, hops, froms, absorbed) end
-        if from ~= to or converted then
+        local _, absorbed = hops_pending(from, hops, froms, value, stored_mark, not foreign)
+        if absorbed then count = fixed_carried(value, from, hops, froms, absorbed) end
+        if from ~= to or absorbed then
           if count > 0 then
             -- Converted now: the value reflects every reload hop up to this moment.
             local window = floor_div(now, to)
-            local ttl = math.max(1, math.ceil(((window + 1) * to - now) / 1000)) + padding
-            redis.call('SET', name, fixed_value(window, count, written), 'PX', int(ttl))
+            fixed_set(name, window, count, written, (window + 1) * to)
           elseif value then
             redis.call('DEL', name)
           end

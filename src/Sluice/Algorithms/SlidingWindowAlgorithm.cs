@@ -24,7 +24,10 @@ internal sealed class SlidingWindowAlgorithm : WindowAlgorithm
 
     public override int SlotsPerRate { get; }
 
-    public long SegmentWidth(Rate rate) => (rate.PeriodMicros + _segments - 1) / _segments;
+    /// <summary>The width of one of <paramref name="segments"/> segments of a period: the period divided, rounded up.</summary>
+    public static long SegmentWidth(long periodMicros, int segments) => (periodMicros + segments - 1) / segments;
+
+    public long SegmentWidth(Rate rate) => SegmentWidth(rate.PeriodMicros, _segments);
 
     public override RateCheck Check(scoped RateSlots state, Rate rate, long now, long cost)
     {

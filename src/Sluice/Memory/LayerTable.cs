@@ -69,7 +69,7 @@ internal sealed class LayerTable
 
             var from = adoption.Rates;
             var to = layer.RateArray;
-            if (Kind is RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow && PeriodChanges(from, to))
+            if (Kind is RateLimitAlgorithm.FixedWindow or RateLimitAlgorithm.SlidingWindow && Rate.PeriodChanges(from, to))
             {
                 var now = clock.Now();
                 foreach (var shard in _shards)
@@ -147,19 +147,6 @@ internal sealed class LayerTable
         {
             Interlocked.Decrement(ref _overrideCount);
             return true;
-        }
-
-        return false;
-    }
-
-    private static bool PeriodChanges(Rate[] from, Rate[] to)
-    {
-        for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
-        {
-            if (from[r].PeriodMicros != to[r].PeriodMicros)
-            {
-                return true;
-            }
         }
 
         return false;

@@ -428,8 +428,7 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         {
             if (table.Overrides.TryGetValue(key, out var current))
             {
-                CarryUsage(table, key, current, layer.RateArray, now);
-                KeepHiddenUsage(table, key, layer.RateArray, now);
+                CarryUsage(table, key, current, layer.RateArray, now, keepHidden: true);
             }
 
             removed = table.RemoveOverride(key);
@@ -476,7 +475,17 @@ public sealed class MemoryRateLimitStore : RateLimitStore
     /// (a count in its window, a sliding window's sum). Rates whose period stays keep their state as it is, and so their
     /// count; rates the key did not have yet start empty.
     /// </summary>
-    private static void CarryUsage(LayerTable table, string key, Rate[] from, Rate[] to, long now)
+    /// <param name="table">The layer's table.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="from">The rates in force until now.</param>
+    /// <param name="to">The rates in force from now on.</param>
+    /// <param name="now">The time.</param>
+    /// <param name="keepHidden">
+    /// As an override is removed: the entry's expiry came from the override's rates, while the layer's rates the
+    /// override hid still hold their state, which counts again now. The entry is then kept for two of the layer's
+    /// longest periods, which covers any of those states (a sliding window's oldest segment included).
+    /// </param>
+    private static void CarryUsage(LayerTable table, string key, Rate[] from, Rate[] to, long now, bool keepHidden = false)
     {
         var hash = key.GetHashCode();
         var shard = table.Shard(table.ShardIndex(hash));
@@ -484,22 +493,10 @@ public sealed class MemoryRateLimitStore : RateLimitStore
         if (index >= 0)
         {
             table.CarryEntry(shard, index, from, to, now);
-        }
-    }
-
-    /// <summary>
-    /// Under the key's stripe lock, as its override is removed: the entry's expiry came from the override's rates, while
-    /// the layer's rates the override hid still hold their state, which counts again now. The entry is kept for two of the
-    /// layer's longest periods, which covers any of those states (a sliding window's oldest segment included).
-    /// </summary>
-    private static void KeepHiddenUsage(LayerTable table, string key, Rate[] rates, long now)
-    {
-        var hash = key.GetHashCode();
-        var shard = table.Shard(table.ShardIndex(hash));
-        var index = shard.Find(key, hash);
-        if (index >= 0)
-        {
-            shard.ExtendExpiry(index, now + (2 * rates.Max(r => r.PeriodMicros)));
+            if (keepHidden)
+            {
+                shard.ExtendExpiry(index, now + (2 * to.Max(r => r.PeriodMicros)));
+            }
         }
     }
 

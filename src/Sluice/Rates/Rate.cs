@@ -30,6 +30,23 @@ public readonly struct Rate : IEquatable<Rate>
             : period.Ticks % TimeSpan.TicksPerMicrosecond != 0 ? "the period is not a whole number of microseconds"
             : null;
 
+    /// <summary>
+    /// Whether a key's rates changing from <paramref name="from"/> to <paramref name="to"/> changes the period of a rate
+    /// both have, matched by position: the one test of whether a reload or an override must rewrite a key's state.
+    /// </summary>
+    internal static bool PeriodChanges(Rate[] from, Rate[] to)
+    {
+        for (var r = 0; r < Math.Min(from.Length, to.Length); r++)
+        {
+            if (from[r].PeriodMicros != to[r].PeriodMicros)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Creates a rate of <paramref name="limit"/> units per <paramref name="period"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="limit"/> is not in 1..<see cref="MaxLimit"/>, or <paramref name="period"/> is shorter than one
