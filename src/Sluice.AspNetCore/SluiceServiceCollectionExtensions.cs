@@ -77,6 +77,6 @@ public static class SluiceServiceCollectionExtensions
             sp.GetRequiredService<SluiceMetrics>(),
             sp.GetRequiredService<ILogger<SluiceRuntime>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(static sp => new SluiceLimits(sp.GetRequiredService<SluiceRuntime>(), () => sp.GetService<Microsoft.AspNetCore.Routing.EndpointDataSource>()));
+        services.TryAddSingleton(static sp => new SluiceLimits(sp.GetRequiredService<SluiceRuntime>()));
     }
 }

@@ -41,7 +41,8 @@ internal sealed class TestApp : IAsyncDisposable
         Action<SluiceOptions>? configure = null,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeSluice = null,
-        bool? routingBeforeSluice = true)
+        bool? routingBeforeSluice = true,
+        Func<WebApplication, Task>? beforeStart = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -78,6 +79,11 @@ internal sealed class TestApp : IAsyncDisposable
         else
         {
             map(app);
+        }
+
+        if (beforeStart is not null)
+        {
+            await beforeStart(app);
         }
 
         await app.StartAsync();

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.Server.Startup;
 using Sluice.Testing;
 
@@ -49,6 +50,7 @@ public sealed class ServerHost : IAsyncDisposable
                 s.AddSingleton<IStartupFilter, LoopbackClientStartupFilter>();
                 s.AddSingleton<TimeProvider>(Time);
                 s.AddSingleton(new ServerConsole(Output));
+                s.AddSingleton<ILoggerProvider>(Logs);
                 services?.Invoke(s);
             });
         });
@@ -59,6 +61,9 @@ public sealed class ServerHost : IAsyncDisposable
     public string DatabasePath => Path.Combine(Directory, "server.db");
 
     public ManualTimeProvider Time { get; }
+
+    /// <summary>Every warning and error the server logged.</summary>
+    public LogRecorder Logs { get; } = new();
 
     /// <summary>What the server printed for the operator.</summary>
     public StringWriter Output { get; } = new();

@@ -16,7 +16,7 @@ internal sealed class SluiceRuntime : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private IDisposable? _subscription;
-    private EndpointDataSource? _endpoints;
+    private volatile EndpointDataSource? _endpoints;
     private volatile SluicePlan? _plan;
 
     public SluiceRuntime(IOptionsMonitor<SluiceOptions> options, RateLimitStore store, SluiceMetrics metrics, ILogger<SluiceRuntime> logger, TimeProvider time)
@@ -39,42 +39,67 @@ internal sealed class SluiceRuntime : IDisposable
 
     public SluicePlan Plan => _plan ?? throw new InvalidOperationException("Sluice is not started: call app.UseSluice().");
 
-    /// <summary>Compiles the current configuration against the endpoints; throws with every problem, or starts watching for changes.</summary>
+    /// <summary>
+    /// Compiles the current configuration and, given the endpoints, checks it against them; throws with every problem,
+    /// or starts watching for changes. Called without endpoints (by <see cref="SluiceLimits"/> before the app starts, when
+    /// the endpoints mapped on a <c>WebApplication</c> are not yet visible through <see cref="EndpointDataSource"/>), it
+    /// only compiles, and the endpoint checks wait for the call with endpoints, which the middleware makes when the
+    /// pipeline is built.
+    /// </summary>
     public void Start(EndpointDataSource? endpoints)
     {
-        if (_plan is not null)
+        if (_endpoints is not null || (_plan is not null && endpoints is null))
         {
             return;
         }
 
         lock (_gate)
         {
-            if (_plan is not null)
+            if (_endpoints is not null || (_plan is not null && endpoints is null))
             {
                 return;
             }
 
-            _endpoints = endpoints;
             var problems = new List<string>();
-            var plan = Compile(_options.CurrentValue, problems);
+            var plan = _plan;
             if (plan is null)
+            {
+                plan = Compile(_options.CurrentValue, endpoints, problems);
+            }
+            else
+            {
+                // Compiled earlier without endpoints: the configuration in force now meets them for the first time.
+                SluicePlan.CheckEndpoints(plan, endpoints!.Endpoints, Store.MaxLayersPerDecision, problems);
+            }
+
+            if (plan is null || problems.Count > 0)
             {
                 throw new SluiceConfigurationException(problems);
             }
 
-            _plan = plan;
-            WarnOfUnusedLayers(plan);
-            _subscription = _options.OnChange(Reload);
+            if (endpoints is not null)
+            {
+                _endpoints = endpoints;
+                WarnOfUnusedLayers(plan, endpoints);
+            }
+
+            if (_plan is null)
+            {
+                _plan = plan;
+                _subscription = _options.OnChange(Reload);
+            }
         }
     }
 
     /// <summary>Compiles a configuration without applying it; the plan is null when there are problems.</summary>
-    public SluicePlan? Compile(SluiceOptions options, List<string> problems)
+    public SluicePlan? Compile(SluiceOptions options, List<string> problems) => Compile(options, _endpoints, problems);
+
+    private SluicePlan? Compile(SluiceOptions options, EndpointDataSource? endpoints, List<string> problems)
     {
         var plan = SluicePlan.Build(options, problems);
-        if (plan is not null && _endpoints is not null)
+        if (plan is not null && endpoints is not null)
         {
-            SluicePlan.CheckEndpoints(plan, _endpoints.Endpoints, Store.MaxLayersPerDecision, problems);
+            SluicePlan.CheckEndpoints(plan, endpoints.Endpoints, Store.MaxLayersPerDecision, problems);
         }
 
         return problems.Count == 0 ? plan : null;
@@ -83,6 +108,14 @@ internal sealed class SluiceRuntime : IDisposable
     public void Dispose() => _subscription?.Dispose();
 
     private void Reload(SluiceOptions options)
+    {
+        lock (_gate)
+        {
+            ReloadLocked(options);
+        }
+    }
+
+    private void ReloadLocked(SluiceOptions options)
     {
         var problems = new List<string>();
         var plan = Compile(options, problems);
@@ -94,18 +127,16 @@ internal sealed class SluiceRuntime : IDisposable
 
         _plan = plan;
         SluiceLog.Reloaded(_logger, plan.Layers.Count);
-        WarnOfUnusedLayers(plan);
+        if (_endpoints is { } endpoints)
+        {
+            WarnOfUnusedLayers(plan, endpoints);
+        }
     }
 
     /// <summary>Logs each endpoint layer that no mapped endpoint applies (event 7): most likely a forgotten <c>RequireRateLimit</c>.</summary>
-    private void WarnOfUnusedLayers(SluicePlan plan)
+    private void WarnOfUnusedLayers(SluicePlan plan, EndpointDataSource endpoints)
     {
-        if (_endpoints is null)
-        {
-            return;
-        }
-
-        var used = new HashSet<CompiledLayer>(_endpoints.Endpoints.SelectMany(e => plan.For(e).Layers));
+        var used = new HashSet<CompiledLayer>(endpoints.Endpoints.SelectMany(e => plan.For(e).Layers));
         foreach (var (name, layer) in plan.Layers)
         {
             if (layer.Scope == SluiceLayerScope.Endpoint && !used.Contains(layer))

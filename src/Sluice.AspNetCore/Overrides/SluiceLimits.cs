@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Routing;
 using Sluice.AspNetCore.Middleware;
 
 namespace Sluice.AspNetCore;
@@ -7,7 +6,8 @@ namespace Sluice.AspNetCore;
 /// Run-time control of the configured layers, by name, for admin endpoints: per-key overrides (kept by the store, so a
 /// distributed store shares them) and usage read without charging.
 /// Usable before the app starts (to restore stored overrides at startup): the first call compiles the configuration
-/// against the endpoints mapped so far, as <c>UseSluice</c> would, so call it after mapping every endpoint.
+/// (a bad one throws <see cref="SluiceConfigurationException"/> with every problem), and the checks against the mapped
+/// endpoints still run when the pipeline is built, as without it.
 /// Keys are given as requests carry them, and reach the key the layer counts by: a route value in any case (the
 /// middleware lower-cases it), an address in any form (an IPv4-mapped address as IPv4, an IPv6 client by its /64 when
 /// the layer groups them); one over 256 characters is kept by its SHA-256, as the middleware keeps it.
@@ -15,13 +15,8 @@ namespace Sluice.AspNetCore;
 public sealed class SluiceLimits
 {
     private readonly SluiceRuntime _runtime;
-    private readonly Func<EndpointDataSource?> _endpoints;
 
-    internal SluiceLimits(SluiceRuntime runtime, Func<EndpointDataSource?> endpoints)
-    {
-        _runtime = runtime;
-        _endpoints = endpoints;
-    }
+    internal SluiceLimits(SluiceRuntime runtime) => _runtime = runtime;
 
     /// <summary>Replaces a layer's rates for one key, keeping its usage.</summary>
     /// <exception cref="ArgumentException">The layer is unknown, or a rate is invalid; the message lists every problem.</exception>
@@ -92,9 +87,10 @@ public sealed class SluiceLimits
     {
         ArgumentNullException.ThrowIfNull(layerName);
 
-        // Used at startup before the pipeline is built (to restore stored overrides): compile the configuration now,
-        // against the endpoints mapped so far, exactly as UseSluice would; UseSluice then finds it started.
-        _runtime.Start(_endpoints());
+        // Used at startup before the pipeline is built (to restore stored overrides): compile the configuration now.
+        // The endpoints mapped on a WebApplication are not visible through EndpointDataSource until the pipeline is
+        // built, so the checks against them wait for UseSluice's middleware.
+        _runtime.Start(null);
         return _runtime.Plan.Layers.TryGetValue(layerName, out var compiled)
             ? compiled
             : throw new ArgumentException($"There is no rate-limit layer '{layerName}'.", nameof(layerName));

@@ -99,7 +99,8 @@ internal static class ServerInitializer
 
     /// <summary>
     /// Re-applies the operator's per-key rates to the rate-limit store (the in-memory store forgets them on restart; the
-    /// database does not). Call after every endpoint is mapped: it starts Sluice, which checks the endpoints' layers.
+    /// database does not). It compiles Sluice's configuration; the checks against the endpoints run when the pipeline is
+    /// built.
     /// </summary>
     public static async Task RestoreKeyLimitsAsync(WebApplication app)
     {

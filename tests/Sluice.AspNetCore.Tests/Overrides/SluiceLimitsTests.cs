@@ -35,6 +35,41 @@ public sealed class SluiceLimitsTests
     }
 
     [Fact]
+    public async Task OverridesRestoredAfterMappingButBeforeTheAppStarts_Apply_AndLeaveTheEndpointChecksToStartup()
+    {
+        // The reference server restores its stored overrides there: the endpoints mapped on a WebApplication are not
+        // yet visible through EndpointDataSource, so checking them then warned that every endpoint layer was unused.
+        var settings = new Dictionary<string, string?>(Settings)
+        {
+            ["Sluice:Layers:auth:Key"] = "Ip",
+            ["Sluice:Layers:auth:Scope"] = "Endpoint",
+            ["Sluice:Layers:auth:Rates:0"] = "3/15min",
+        };
+        await using var app = await TestApp.StartAsync(
+            settings,
+            map: a => a.MapPost("/login", () => "ok").RequireRateLimit("auth"),
+            beforeStart: a => a.Services.GetRequiredService<SluiceLimits>().SetOverrideAsync("auth", "192.0.2.1", ["1/15min"]).AsTask());
+
+        var first = await app.SendAsync(HttpMethod.Post, "/login");
+        var second = await app.SendAsync(HttpMethod.Post, "/login");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Id.Id == 7 && e.Message.StartsWith("Sluice:Layers:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnEndpointNamingAMissingLayer_StillStopsStartup_WhenOverridesWereRestoredBeforeIt()
+    {
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(
+            Settings,
+            map: a => a.MapPost("/login", () => "ok").RequireRateLimit("auth"),
+            beforeStart: a => a.Services.GetRequiredService<SluiceLimits>().SetOverrideAsync("api-key", "vip", ["600/min"]).AsTask()));
+
+        Assert.Equal("Endpoint 'HTTP: POST /login' requires rate-limit layer 'auth', which is not configured under Sluice:Layers.", Assert.Single(error.Problems));
+    }
+
+    [Fact]
     public async Task Overrides_TakeKeysAsClientsSendThem_AndReachTheKeyTheLayerCountsBy()
     {
         var settings = new Dictionary<string, string?>
