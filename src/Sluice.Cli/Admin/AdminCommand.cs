@@ -16,10 +16,10 @@ internal static class AdminCommand
         var token = new Option<string>("--token") { Description = "The admin token (Admin:Token).", Required = true, Recursive = true };
         var admin = new Command("admin", "Manage the reference server: accounts, keys, per-key limits, quotas and usage.") { server, token };
 
-        var name = new Option<string>("--name") { Required = true };
-        var plan = new Option<string>("--plan") { DefaultValueFactory = _ => "free" };
-        var account = new Option<long>("--account") { Required = true };
-        var key = new Option<long>("--key") { Required = true };
+        var name = new Option<string>("--name") { Description = "The account's display name.", Required = true };
+        var plan = new Option<string>("--plan") { Description = "A plan the server configures under Quotas:Plans (free, pro and enterprise by default).", DefaultValueFactory = _ => "free" };
+        var account = new Option<long>("--account") { Description = "The account's id, as 'accounts create' printed it.", Required = true };
+        var key = new Option<long>("--key") { Description = "The key's id (not its secret), as 'keys create' or 'usage' print it.", Required = true };
         var rates = new Option<string>("--rates") { Description = "Comma-separated, e.g. \"600/min\".", Required = true };
         var monthly = new Option<long?>("--monthly") { Description = "Unique recipients per month; omit to restore the plan's." };
 
