@@ -37,6 +37,13 @@ public sealed class OpenApiTests : IAsyncLifetime
     [InlineData("/admin/keys/{keyId}/limits", "delete")]
     [InlineData("/admin/accounts/{id}/quota", "put")]
     [InlineData("/admin/accounts/{id}/usage", "get")]
+    [InlineData("/api/v1/domains", "get")]
+    [InlineData("/api/v1/domains", "post")]
+    [InlineData("/api/v1/domains/{name}", "get")]
+    [InlineData("/api/v1/domains/{name}", "delete")]
+    [InlineData("/api/v1/domains/{name}/rrsets", "get")]
+    [InlineData("/api/v1/domains/{name}/rrsets", "patch")]
+    [InlineData("/api/v1/domains/{name}/rrsets/{path}", "put")]
     public void EveryEndpoint_IsDescribed(string path, string method) => Assert.Equal(JsonValueKind.Object, Operation(path, method).ValueKind);
 
     [Fact]
@@ -68,4 +75,27 @@ public sealed class OpenApiTests : IAsyncLifetime
         Assert.False(Operation("/healthz", "get").GetProperty("responses").TryGetProperty("429", out _));
         Assert.True(Operation("/api/auth/resend-verification-public", "post").GetProperty("responses").TryGetProperty("429", out _));
     }
+
+    [Theory]
+    [InlineData("/api/v1/domains/{name}/rrsets", "post")]
+    [InlineData("/api/v1/domains/{name}/rrsets/{path}", "patch")]
+    public void DnsEndpoints_DocumentDeSecsBodies_NotProblemDetails(string path, string method)
+    {
+        var responses = Operation(path, method).GetProperty("responses");
+
+        foreach (var status in new[] { "429", "404", "400" })
+        {
+            var content = responses.GetProperty(status).GetProperty("content");
+            Assert.Equal(["application/json"], content.EnumerateObject().Select(c => c.Name));
+        }
+
+        var throttled = responses.GetProperty("429");
+        Assert.Equal("string", throttled.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("detail").GetProperty("type").GetString());
+        Assert.Contains("Retry-After", Headers(Operation(path, method), "429"));
+        Assert.Contains("Request was throttled.", throttled.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DnsReads_DocumentNo400()
+        => Assert.False(Operation("/api/v1/domains/{name}/rrsets", "get").GetProperty("responses").TryGetProperty("400", out _));
 }

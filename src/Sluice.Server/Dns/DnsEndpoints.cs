@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Sluice.Server.Api;
 using Sluice.Server.Auth;
 using Sluice.Server.Data;
-using Sluice.Server.Api;
+using Sluice.Server.OpenApi;
 
 namespace Sluice.Server.Dns;
 
@@ -24,7 +25,7 @@ internal static class DnsEndpoints
 
     public static void MapDnsEndpoints(this IEndpointRouteBuilder app)
     {
-        var dns = app.MapGroup("/api/v1/domains").RequireApiKey().OnRateLimitRejected(DeSecThrottle.OnRejected).WithTags("DNS");
+        var dns = app.MapGroup("/api/v1/domains").RequireApiKey().OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
         dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>();
         dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily).Produces<DomainResponse>(StatusCodes.Status201Created);
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();

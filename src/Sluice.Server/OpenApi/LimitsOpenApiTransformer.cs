@@ -7,7 +7,9 @@ namespace Sluice.Server.OpenApi;
 /// <summary>
 /// Describes what the limits add to each operation: 429 <c>RATE_LIMITED</c> with <c>Retry-After</c> on every
 /// rate-limited endpoint, the <c>X-RateLimit-*</c> headers on API-key endpoints, 401 on endpoints that need a key, and
-/// 403 <c>QUOTA_EXCEEDED</c> with the <c>X-Quota-*</c> headers where the monthly quota is charged.
+/// 403 <c>QUOTA_EXCEEDED</c> with the <c>X-Quota-*</c> headers where the monthly quota is charged. The DNS API's
+/// endpoints answer with deSEC's bodies instead: 429 <c>{"detail": "Request was throttled. ..."}</c>, 404
+/// <c>{"detail": "Not found."}</c> and 400 field errors.
 /// </summary>
 internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
 {
@@ -17,6 +19,7 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
         var limited = !metadata.OfType<DisableRateLimitAttribute>().Any();
         var apiKey = metadata.OfType<ApiKeyRequiredMetadata>().Any();
         var quota = metadata.OfType<QuotaHeadersMetadata>().Any();
+        var deSec = metadata.OfType<DeSecBodiesMetadata>().Any();
         operation.Responses ??= [];
 
         if (apiKey)
@@ -30,9 +33,16 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
             AddQuotaHeaders(forbidden);
         }
 
+        if (deSec)
+        {
+            DeSecErrors(operation, context.Description.HttpMethod, context.Description.ParameterDescriptions.Any(p => p.Name == "name"));
+        }
+
         if (limited)
         {
-            var throttled = Problem(operation, "429", "A rate-limit layer denied the request (code RATE_LIMITED); retry after Retry-After seconds.");
+            var throttled = deSec
+                ? DeSecDetail(operation, "429", "A rate-limit layer denied the request: deSEC's body, {\"detail\": \"Request was throttled. Expected available in 1 second.\"}; retry after Retry-After seconds.")
+                : Problem(operation, "429", "A rate-limit layer denied the request (code RATE_LIMITED); retry after Retry-After seconds.");
             Header(throttled, "Retry-After", "Seconds to wait before the same request would pass.", JsonSchemaType.Integer);
             if (apiKey)
             {
@@ -89,6 +99,61 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
             },
         };
         operation.Responses[status] = response;
+        return response;
+    }
+
+    /// <summary>deSEC's 404 on a domain's routes, and its 400 field errors on writes.</summary>
+    private static void DeSecErrors(OpenApiOperation operation, string? method, bool namesADomain)
+    {
+        if (namesADomain)
+        {
+            DeSecDetail(operation, "404", "No such domain (or RRset) of this account: {\"detail\": \"Not found.\"}.");
+        }
+
+        if (method is "POST" or "PUT" or "PATCH")
+        {
+            var fieldErrors = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                AdditionalProperties = new OpenApiSchema
+                {
+                    OneOf = [new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } }, new OpenApiSchema { Type = JsonSchemaType.String }],
+                },
+            };
+            operation.Responses![StatusCodes.Status400BadRequest.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+            {
+                Description = "Invalid input, as deSEC answers it: each field's messages ({\"ttl\": [\"A valid integer is required.\"]}), one such object per item of a bulk request, or {\"detail\": ...} for a body that is not JSON.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new()
+                    {
+                        Schema = new OpenApiSchema { OneOf = [fieldErrors, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fieldErrors }] },
+                    },
+                },
+            };
+        }
+    }
+
+    /// <summary>A response whose body is deSEC's <c>{"detail": "..."}</c>.</summary>
+    private static OpenApiResponse DeSecDetail(OpenApiOperation operation, string status, string description)
+    {
+        var response = new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["application/json"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Properties = new Dictionary<string, IOpenApiSchema> { ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String } },
+                        Required = new HashSet<string> { "detail" },
+                    },
+                },
+            },
+        };
+        operation.Responses![status] = response;
         return response;
     }
 

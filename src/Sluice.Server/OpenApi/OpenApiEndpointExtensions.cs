@@ -7,4 +7,9 @@ internal static class OpenApiEndpointExtensions
     public static TBuilder WithQuotaHeaders<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(QuotaHeadersMetadata.Instance);
+
+    /// <summary>Documents deSEC's error bodies (429, 404, and 400 on writes) on these endpoints instead of problem details.</summary>
+    public static TBuilder WithDeSecBodies<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(DeSecBodiesMetadata.Instance);
 }
