@@ -83,7 +83,11 @@ public readonly struct Rate : IEquatable<Rate>
     /// <paramref name="burst"/> per ⌈burst × period / limit⌉ µs, which keeps the same token interval: <c>10/s</c> with a
     /// burst of 50 is <c>50/5s</c> (10 a second sustained, 50 at once from a full bucket).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="burst"/> is not in 1..<see cref="MaxLimit"/>, or the period it needs is too long.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="burst"/> is not in 1..<see cref="MaxLimit"/>, or the period it needs is longer than
+    /// <see cref="MaxPeriod"/> or shorter than a rate's 1 ms (a fast pace with a small burst, such as <c>10000/s</c> with
+    /// a burst of 5: the message names the smallest burst that works).
+    /// </exception>
     public Rate WithBurst(long burst)
     {
         if (burst < 1 || burst > MaxLimit)
@@ -95,6 +99,13 @@ public readonly struct Rate : IEquatable<Rate>
         if (micros > MaxPeriod.Ticks / TimeSpan.TicksPerMicrosecond)
         {
             throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst of {burst} at {this} needs a period longer than 100 years, the longest a rate may have.");
+        }
+
+        if (micros < 1000)
+        {
+            // The smallest burst whose bucket spans 1 ms: ceil(period × b / limit) >= 1000 µs.
+            var smallest = (long)Int128.Min(MaxLimit, (((Int128)999 * Limit) / PeriodMicros) + 1);
+            throw new ArgumentOutOfRangeException(nameof(burst), burst, $"A burst of {burst} at {this} empties in {(long)micros} µs, and a token bucket must span at least 1 ms: use a burst of at least {smallest}.");
         }
 
         return new Rate(burst, TimeSpan.FromMicroseconds((long)micros));

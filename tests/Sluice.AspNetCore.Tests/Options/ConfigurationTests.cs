@@ -137,6 +137,9 @@ public sealed class ConfigurationTests
             ["Sluice:Layers:zero:Algorithm"] = "TokenBucket",
             ["Sluice:Layers:zero:Rates:0"] = "10/s",
             ["Sluice:Layers:zero:Burst"] = "0",
+            ["Sluice:Layers:fast:Algorithm"] = "TokenBucket",
+            ["Sluice:Layers:fast:Rates:0"] = "10000/s",
+            ["Sluice:Layers:fast:Burst"] = "5",
         };
 
         var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
@@ -144,7 +147,8 @@ public sealed class ConfigurationTests
         Assert.Contains("Sluice:Layers:fixed:Burst is set, but only a TokenBucket layer has a burst; this one is FixedWindow.", error.Problems);
         Assert.Contains("Sluice:Layers:two:Burst needs exactly one rate (the refill pace); this layer has 2.", error.Problems);
         Assert.Contains("Sluice:Layers:zero:Burst is 0; it must be between 1 and 2147483647.", error.Problems);
-        Assert.Equal(3, error.Problems.Count);
+        Assert.Contains("Sluice:Layers:fast:Burst: A burst of 5 at 10000/s empties in 500 µs, and a token bucket must span at least 1 ms: use a burst of at least 10.", error.Problems);
+        Assert.Equal(4, error.Problems.Count);
     }
 
     [Fact]

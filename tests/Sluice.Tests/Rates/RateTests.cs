@@ -140,4 +140,20 @@ public sealed class RateTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => Rate.Parse("1/week").WithBurst(Rate.MaxLimit));
         Assert.Contains("longer than 100 years", error.Message);
     }
+
+    [Theory]
+    [InlineData("10000/s", 5, 10)]
+    [InlineData("2000/s", 1, 2)]
+    [InlineData("3000/s", 2, 3)]
+    [InlineData("2147483647/s", 1, 2145337)]
+    public void WithBurst_ABucketShorterThanAMillisecond_NamesTheSmallestBurstThatWorks(string text, long burst, long smallest)
+    {
+        var rate = Rate.Parse(text);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => rate.WithBurst(burst));
+
+        Assert.StartsWith($"A burst of {burst} at {text} empties in ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"use a burst of at least {smallest}.", error.Message, StringComparison.Ordinal);
+        Assert.True(rate.WithBurst(smallest).Period >= TimeSpan.FromMilliseconds(1));
+    }
 }
