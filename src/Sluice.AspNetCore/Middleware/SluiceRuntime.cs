@@ -117,6 +117,12 @@ internal sealed class SluiceRuntime : IDisposable
 
     private void ReloadLocked(SluiceOptions options)
     {
+        // A file saved once often raises two change events: the second one changes nothing.
+        if (_plan is { } current && OptionsEquality.Same(current.Options, options))
+        {
+            return;
+        }
+
         var problems = new List<string>();
         var plan = Compile(options, problems);
         if (plan is null)

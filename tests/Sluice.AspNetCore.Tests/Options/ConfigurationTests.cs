@@ -363,6 +363,29 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task AChangeEventThatChangesNothing_IsNotAppliedAgain_WhileARealChangeIs()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "3/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+        int Reloads() => app.Logs.Entries.Count(e => e.Id.Id == 4 && e.Message.StartsWith("Sluice configuration reloaded", StringComparison.Ordinal));
+
+        // A file saved once often raises two change events.
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "5/min" });
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "5/min" });
+        var afterTwo = Reloads();
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Layers:api-key:Rates:0"] = "5/min", ["Sluice:Layers:api-key:Shadow"] = "true" });
+        var response = await app.GetAsync("/ping", apiKey: "k");
+
+        Assert.Equal(1, afterTwo);
+        Assert.Equal(2, Reloads());
+        Assert.Equal("5", response.Headers.GetValues("X-RateLimit-Limit").Single());
+    }
+
+    [Fact]
     public async Task AReloadThatChangesAPeriod_KeepsUsage_OnTheInMemoryStore()
     {
         var settings = new Dictionary<string, string?>
