@@ -117,7 +117,7 @@ internal sealed class SluicePlan
         CompiledLayer? headline = null;
         if (headlines.Count > 1)
         {
-            problems.Add($"Layers {string.Join(", ", headlines.Select(h => $"'{h}'"))} are all marked Headline; at most one may be.");
+            problems.Add($"{string.Join(", ", headlines.Select(h => $"{options.SectionPath}:Layers:{h}:Headline"))} are all true; at most one layer may be the headline.");
         }
         else if (headlines.Count == 1)
         {

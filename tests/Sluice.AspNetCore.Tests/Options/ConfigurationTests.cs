@@ -72,6 +72,33 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task UnknownScopesAndMethods_SeveralHeadlines_AndBadGlobalSettings_AreAllListed()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:UnknownRetryAfterSeconds"] = "-1",
+            ["Sluice:ClientIp:ForwardedHeader"] = " ",
+            ["Sluice:Layers:a:Key"] = "Ip",
+            ["Sluice:Layers:a:Rates:0"] = "100/min",
+            ["Sluice:Layers:a:Scope"] = "Route",
+            ["Sluice:Layers:a:Headline"] = "true",
+            ["Sluice:Layers:b:Key"] = "Ip",
+            ["Sluice:Layers:b:Rates:0"] = "10/min",
+            ["Sluice:Layers:b:Methods"] = "Post",
+            ["Sluice:Layers:b:Headline"] = "true",
+        };
+
+        var error = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings));
+
+        Assert.Contains("Sluice:Layers:a:Scope 'Route' is unknown; use Global or Endpoint.", error.Problems);
+        Assert.Contains("Sluice:Layers:b:Methods 'Post' is unknown; use All, Read or Write.", error.Problems);
+        Assert.Contains("Sluice:Layers:a:Headline, Sluice:Layers:b:Headline are all true; at most one layer may be the headline.", error.Problems);
+        Assert.Contains("Sluice:UnknownRetryAfterSeconds is -1; it must not be negative.", error.Problems);
+        Assert.Contains("Sluice:ClientIp:ForwardedHeader is empty.", error.Problems);
+        Assert.Equal(5, error.Problems.Count);
+    }
+
+    [Fact]
     public async Task ATokenBucketsBurst_AllowsThatManyAtOnce_ThenTheRatesPace()
     {
         var settings = new Dictionary<string, string?>
