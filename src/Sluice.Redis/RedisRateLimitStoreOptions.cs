@@ -25,7 +25,7 @@ public sealed class RedisRateLimitStoreOptions
     /// <summary>Consecutive failures after which the store stops asking Redis for <see cref="BreakDuration"/>. The default is 3.</summary>
     public int FailuresToBreak { get; set; } = 3;
 
-    /// <summary>How long the store leaves Redis alone after <see cref="FailuresToBreak"/> failures, before one request probes it again. The default is 2 seconds.</summary>
+    /// <summary>How long the store leaves Redis alone after <see cref="FailuresToBreak"/> failures, before one request probes it again: positive, at most 49 days. The default is 2 seconds.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -42,7 +42,7 @@ public sealed class RedisRateLimitStoreOptions
 
     /// <summary>
     /// Added to every key's TTL beyond the end of its state, covering clock steps between instances (and, in tests,
-    /// a fake clock that runs slower than Redis's own). The default is 1 second.
+    /// a fake clock that runs slower than Redis's own): between 0 and one day. The default is 1 second.
     /// </summary>
     public TimeSpan KeyTtlPadding { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -54,6 +54,8 @@ public sealed class RedisRateLimitStoreOptions
 
     /// <summary>The longest wait a timer or <c>WaitAsync</c> accepts: 2^32 − 2 milliseconds, about 49.7 days.</summary>
     private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static readonly TimeSpan LongestKeyTtlPadding = TimeSpan.FromDays(1);
 
     /// <summary>Lists every problem; empty when the options are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -93,14 +95,14 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add($"Sluice:Redis:FailuresToBreak is {FailuresToBreak}; it must be at least 1");
         }
 
-        if (BreakDuration <= TimeSpan.Zero)
+        if (BreakDuration <= TimeSpan.Zero || BreakDuration > LongestTimerWait)
         {
-            problems.Add($"Sluice:Redis:BreakDuration is {BreakDuration}; it must be positive");
+            problems.Add($"Sluice:Redis:BreakDuration is {BreakDuration}; it must be positive and at most 49 days");
         }
 
-        if (KeyTtlPadding < TimeSpan.Zero)
+        if (KeyTtlPadding < TimeSpan.Zero || KeyTtlPadding > LongestKeyTtlPadding)
         {
-            problems.Add($"Sluice:Redis:KeyTtlPadding is {KeyTtlPadding}; it must not be negative");
+            problems.Add($"Sluice:Redis:KeyTtlPadding is {KeyTtlPadding}; it must be between 0 and one day (every key outlives its windows by this much)");
         }
 
         if (OverrideRefreshInterval <= TimeSpan.Zero || OverrideRefreshInterval > LongestTimerWait)

@@ -66,4 +66,29 @@ public sealed class ConfigurationTests(RedisServer redis) : IClassFixture<RedisS
             ],
             error.Failures.Order());
     }
+
+    [Fact]
+    public void OptionsSetInCode_ListEveryProblem_IncludingDurationsPastWhatTheStoreCanUse()
+    {
+        var options = new RedisRateLimitStoreOptions
+        {
+            KeyPrefix = null!,
+            BreakDuration = TimeSpan.MaxValue,
+            KeyTtlPadding = TimeSpan.FromSeconds(-1),
+            FailureMode = (RedisFailureMode)7,
+            TimeProvider = null!,
+        };
+
+        Assert.Equal(
+            [
+                "Sluice:Redis:BreakDuration is 10675199.02:48:05.4775807; it must be positive and at most 49 days",
+                "Sluice:Redis:FailureMode 7 is unknown; use FailOpen or FailClosed",
+                "Sluice:Redis:KeyPrefix is null",
+                "Sluice:Redis:KeyTtlPadding is -00:00:01; it must be between 0 and one day (every key outlives its windows by this much)",
+                "Sluice:Redis:TimeProvider is null",
+            ],
+            options.Validate().Order());
+        Assert.Contains("Sluice:Redis:BreakDuration is 00:00:00; it must be positive and at most 49 days", new RedisRateLimitStoreOptions { BreakDuration = TimeSpan.Zero }.Validate());
+        Assert.Contains("Sluice:Redis:KeyTtlPadding is 2.00:00:00; it must be between 0 and one day (every key outlives its windows by this much)", new RedisRateLimitStoreOptions { KeyTtlPadding = TimeSpan.FromDays(2) }.Validate());
+    }
 }
