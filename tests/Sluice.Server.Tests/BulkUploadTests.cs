@@ -74,6 +74,8 @@ public sealed class BulkUploadTests : IAsyncLifetime
     [InlineData("email,name,course\na@example.com,A,C\n", 1)]
     [InlineData("", 1)]
     [InlineData("recipient_email,recipient_name,course\na@example.com,A\"x\",C\n", 2)]
+    [InlineData("recipient_email,recipient_name,course\n\na@example.com,A,C\n", 2)]
+    [InlineData("recipient_email,recipient_name,course\n\"a@example.com\"x,A,C\n", 2)]
     public async Task MalformedCsv_Gets400_WithTheRow_AndIssuesNothing(string csv, int row)
     {
         var (_, _, client) = await _host.NewCustomerAsync();

@@ -164,6 +164,9 @@ public sealed class StartupTests
             ["Quotas:Plans:pro"] = "lots",
             ["Dns:MaxBulk"] = "10",
             ["Dns:WriteWait"] = "30.00:00:00",
+            ["Dns:MinimumTtl"] = "0",
+            ["Dns:MaximumTtl"] = "-5",
+            ["Dns:MaxBulkItems"] = "0",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
@@ -177,6 +180,9 @@ public sealed class StartupTests
         Assert.Contains("Certificates:BulkMaxBytes is 0", message, StringComparison.Ordinal);
         Assert.Contains("Quotas:Store 'Postgres'", message, StringComparison.Ordinal);
         Assert.Contains("Dns:WriteWait is 30.00:00:00; it must be between 0 and 1 hour.", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:MinimumTtl is 0; it must be at least 1.", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:MaximumTtl is -5; it must not be below Dns:MinimumTtl (0).", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:MaxBulkItems is 0; it must be at least 1.", message, StringComparison.Ordinal);
     }
 
     [Theory]
