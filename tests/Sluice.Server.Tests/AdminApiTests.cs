@@ -146,6 +146,22 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"rates":["5/min","5/min"]}""", "The override of layer 'api-key' is invalid: a rate is repeated.")]
+    [InlineData("""{"rates":["1/s","2/s","3/s","4/s","5/s","6/s","7/s","8/s","9/s"]}""", "The override of layer 'api-key' is invalid: it has 9 rates; at most 8 are allowed.")]
+    public async Task AnOverrideTheLayerCannotTake_Gets400_SayingWhyInTheApisWords(string json, string detail)
+    {
+        var (_, keyId, _) = await _host.NewCustomerAsync();
+        using var admin = _host.Admin();
+
+        var response = await admin.PutAsync($"/admin/keys/{keyId}/limits", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await ServerHost.Json(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("rates", body.GetProperty("field").GetString());
+        Assert.Equal(detail, body.GetProperty("detail").GetString());
+    }
+
+    [Theory]
     [InlineData("""{"plan":"free"}""", "name")]
     [InlineData("""{"name":"Acme","plan":"platinum"}""", "plan")]
     public async Task ABadAccount_Gets400_NamingTheField(string json, string field)

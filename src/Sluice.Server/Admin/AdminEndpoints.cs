@@ -113,7 +113,8 @@ internal static class AdminEndpoints
         }
         catch (ArgumentException e)
         {
-            return ApiProblems.Invalid("rates", e.Message);
+            // The message without .NET's " (Parameter 'rates')", which says nothing to an API client.
+            return ApiProblems.Invalid("rates", e.Message.Split(" (Parameter")[0]);
         }
 
         key.RatesOverride = string.Join(',', rates.Select(r => r!.Trim()));
