@@ -315,6 +315,37 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task AFixedWindowsKey_KeepsATtlCoveringItsWindow_ThroughChargesInIt_AndGetsANewOneInTheNext()
+    {
+        var prefix = Prefix();
+        var clock = new ManualTimeProvider();
+        using var store = Store(prefix, clock, serverTime: false, configure: o => o.KeyTtlPadding = TimeSpan.Zero);
+        await ConnectedAsync(store);
+        var layer = RateLimitLayer.FixedWindow("f", R("100/min"));
+        var database = redis.Admin.GetDatabase();
+        var key = prefix + "f:f:k";
+
+        // Charges at 00:40, 00:45 and 00:50 of one minute: the key must live at least until 01:00.
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await store.AcquireAsync(layer.For("k"));
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await store.AcquireAsync(layer.For("k"));
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var third = await store.AcquireAsync(layer.For("k"));
+        var inTheFirst = await database.KeyTimeToLiveAsync(key);
+
+        // 01:01, the next minute: a count of its own, and a TTL to 02:00, not the first minute's.
+        clock.Advance(TimeSpan.FromSeconds(11));
+        var next = await store.AcquireAsync(layer.For("k"));
+        var inTheNext = await database.KeyTimeToLiveAsync(key);
+
+        Assert.Equal(97, third.Statuses[0].Remaining);
+        Assert.InRange(inTheFirst!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+        Assert.Equal(99, next.Statuses[0].Remaining);
+        Assert.InRange(inTheNext!.Value, TimeSpan.FromSeconds(55), TimeSpan.FromSeconds(59));
+    }
+
     [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]

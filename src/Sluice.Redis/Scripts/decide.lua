@@ -27,6 +27,82 @@ local padding = tonumber(ARGV[4])
 local instance = nil
 local NEVER, UNKNOWN = -1, -2
 
+-- Every layer a one-rate fixed window (the common case), decided before anything below is defined: Redis interprets
+-- Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no closures or helper
+-- calls. One MGET reads every state (its value 'window:count', or 'window:count:mark' as fixed_parse below reads it);
+-- each charged key gets one SET. A key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write
+-- that started the window set it, and setting it again costs Redis more than the rest of the write); on an older Redis
+-- that write fails and is made again with PX. Window numbers and counts stay far below 10^14, so Lua's own number
+-- formatting writes them exactly.
+if cost then
+  local n = #KEYS
+  local all_fixed = n > 0
+  local at = 5
+  for i = 1, n do
+    if ARGV[at] ~= '1' or ARGV[at + 3] ~= '1' then
+      all_fixed = false
+      break
+    end
+    at = at + 6
+  end
+  if all_fixed then
+    local floor, match = math.floor, string.match
+    local values = redis.call('MGET', unpack(KEYS))
+    local counts, keeps, current, ends, oks = {}, {}, {}, {}, {}
+    local allowed = true
+    at = 5
+    for i = 1, n do
+      local limit = tonumber(ARGV[at + 4])
+      local period = tonumber(ARGV[at + 5])
+      local window = floor(now / period)
+      local count, keep, going_on = 0, window, false
+      local value = values[i]
+      if value then
+        -- As behind() below: the stored window goes on when it is this one or (a clock stepped back) the next.
+        local stored, stored_count = match(value, '^(%d+):(%d+)')
+        local d = (window - tonumber(stored)) % 4294967296
+        if d >= 2147483648 then d = d - 4294967296 end
+        if d == 0 or d == -1 then
+          count, going_on = tonumber(stored_count), true
+          if count > 0 then keep = stored end
+        end
+      end
+      local ok = cost <= limit and count + cost <= limit
+      counts[i], keeps[i], current[i], ends[i], oks[i] = count, keep, going_on, (window + 1) * period, ok
+      if not ok and ARGV[at + 1] ~= '1' then allowed = false end
+      at = at + 6
+    end
+    local charged = allowed and cost > 0
+    local reply = { allowed and 1 or 0, now }
+    at = 5
+    for i = 1, n do
+      local count, window_end, ok = counts[i], ends[i], oks[i]
+      local limit = tonumber(ARGV[at + 4])
+      local remaining = math.max(0, limit - count)
+      local retry, outcome = 0, 0
+      if ok and charged then
+        remaining = limit - count - cost
+        local written = keeps[i] .. ':' .. (count + cost)
+        if not current[i] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
+          local ttl = math.ceil((window_end - now) / 1000)
+          if ttl < 1 then ttl = 1 end
+          redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
+        end
+      elseif not ok then
+        outcome = 1
+        if ARGV[at + 1] == '1' then outcome = 2 end
+        if cost > limit then retry = NEVER else retry = window_end - now end
+      end
+      reply[#reply + 1] = remaining
+      reply[#reply + 1] = window_end
+      reply[#reply + 1] = retry
+      reply[#reply + 1] = outcome
+      at = at + 6
+    end
+    return reply
+  end
+end
+
 local function floor_div(a, b) return math.floor(a / b) end
 
 -- Redis writes a Lua number passed to a command with 14 significant digits: a microsecond timestamp has 16.
@@ -528,62 +604,6 @@ if ARGV[2] == 'refund' then
     end
   end
   return 1
-end
-
--- Every layer a one-rate fixed window (the common case): the same decision in straight-line code, reading every
--- state with one MGET and writing each charged one with one SET. No closures or tables per layer: Redis interprets
--- Lua, and that overhead, not the commands, is most of a script's cost. Window numbers and counts stay far below
--- 10^14, so Lua's own number formatting writes them exactly.
-do
-  local n = #KEYS
-  local all_fixed = n > 0
-  local at = 5
-  for i = 1, n do
-    if ARGV[at] ~= '1' or ARGV[at + 3] ~= '1' then
-      all_fixed = false
-      break
-    end
-    at = at + 6
-  end
-  if all_fixed then
-    local values = redis.call('MGET', unpack(KEYS))
-    local counts, keeps, ends, limits, shadows, oks = {}, {}, {}, {}, {}, {}
-    local allowed = true
-    at = 5
-    for i = 1, n do
-      local shadow = ARGV[at + 1] == '1'
-      local limit = tonumber(ARGV[at + 4])
-      local period = tonumber(ARGV[at + 5])
-      at = at + 6
-      local window = math.floor(now / period)
-      local count, keep = fixed_state(values[i], window)
-      local ok = cost <= limit and count + cost <= limit
-      counts[i], keeps[i], ends[i], limits[i], shadows[i], oks[i] = count, keep, (window + 1) * period, limit, shadow, ok
-      if not ok and not shadow then allowed = false end
-    end
-    local charged = allowed and cost > 0
-    local reply = { allowed and 1 or 0, now }
-    for i = 1, n do
-      local count, window_end, limit, ok = counts[i], ends[i], limits[i], oks[i]
-      local remaining = math.max(0, limit - count)
-      local retry, outcome = 0, 0
-      if ok and charged then
-        remaining = limit - count - cost
-        local ttl = math.ceil((window_end - now) / 1000)
-        if ttl < 1 then ttl = 1 end
-        redis.call('SET', KEYS[i], keeps[i] .. ':' .. (count + cost), 'PX', ttl + padding)
-      elseif not ok then
-        outcome = 1
-        if shadows[i] then outcome = 2 end
-        if cost > limit then retry = NEVER else retry = window_end - now end
-      end
-      reply[#reply + 1] = remaining
-      reply[#reply + 1] = window_end
-      reply[#reply + 1] = retry
-      reply[#reply + 1] = outcome
-    end
-    return reply
-  end
 end
 
 -- Phase 1: every rate of every layer decides; nothing changes.
