@@ -48,7 +48,7 @@ if cost then
   if all_fixed then
     local floor, match = math.floor, string.match
     local values = redis.call('MGET', unpack(KEYS))
-    local counts, keeps, current, ends, oks = {}, {}, {}, {}, {}
+    local state = {}
     local allowed = true
     at = 5
     for i = 1, n do
@@ -68,36 +68,36 @@ if cost then
         end
       end
       local ok = cost <= limit and count + cost <= limit
-      counts[i], keeps[i], current[i], ends[i], oks[i] = count, keep, going_on, (window + 1) * period, ok
-      if not ok and ARGV[at + 1] ~= '1' then allowed = false end
+      local shadow = ARGV[at + 1] == '1'
+      -- One table per key: count, window number to store, whether the window goes on, its end, passed, limit, shadow.
+      state[i] = { count, keep, going_on, (window + 1) * period, ok, limit, shadow }
+      if not ok and not shadow then allowed = false end
       at = at + 6
     end
     local charged = allowed and cost > 0
     local reply = { allowed and 1 or 0, now }
-    at = 5
+    local k = 2
     for i = 1, n do
-      local count, window_end, ok = counts[i], ends[i], oks[i]
-      local limit = tonumber(ARGV[at + 4])
-      local remaining = math.max(0, limit - count)
+      local s = state[i]
+      local count, window_end, ok, limit = s[1], s[4], s[5], s[6]
+      local remaining = limit - count
+      if remaining < 0 then remaining = 0 end
       local retry, outcome = 0, 0
       if ok and charged then
         remaining = limit - count - cost
-        local written = keeps[i] .. ':' .. (count + cost)
-        if not current[i] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
+        local written = s[2] .. ':' .. (count + cost)
+        if not s[3] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
           local ttl = math.ceil((window_end - now) / 1000)
           if ttl < 1 then ttl = 1 end
           redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
         end
       elseif not ok then
         outcome = 1
-        if ARGV[at + 1] == '1' then outcome = 2 end
+        if s[7] then outcome = 2 end
         if cost > limit then retry = NEVER else retry = window_end - now end
       end
-      reply[#reply + 1] = remaining
-      reply[#reply + 1] = window_end
-      reply[#reply + 1] = retry
-      reply[#reply + 1] = outcome
-      at = at + 6
+      reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, outcome
+      k = k + 4
     end
     return reply
   end
