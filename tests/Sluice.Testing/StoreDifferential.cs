@@ -18,6 +18,9 @@ public static class StoreDifferential
         RateLimitLayer.TokenBucket("burst", Rate.Parse("4/2s")),
         new RateLimitLayer("watch", RateLimitAlgorithm.FixedWindow, [Rate.Parse("3/10s")], shadow: true),
 
+        // The default 10 segments: the Redis script names their fields from literals, other counts by concatenation.
+        RateLimitLayer.SlidingWindow("reads", Rate.Parse("4/s"), Rate.Parse("9/min")),
+
         // A day: within a run no lease outlives it, since the in-memory store keeps leases until released (documented).
         RateLimitLayer.Concurrency("writes", 2, TimeSpan.FromDays(1)),
         RateLimitLayer.FixedWindow("auth", Rate.Parse("3/15min")),

@@ -294,12 +294,38 @@ local function token_bucket(key, r, limit, period)
   return false, before, tat, new_tat - capacity - now, before, tat, charge
 end
 
--- A sliding window's hash fields for rate r: their names (the newest segment written, each ring position, then the
--- moment of the newest reload hop that the ring already reflects) and values.
+-- A sliding window's hash field names for rate r: 'n<r>' (the newest segment written), 's<r>_<p>' for each ring
+-- position p (at index p + 2), then 'c<r>' (the moment of the newest reload hop that the ring already reflects). Lua
+-- builds and interns every string it concatenates, which cost more than the commands reading the fields, so each rate's
+-- names are made once per run, and for the default 10 segments not at all: they are literals, made when the script is
+-- loaded.
+local sliding_names_made = {}
+local function sliding_names(r, segments)
+  local names = sliding_names_made[segments * 16 + r]
+  if names then return names end
+  if segments == 10 then
+    if r == 0 then names = { 'n0', 's0_0', 's0_1', 's0_2', 's0_3', 's0_4', 's0_5', 's0_6', 's0_7', 's0_8', 's0_9', 's0_10', 'c0' }
+    elseif r == 1 then names = { 'n1', 's1_0', 's1_1', 's1_2', 's1_3', 's1_4', 's1_5', 's1_6', 's1_7', 's1_8', 's1_9', 's1_10', 'c1' }
+    elseif r == 2 then names = { 'n2', 's2_0', 's2_1', 's2_2', 's2_3', 's2_4', 's2_5', 's2_6', 's2_7', 's2_8', 's2_9', 's2_10', 'c2' }
+    elseif r == 3 then names = { 'n3', 's3_0', 's3_1', 's3_2', 's3_3', 's3_4', 's3_5', 's3_6', 's3_7', 's3_8', 's3_9', 's3_10', 'c3' }
+    elseif r == 4 then names = { 'n4', 's4_0', 's4_1', 's4_2', 's4_3', 's4_4', 's4_5', 's4_6', 's4_7', 's4_8', 's4_9', 's4_10', 'c4' }
+    elseif r == 5 then names = { 'n5', 's5_0', 's5_1', 's5_2', 's5_3', 's5_4', 's5_5', 's5_6', 's5_7', 's5_8', 's5_9', 's5_10', 'c5' }
+    elseif r == 6 then names = { 'n6', 's6_0', 's6_1', 's6_2', 's6_3', 's6_4', 's6_5', 's6_6', 's6_7', 's6_8', 's6_9', 's6_10', 'c6' }
+    elseif r == 7 then names = { 'n7', 's7_0', 's7_1', 's7_2', 's7_3', 's7_4', 's7_5', 's7_6', 's7_7', 's7_8', 's7_9', 's7_10', 'c7' }
+    end
+  end
+  if not names then
+    names = { 'n' .. r }
+    for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
+    names[#names + 1] = 'c' .. r
+  end
+  sliding_names_made[segments * 16 + r] = names
+  return names
+end
+
+-- A sliding window's hash fields for rate r: their names (see sliding_names) and values.
 local function sliding_read(key, r, segments)
-  local names = { 'n' .. r }
-  for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
-  names[#names + 1] = 'c' .. r
+  local names = sliding_names(r, segments)
   return names, redis.call('HMGET', key, unpack(names))
 end
 
@@ -378,7 +404,7 @@ end
 
 local function sliding(key, r, limit, period, segments, hops, froms)
   local ring = segments + 1
-  local _, fields = sliding_read(key, r, segments)
+  local names, fields = sliding_read(key, r, segments)
   local width = width_of(period, segments)
   local newest, rewrite, converted, current, count, sum, carried, mark = sliding_state(fields, segments, width, period, hops, froms)
   if converted then
@@ -387,16 +413,16 @@ local function sliding(key, r, limit, period, segments, hops, froms)
       -- rewrites a key at the reload: usage carried then lasts as long as its new segment, whatever the old key's TTL.
       local changes = {}
       for position = 0, segments do
-        changes[#changes + 1] = 's' .. r .. '_' .. position
+        changes[#changes + 1] = names[position + 2]
         changes[#changes + 1] = 0
       end
       if carried > 0 then
-        changes[#changes + 1] = 's' .. r .. '_' .. (newest % ring)
+        changes[#changes + 1] = names[(newest % ring) + 2]
         changes[#changes + 1] = int(carried)
       end
-      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = names[1]
       changes[#changes + 1] = int(newest)
-      changes[#changes + 1] = 'c' .. r
+      changes[#changes + 1] = names[segments + 3]
       changes[#changes + 1] = mark_text(mark)
       redis.call('HSET', key, unpack(changes))
       local ttl = math.max(1, math.ceil(((newest + segments + 1) * width - now) / 1000)) + padding
@@ -412,27 +438,27 @@ local function sliding(key, r, limit, period, segments, hops, froms)
     local changes = {}
     if rewrite then
       for position = 0, segments do
-        changes[#changes + 1] = 's' .. r .. '_' .. position
+        changes[#changes + 1] = names[position + 2]
         changes[#changes + 1] = 0
       end
-      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = names[1]
       changes[#changes + 1] = int(newest)
     end
     if current > newest then
       for segment = math.max(newest + 1, current - segments), current do
-        changes[#changes + 1] = 's' .. r .. '_' .. (segment % ring)
+        changes[#changes + 1] = names[(segment % ring) + 2]
         changes[#changes + 1] = 0
       end
-      changes[#changes + 1] = 'n' .. r
+      changes[#changes + 1] = names[1]
       changes[#changes + 1] = int(current)
     end
     if mark then
-      changes[#changes + 1] = 'c' .. r
+      changes[#changes + 1] = names[segments + 3]
       changes[#changes + 1] = mark_text(mark)
     end
     local own = 0
     if current <= newest then own = count(current) end
-    changes[#changes + 1] = 's' .. r .. '_' .. (current % ring)
+    changes[#changes + 1] = names[(current % ring) + 2]
     changes[#changes + 1] = int(own + cost)
     redis.call('HSET', key, unpack(changes))
     return (current + segments + 1) * width
@@ -530,7 +556,7 @@ if ARGV[2] == 'carry' then
       local names, fields = sliding_read(key, r, segments)
       if from == 0 then
         -- Settled: the ring is read as it is from now on, never through an earlier reload hop.
-        if fields[1] then redis.call('HSET', key, 'c' .. r, mark_text(written)) end
+        if fields[1] then redis.call('HSET', key, names[segments + 3], mark_text(written)) end
       else
         local newest, _, converted, _, _, sum, carried = sliding_state(fields, segments, width_of(from, segments), from, hops, froms)
         if from ~= to then
@@ -539,14 +565,14 @@ if ARGV[2] == 'carry' then
             -- Converted now: the ring reflects every reload hop up to this moment.
             local width = width_of(to, segments)
             local segment = floor_div(now, width)
-            redis.call('HSET', key, 'n' .. r, int(segment), 's' .. r .. '_' .. (segment % (segments + 1)), int(sum), 'c' .. r, mark_text(written))
+            redis.call('HSET', key, names[1], int(segment), names[(segment % (segments + 1)) + 2], int(sum), names[segments + 3], mark_text(written))
             expires = math.max(expires, (segment + segments + 1) * width)
           end
         elseif converted then
           redis.call('HDEL', key, unpack(names))
           if carried > 0 then
             local width = width_of(from, segments)
-            redis.call('HSET', key, 'n' .. r, int(newest), 's' .. r .. '_' .. (newest % (segments + 1)), int(carried), 'c' .. r, mark_text(written))
+            redis.call('HSET', key, names[1], int(newest), names[(newest % (segments + 1)) + 2], int(carried), names[segments + 3], mark_text(written))
             expires = math.max(expires, (newest + segments + 1) * width)
           end
         end
@@ -588,8 +614,9 @@ if ARGV[2] == 'refund' then
         end
       elseif algorithm == 2 then
         local segment = floor_div(now, width_of(period, segments))
-        local field = 's' .. r .. '_' .. (segment % (segments + 1))
-        local fields = redis.call('HMGET', key, 'n' .. r, field)
+        local names = sliding_names(r, segments)
+        local field = names[(segment % (segments + 1)) + 2]
+        local fields = redis.call('HMGET', key, names[1], field)
         local newest = tonumber(fields[1])
         if newest and segment <= newest and newest - segment <= segments then
           redis.call('HSET', key, field, int(math.max(0, (tonumber(fields[2]) or 0) - refund)))
