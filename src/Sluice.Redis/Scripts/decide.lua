@@ -105,7 +105,9 @@ end
 
 local function floor_div(a, b) return math.floor(a / b) end
 
--- Redis writes a Lua number passed to a command with 14 significant digits: a microsecond timestamp has 16.
+-- Lua's own number-to-string conversion (concatenation, tostring) keeps 14 significant digits, and a microsecond
+-- timestamp has 16: whole numbers that may be that large are formatted here. (Redis itself writes a number passed to a
+-- command exactly.)
 local function int(n) return string.format('%d', n) end
 
 -- Each check returns: allowed, remaining after, reset after, retry after, remaining before, reset before, and a
