@@ -114,6 +114,38 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABatchDisposedWithoutACommit_SendsWhatItQueued_OneRequestPerDomain()
+    {
+        await using var writer = new DnsBulkWriter(_dns);
+        await using (var batch = writer.BeginBatch())
+        {
+            await writer.WriteAsync("example.com", Txt("a"));
+            await writer.WriteAsync("example.org", Txt("b"));
+            await writer.WriteAsync("example.com", Txt("c"));
+            Assert.Equal(3, batch.Count);
+            Assert.Empty(_wire.Requests);
+        }
+
+        Assert.Equal(2, _wire.Requests.Count);
+        Assert.Equal(["a", "c"], (await _dns.ListRRsetsAsync("example.com")).Select(r => r.Subname).Order());
+        Assert.Equal(["b"], (await _dns.ListRRsetsAsync("example.org")).Select(r => r.Subname));
+    }
+
+    [Fact]
+    public async Task ListingRRsets_CanFilterBySubnameAndType()
+    {
+        await _dns.WriteRRsetsAsync("example.com", [Txt("a"), Txt("b"), new RRsetWrite("a", "A", 3600, ["192.0.2.1"])]);
+
+        var named = await _dns.ListRRsetsAsync("example.com", subname: "a");
+        var typed = await _dns.ListRRsetsAsync("example.com", type: "TXT");
+        var both = await _dns.ListRRsetsAsync("example.com", subname: "a", type: "A");
+
+        Assert.Equal(["A", "TXT"], named.Select(r => r.Type).Order());
+        Assert.Equal(["a", "b"], typed.Select(r => r.Subname).Order());
+        Assert.Equal("192.0.2.1", both.Single().Records.Single());
+    }
+
+    [Fact]
     public async Task ABatchWithARefusedItem_ThrowsWithThatItem_AndAppliesTheRest()
     {
         await using var writer = new DnsBulkWriter(_dns);
