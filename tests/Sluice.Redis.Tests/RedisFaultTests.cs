@@ -149,4 +149,34 @@ public sealed class RedisFaultTests : IAsyncLifetime
         Assert.True(lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.ReasonPhrase, out var reason));
         Assert.StartsWith("The rate-limit store is unavailable", reason);
     }
+
+    [Fact]
+    public async Task ARedisOutOfMemory_IsAFailureLikeAnyOther_FallingBackWithoutAnException_UntilItHasRoomAgain()
+    {
+        using var store = Store(RedisFailureMode.FailOpen);
+        var layer = RateLimitLayer.FixedWindow("ip", Rate.Parse("10/min"));
+        var server = _redis.Admin.GetServer("127.0.0.1", _redis.Port);
+        Assert.True((await store.AcquireAsync(layer.For("k"))).IsAllowed);
+
+        // Full, and told to refuse writes rather than evict: every decision's script fails with OOM.
+        await server.ConfigSetAsync("maxmemory-policy", "noeviction");
+        await server.ConfigSetAsync("maxmemory", "1");
+        var full = await store.AcquireAsync(layer.For("k"));
+        var fallbacks = store.FallbackCount;
+        await server.ConfigSetAsync("maxmemory", "0");
+        // Back when a decision is counted in Redis again: the key's count passes the 1 it held before Redis was full.
+        var back = await Eventually(
+            async () =>
+            {
+                await store.AcquireAsync(layer.For("k"));
+                var value = (string?)await _redis.Admin.GetDatabase().StringGetAsync("faults:ip:f:k");
+                return value is not null && long.Parse(value.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture) >= 2;
+            },
+            TimeSpan.FromSeconds(10));
+
+        Assert.True(full.IsAllowed);
+        Assert.True(fallbacks > 0);
+        Assert.Contains("OOM", store.LastError?.Message, StringComparison.Ordinal);
+        Assert.True(back);
+    }
 }
