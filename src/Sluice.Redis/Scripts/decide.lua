@@ -278,15 +278,22 @@ local function fixed(stored_value, key, r, limit, period, hops, froms)
   return false, left, window_end, window_end - now, left, window_end, charge
 end
 
+-- A token bucket's hash field for rate r: 't<r>' (a literal for the usual one-rate bucket, as sliding_names explains).
+local function bucket_field(r)
+  if r == 0 then return 't0' end
+  return 't' .. r
+end
+
 local function token_bucket(key, r, limit, period)
-  local stored = tonumber(redis.call('HGET', key, 't' .. r)) or 0
+  local field = bucket_field(r)
+  local stored = tonumber(redis.call('HGET', key, field)) or 0
   local interval = floor_div(period + limit - 1, limit)
   local capacity = limit * interval
   local tat = math.max(stored, now)
   local before = math.max(0, floor_div(capacity - (tat - now), interval))
   local new_tat = tat + cost * interval
   local charge = function()
-    redis.call('HSET', key, 't' .. r, int(new_tat))
+    redis.call('HSET', key, field, int(new_tat))
     return new_tat
   end
   if cost > limit then return false, before, tat, NEVER, before, tat, charge end
@@ -624,10 +631,10 @@ if ARGV[2] == 'refund' then
           redis.call('HSET', key, field, int(math.max(0, (tonumber(fields[2]) or 0) - refund)))
         end
       else
-        local tat = tonumber(redis.call('HGET', key, 't' .. r))
+        local tat = tonumber(redis.call('HGET', key, bucket_field(r)))
         if tat then
           local interval = floor_div(period + limit - 1, limit)
-          redis.call('HSET', key, 't' .. r, int(math.max(0, tat - refund * interval)))
+          redis.call('HSET', key, bucket_field(r), int(math.max(0, tat - refund * interval)))
         end
       end
     end
