@@ -332,10 +332,12 @@ local function sliding_names(r, segments)
   return names
 end
 
--- A sliding window's hash fields for rate r: their names (see sliding_names) and values.
-local function sliding_read(key, r, segments)
+-- A sliding window's hash fields for rate r: their names (see sliding_names) and values. The mark ('c<r>') is read
+-- only when `marks` is set (reload hops sent, or an override's carry): without hops nothing reads it.
+local function sliding_read(key, r, segments, marks)
   local names = sliding_names(r, segments)
-  return names, redis.call('HMGET', key, unpack(names))
+  if marks then return names, redis.call('HMGET', key, unpack(names)) end
+  return names, redis.call('HMGET', key, unpack(names, 1, segments + 2))
 end
 
 local function width_of(period, segments) return floor_div(period + segments - 1, segments) end
@@ -413,7 +415,7 @@ end
 
 local function sliding(key, r, limit, period, segments, hops, froms)
   local ring = segments + 1
-  local names, fields = sliding_read(key, r, segments)
+  local names, fields = sliding_read(key, r, segments, hops ~= nil)
   local width = width_of(period, segments)
   local newest, rewrite, converted, current, count, sum, carried, mark = sliding_state(fields, segments, width, period, hops, froms)
   if converted then
@@ -562,7 +564,7 @@ if ARGV[2] == 'carry' then
         end
       end
     else
-      local names, fields = sliding_read(key, r, segments)
+      local names, fields = sliding_read(key, r, segments, true)
       if from == 0 then
         -- Settled: the ring is read as it is from now on, never through an earlier reload hop.
         if fields[1] then redis.call('HSET', key, names[segments + 3], mark_text(written)) end
