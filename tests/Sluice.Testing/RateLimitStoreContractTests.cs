@@ -740,6 +740,32 @@ public abstract class RateLimitStoreContractTests
         Assert.True(afterDropping.IsAllowed);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task ARateOneReloadDropsAndALaterOneBringsBack_CountsItsUsageAgain_WhileTheOtherRateIsConverted(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        h.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerMinute - (h.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerMinute)));
+        var first = new RateLimitLayer("writes", algorithm, R("10/s"), R("5/min"));
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Acquire(first.For("k"));
+        }
+
+        // Each reload also changes the first rate's period, so that both are conversions, not only a rate count change.
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var dropped = new RateLimitLayer("writes", algorithm, R("20/min"));
+        await h.Acquire(dropped.For("someone-else"));
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var back = new RateLimitLayer("writes", algorithm, R("10/10s"), R("5/min"));
+        var k = await h.Acquire(back.For("k"));
+
+        // The second's 3 had ended by the first reload; the minute's 3 are still in their minute when the rate returns.
+        Assert.True(k.IsAllowed);
+        Assert.Equal([9, 1], k.Statuses.Select(s => s.Remaining));
+    }
+
     /// <summary>
     /// At the start of a two-minute window, key <c>k</c> uses 4 of <c>100/h</c>; then the layer is rebuilt with
     /// <paramref name="rate"/>, as a configuration reload does, and a decision for another key meets it first.

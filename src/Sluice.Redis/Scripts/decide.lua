@@ -138,14 +138,17 @@ end
 -- the new period's window of that moment, and counts while that window is open. The next hop reads it from there.
 
 -- The reload hops that convert a state reflecting those up to `absorbed`: the later ones that change the rate's period
--- (one that keeps it leaves the state alone, as in memory), oldest first, each { moment, old period, new period }
--- (a period of 0: the rate did not exist then).
+-- from one period to another (one that keeps it leaves the state alone, as in memory), oldest first, each
+-- { moment, old period, new period }. In `froms`, a period of 0 means the rate did not exist then.
 local function hop_steps(period, hops, froms, absorbed)
   local steps = {}
   for k = 1, #hops do
     local to = period
     if k < #hops then to = froms[k + 1] end
-    if hops[k] > absorbed and froms[k] ~= to then steps[#steps + 1] = { hops[k], froms[k], to } end
+    -- A hop after which the rate did not exist, or before which it did not, leaves its state alone: the in-memory store
+    -- converts only the rates both layer objects have (by position), and keeps the state of a rate a reload drops,
+    -- which counts again if a later reload brings a rate back at that position.
+    if hops[k] > absorbed and froms[k] ~= to and froms[k] > 0 and to > 0 then steps[#steps + 1] = { hops[k], froms[k], to } end
   end
   return steps
 end
