@@ -6,7 +6,7 @@ namespace Sluice.Tests.Memory;
 /// </summary>
 public sealed class MemoryPathsDifferentialTests
 {
-    public static TheoryData<int> Seeds() => [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 48)];
 
     [Theory]
     [MemberData(nameof(Seeds))]
