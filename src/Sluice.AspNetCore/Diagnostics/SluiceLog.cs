@@ -20,6 +20,9 @@ internal static partial class SluiceLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "The rate-limit store failed; the request was let through.")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "The rate-limit store is unavailable and fails closed; the request was refused with 503, retry after {RetryAfterSeconds} s.")]
+    public static partial void StoreRefused(ILogger logger, long retryAfterSeconds, Exception exception);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "UseSluice() runs before UseRouting(): the endpoint of {Method} {Path} was chosen after Sluice decided, so endpoint layers, route-pattern layers and DisableRateLimit cannot apply. Call app.UseRouting() before app.UseSluice(). Logged once.")]
     public static partial void RoutingAfterSluice(ILogger logger, string method, string path);
 

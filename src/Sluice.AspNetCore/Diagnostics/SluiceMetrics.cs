@@ -17,7 +17,7 @@ internal sealed class SluiceMetrics : IDisposable
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Decisions = _meter.CreateCounter<long>("sluice.decisions", "{request}", "Rate-limit decisions per layer and outcome.");
         StoreDuration = _meter.CreateHistogram<double>("sluice.store.duration", "s", "Time the store took to decide one request.");
-        StoreFailures = _meter.CreateCounter<long>("sluice.store.failures", "{request}", "Decisions the store could not make; the request was let through.");
+        StoreFailures = _meter.CreateCounter<long>("sluice.store.failures", "{request}", "Decisions the store could not make: the request was let through, or refused with 503 by a store that fails closed.");
     }
 
     public Counter<long> Decisions { get; }

@@ -243,8 +243,8 @@ internal sealed class SluiceMiddleware
             {
                 // The store fails closed: refuse with 503, never a 500.
                 _runtime.Metrics.StoreFailures.Add(1);
-                SluiceLog.StoreFailed(_runtime.Logger, e);
                 var wait = Math.Max(1, (long)Math.Ceiling(e.RetryAfter.TotalSeconds));
+                SluiceLog.StoreRefused(_runtime.Logger, wait, e);
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers[HeaderNames.RetryAfter] = HeaderText.Of(wait);
                 SluiceTrace.StoreUnavailable(context, wait);

@@ -511,5 +511,9 @@ public sealed class SluiceMiddlewareTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("3", response.Headers.GetValues("Retry-After").Single());
+
+        // Logged as a refusal (event 8), not as event 5's "the request was let through".
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 8 && e.Message.EndsWith("refused with 503, retry after 3 s.", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Id.Id == 5 && e.Message.StartsWith("The rate-limit store", StringComparison.Ordinal));
     }
 }
