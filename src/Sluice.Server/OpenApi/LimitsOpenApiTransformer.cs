@@ -77,27 +77,17 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
             return known;
         }
 
-        var response = new OpenApiResponse
+        var response = Body(description, "application/problem+json", new OpenApiSchema
         {
-            Description = description,
-            Content = new Dictionary<string, OpenApiMediaType>
+            Type = JsonSchemaType.Object,
+            Properties = new Dictionary<string, IOpenApiSchema>
             {
-                ["application/problem+json"] = new()
-                {
-                    Schema = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Object,
-                        Properties = new Dictionary<string, IOpenApiSchema>
-                        {
-                            ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                            ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
-                            ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                            ["code"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        },
-                    },
-                },
+                ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["code"] = new OpenApiSchema { Type = JsonSchemaType.String },
             },
-        };
+        });
         operation.Responses[status] = response;
         return response;
     }
@@ -120,42 +110,32 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
                     OneOf = [new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } }, new OpenApiSchema { Type = JsonSchemaType.String }],
                 },
             };
-            operation.Responses![StatusCodes.Status400BadRequest.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
-            {
-                Description = "Invalid input, as deSEC answers it: each field's messages ({\"ttl\": [\"A valid integer is required.\"]}), one such object per item of a bulk request, or {\"detail\": ...} for a body that is not JSON.",
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    ["application/json"] = new()
-                    {
-                        Schema = new OpenApiSchema { OneOf = [fieldErrors, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fieldErrors }] },
-                    },
-                },
-            };
+            operation.Responses![StatusCodes.Status400BadRequest.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Body(
+                "Invalid input, as deSEC answers it: each field's messages ({\"ttl\": [\"A valid integer is required.\"]}), one such object per item of a bulk request, or {\"detail\": ...} for a body that is not JSON.",
+                "application/json",
+                new OpenApiSchema { OneOf = [fieldErrors, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fieldErrors }] });
         }
     }
 
     /// <summary>A response whose body is deSEC's <c>{"detail": "..."}</c>.</summary>
     private static OpenApiResponse DeSecDetail(OpenApiOperation operation, string status, string description)
     {
-        var response = new OpenApiResponse
+        var response = Body(description, "application/json", new OpenApiSchema
         {
-            Description = description,
-            Content = new Dictionary<string, OpenApiMediaType>
-            {
-                ["application/json"] = new()
-                {
-                    Schema = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Object,
-                        Properties = new Dictionary<string, IOpenApiSchema> { ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String } },
-                        Required = new HashSet<string> { "detail" },
-                    },
-                },
-            },
-        };
+            Type = JsonSchemaType.Object,
+            Properties = new Dictionary<string, IOpenApiSchema> { ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String } },
+            Required = new HashSet<string> { "detail" },
+        });
         operation.Responses![status] = response;
         return response;
     }
+
+    /// <summary>A response with one body of <paramref name="mediaType"/>.</summary>
+    private static OpenApiResponse Body(string description, string mediaType, OpenApiSchema schema) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType> { [mediaType] = new() { Schema = schema } },
+    };
 
     private static void AddRateLimitHeaders(OpenApiResponse response)
     {
