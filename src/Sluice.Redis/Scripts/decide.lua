@@ -27,9 +27,28 @@ local padding = tonumber(ARGV[4])
 local instance = nil
 local NEVER, UNKNOWN = -1, -2
 
--- Every layer a one-rate fixed window (the common case), decided before anything below is defined: Redis interprets
--- Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no closures or helper
--- calls. One MGET reads every state (its value 'window:count', or 'window:count:mark' as fixed_parse below reads it);
+-- How many windows the current one is past the stored one, as the in-memory store computes it: the difference of the
+-- two numbers' low 32 bits, read as a signed 32-bit number. Positive: the stored window has passed. 0 or -1 (a clock
+-- stepped back across a boundary): it goes on. Further behind: the number comes from another period (a reload made
+-- the period longer, or this instance decides with rates older than an override, which rewrites the state in its own
+-- period first) or a long clock step, and the count starts again, as when the window has passed.
+local function behind(window, stored)
+  local d = (window - stored) % 4294967296
+  if d >= 2147483648 then d = d - 4294967296 end
+  return d
+end
+
+-- A fixed window's stored value: 'window:count', or 'window:count:mark' when written with reload hops. Returns the
+-- window number, the count, the mark (nil: none) and the window number as stored (text, to write back unformatted).
+local function fixed_parse(value)
+  local stored, count, mark = string.match(value, '^(%d+):(%d+):?(.*)$')
+  if mark == '' then mark = nil end
+  return tonumber(stored), tonumber(count), mark, stored
+end
+
+-- Every layer a one-rate fixed window (the common case), decided before anything else is defined: Redis interprets
+-- Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no closures of its own and
+-- calls only the two helpers above. One MGET reads every state;
 -- each charged key gets one SET. A key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write
 -- that started the window set it, and setting it again costs Redis more than the rest of the write); on an older Redis
 -- that write fails and is made again with PX. Window numbers and counts stay far below 10^14, so Lua's own number
@@ -46,7 +65,7 @@ if cost then
     at = at + 6
   end
   if all_fixed then
-    local floor, match = math.floor, string.match
+    local floor = math.floor
     local values = redis.call('MGET', unpack(KEYS))
     local state = {}
     local allowed = true
@@ -58,13 +77,11 @@ if cost then
       local count, keep, going_on = 0, window, false
       local value = values[i]
       if value then
-        -- As behind() below: the stored window goes on when it is this one or (a clock stepped back) the next.
-        local stored, stored_count = match(value, '^(%d+):(%d+)')
-        local d = (window - tonumber(stored)) % 4294967296
-        if d >= 2147483648 then d = d - 4294967296 end
+        local stored, stored_count, _, stored_text = fixed_parse(value)
+        local d = behind(window, stored)
         if d == 0 or d == -1 then
-          count, going_on = tonumber(stored_count), true
-          if count > 0 then keep = stored end
+          count, going_on = stored_count, true
+          if count > 0 then keep = stored_text end
         end
       end
       local ok = cost <= limit and count + cost <= limit
@@ -120,16 +137,6 @@ local function fixed_key(key, r)
   return key .. '#' .. r
 end
 
--- How many windows the current one is past the stored one, as the in-memory store computes it: the difference of the
--- two numbers' low 32 bits, read as a signed 32-bit number. Positive: the stored window has passed. 0 or -1 (a clock
--- stepped back across a boundary): it goes on. Further behind: the number comes from another period (a reload made
--- the period longer, or this instance decides with rates older than an override, which rewrites the state in its own
--- period first) or a long clock step, and the count starts again, as when the window has passed.
-local function behind(window, stored)
-  local d = (window - stored) % 4294967296
-  if d >= 2147483648 then d = d - 4294967296 end
-  return d
-end
 
 -- Reload hops (a layer sent as algorithm 5 or 6): `hops` are the moments at which this instance first decided with each
 -- newer layer object that changed a period, oldest first, and `froms` the rate's period before each (0: the rate did not
@@ -189,17 +196,6 @@ local function hops_pending(period, hops, froms, exists, mark, current)
   return newest, nil
 end
 
--- A fixed window's stored value: 'window:count', or 'window:count:mark' when written with reload hops. Returns the
--- window number, the count and the mark (nil: none).
-local function fixed_parse(value)
-  local separator = string.find(value, ':', 1, true)
-  local stored = tonumber(string.sub(value, 1, separator - 1))
-  local rest = string.sub(value, separator + 1)
-  local count = tonumber(rest)
-  if count then return stored, count, nil end
-  local second = string.find(rest, ':', 1, true)
-  return stored, tonumber(string.sub(rest, 1, second - 1)), string.sub(rest, second + 1)
-end
 
 -- A fixed window's stored value (nil: none) read in the current window: the count in force, the window number to
 -- store with it (the stored one while it goes on with a count, else the current one), whether the stored number is
