@@ -536,7 +536,10 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     private static Rate[] RatesOf(Rate[][]? rates, ReadOnlySpan<LayerKey> layers, int i) => rates?[i] ?? layers[i].Layer.RateArray;
 
     /// <summary>This instance's best reading of the decisions' clock: Redis's (from the last answer) or its own.</summary>
-    private long DecisionTime() => Microseconds.Now(_options.TimeProvider) + (_options.UseServerTime ? Volatile.Read(ref _serverClockOffsetMicros) : 0);
+    private long DecisionTime() => DecisionTime(Microseconds.Now(_options.TimeProvider));
+
+    /// <summary>The decisions' clock for a reading <paramref name="local"/> of this instance's own.</summary>
+    private long DecisionTime(long local) => local + (_options.UseServerTime ? Volatile.Read(ref _serverClockOffsetMicros) : 0);
 
     /// <summary>
     /// Per layer, the configuration reloads its keys' state may still have to be read through (null for none, the common
@@ -545,7 +548,7 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// </summary>
     private ReloadHops?[]? ReloadHopsOf(ReadOnlySpan<LayerKey> layers, Rate[][]? rates, long local)
     {
-        var time = local + (_options.UseServerTime ? Volatile.Read(ref _serverClockOffsetMicros) : 0);
+        var time = DecisionTime(local);
         ReloadHops?[]? hops = null;
         for (var i = 0; i < layers.Length; i++)
         {
