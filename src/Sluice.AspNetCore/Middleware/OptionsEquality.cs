@@ -31,7 +31,7 @@ internal static class OptionsEquality
         }
 
         var type = a.GetType();
-        if (type.IsPrimitive || type.IsEnum || a is string or decimal or Delegate || type.IsValueType)
+        if (type.IsValueType || a is string or Delegate)
         {
             return a.Equals(b);
         }
