@@ -64,6 +64,20 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
     }
 
     [Fact]
+    public async Task Admin_QuotaSetWithoutMonthly_RestoresThePlansQuota()
+    {
+        var created = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "accounts", "create", "--name", "Acme", "--plan", "free");
+        var account = Json(created.Out).GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "quota", "set", "--account", account, "--monthly", "7");
+
+        var restored = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "quota", "set", "--account", account);
+
+        Assert.Equal(0, restored.Exit);
+        Assert.Equal(50, Json(restored.Out).GetProperty("monthly_recipients").GetInt64());
+        Assert.Equal(JsonValueKind.Null, Json(restored.Out).GetProperty("monthly_recipients_override").ValueKind);
+    }
+
+    [Fact]
     public async Task Admin_ReportsARefusal_WithAFailingExitCode()
     {
         var result = await Run("admin", "--server", Url, "--token", KestrelServer.AdminToken, "limits", "set", "--key", "999", "--rates", "-1/min");

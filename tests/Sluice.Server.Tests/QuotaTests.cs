@@ -121,4 +121,23 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.Equal(200, raised.GetProperty("quota").GetProperty("monthly_recipients").GetInt64());
         Assert.Equal(50, cleared.GetProperty("monthly_recipients").GetInt64());
     }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("""{"monthly_recipient":10}""")]
+    [InlineData("""{"monthlyRecipients":10}""")]
+    public async Task AQuotaBodyWithoutMonthlyRecipients_Gets400_AndKeepsTheOverride(string json)
+    {
+        var (account, _, client) = await _host.NewCustomerAsync("free");
+        using var admin = _host.Admin();
+        await admin.PutAsJsonAsync($"/admin/accounts/{account}/quota", new { monthly_recipients = 200 });
+
+        var response = await admin.PutAsync($"/admin/accounts/{account}/quota", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await ServerHost.Json(response);
+        var me = await ServerHost.Json(await client.GetAsync("/api/me"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("monthly_recipients", body.GetProperty("field").GetString());
+        Assert.Equal(200, me.GetProperty("quota").GetProperty("monthly_recipients").GetInt64());
+    }
 }

@@ -138,7 +138,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> SetQuota(long id, SetQuotaRequest? request, ServerDb db, RecipientQuota quota, CancellationToken cancellationToken)
     {
-        if (request is null)
+        if (request is null || !request.HasMonthlyRecipients)
         {
             return ApiProblems.Invalid("monthly_recipients", "monthly_recipients is required (a number, or null to restore the plan's).");
         }
