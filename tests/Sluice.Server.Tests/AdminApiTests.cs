@@ -164,6 +164,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [Theory]
     [InlineData("""{"plan":"free"}""", "name")]
     [InlineData("""{"name":"Acme","plan":"platinum"}""", "plan")]
+    [InlineData("""{"name":"Ac\u0007me","plan":"free"}""", "name")]
     public async Task ABadAccount_Gets400_NamingTheField(string json, string field)
     {
         using var admin = _host.Admin();

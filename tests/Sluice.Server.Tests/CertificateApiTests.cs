@@ -109,6 +109,9 @@ public sealed class CertificateApiTests : IAsyncLifetime
     [InlineData("""{"recipient_email":"a@example.com","recipient_name":"A","course":"  "}""", "course")]
     [InlineData("""{"recipient_email":42,"recipient_name":"A","course":"C"}""", "recipient_email")]
     [InlineData("""{"recipient_email":"a@example.com",""", "body")]
+    [InlineData("""{"recipient_email":"a\u0000@example.com","recipient_name":"A","course":"C"}""", "recipient_email")]
+    [InlineData("""{"recipient_email":"a@example.com","recipient_name":"A\u0000","course":"C"}""", "recipient_name")]
+    [InlineData("""{"recipient_email":"a@example.com","recipient_name":"A","course":"Line\nbreak"}""", "course")]
     public async Task InvalidCertificates_Get400_NamingTheField_AndChargeNothing(string json, string field)
     {
         var (_, _, client) = await _host.NewCustomerAsync();

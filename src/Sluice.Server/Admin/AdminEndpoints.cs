@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Sluice.Server.Api;
 using Sluice.Server.Auth;
+using Sluice.Server.Certificates;
 using Sluice.Server.Data;
 using Sluice.Server.Quotas;
 
@@ -36,9 +37,9 @@ internal static class AdminEndpoints
             return ApiProblems.Invalid("name", "name is required.");
         }
 
-        if (request.Name.Length > 200)
+        if (CertificateRequest.Text("name", request.Name.Trim()) is { } problem)
         {
-            return ApiProblems.Invalid("name", "name is longer than 200 characters.");
+            return ApiProblems.Invalid(problem.Field, problem.Message);
         }
 
         var plan = string.IsNullOrWhiteSpace(request.Plan) ? "free" : request.Plan.Trim().ToLowerInvariant();

@@ -26,9 +26,9 @@ public sealed record CertificateRequest(string? RecipientEmail, string? Recipien
             return ("recipient_name", "recipient_name is required.");
         }
 
-        if (RecipientName.Length > 200)
+        if (Text("recipient_name", RecipientName) is { } nameProblem)
         {
-            return ("recipient_name", "recipient_name is longer than 200 characters.");
+            return nameProblem;
         }
 
         if (string.IsNullOrWhiteSpace(Course))
@@ -36,13 +36,24 @@ public sealed record CertificateRequest(string? RecipientEmail, string? Recipien
             return ("course", "course is required.");
         }
 
-        return Course.Length > 200 ? ("course", "course is longer than 200 characters.") : null;
+        return Text("course", Course);
+    }
+
+    /// <summary>A printed text's problem: longer than 200 characters, or holding a control character (a line break, a NUL).</summary>
+    internal static (string Field, string Message)? Text(string field, string value)
+    {
+        if (value.Length > 200)
+        {
+            return (field, $"{field} is longer than 200 characters.");
+        }
+
+        return value.Any(char.IsControl) ? (field, $"{field} must not contain control characters (line breaks, tabs, NUL).") : null;
     }
 
     internal static bool IsEmail(string text)
     {
         var at = text.IndexOf('@', StringComparison.Ordinal);
         return text.Length <= 254 && at > 0 && at == text.LastIndexOf('@') && at < text.Length - 1
-            && text.IndexOf('.', at) > at + 1 && !text.EndsWith('.') && !text.Any(char.IsWhiteSpace);
+            && text.IndexOf('.', at) > at + 1 && !text.EndsWith('.') && !text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c));
     }
 }
