@@ -28,4 +28,7 @@ internal static partial class SluiceLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{Layer} is an endpoint layer that applies to no mapped endpoint (none requires it through RequireRateLimit or [RateLimit] without DisableRateLimit, and no Endpoints pattern matches one): it never applies.")]
     public static partial void UnusedEndpointLayer(ILogger logger, string layer);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "{Setting} changed from '{InUse}' to '{Configured}', but the store is chosen at startup: '{InUse}' stays in use until the application restarts. The rest of the configuration was applied.")]
+    public static partial void StoreChangeNeedsRestart(ILogger logger, string setting, string inUse, string configured);
 }

@@ -19,6 +19,9 @@ internal sealed class SluiceRuntime : IDisposable
     private volatile EndpointDataSource? _endpoints;
     private volatile SluicePlan? _plan;
 
+    /// <summary>The <c>Store</c> setting the application started with: the store is chosen once, at startup.</summary>
+    private string? _storeInUse;
+
     public SluiceRuntime(IOptionsMonitor<SluiceOptions> options, RateLimitStore store, SluiceMetrics metrics, ILogger<SluiceRuntime> logger, TimeProvider time)
     {
         _options = options;
@@ -86,6 +89,7 @@ internal sealed class SluiceRuntime : IDisposable
             if (_plan is null)
             {
                 _plan = plan;
+                _storeInUse = plan.Options.Store;
                 _subscription = _options.OnChange(Reload);
             }
         }
@@ -133,6 +137,11 @@ internal sealed class SluiceRuntime : IDisposable
 
         _plan = plan;
         SluiceLog.Reloaded(_logger, plan.Layers.Count);
+        if (!string.Equals(options.Store, _storeInUse, StringComparison.OrdinalIgnoreCase))
+        {
+            SluiceLog.StoreChangeNeedsRestart(_logger, $"{options.SectionPath}:Store", _storeInUse!, options.Store);
+        }
+
         if (_endpoints is { } endpoints)
         {
             WarnOfUnusedLayers(plan, endpoints);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Sluice.AspNetCore.Tests.Options;
 
@@ -274,6 +275,26 @@ public sealed class ConfigurationTests
 
         Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
         Assert.Contains(app.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("Sluice:Layers:api-key:Shadow 'perhaps' is not true or false.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AReloadThatChangesTheStore_WarnsThatItNeedsARestart_AndAppliesTheRest()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "3/min",
+        };
+        await using var app = await TestApp.StartAsync(settings);
+
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Store"] = "Redis", ["Sluice:Layers:api-key:Rates:0"] = "5/min" });
+        var response = await app.GetAsync("/ping", apiKey: "k");
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:Store"] = "memory", ["Sluice:Layers:api-key:Rates:0"] = "6/min" });
+
+        Assert.Equal("5", response.Headers.GetValues("X-RateLimit-Limit").Single());
+        var warning = Assert.Single(app.Logs.Entries, e => e.Id.Id == 9);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal("Sluice:Store changed from 'Memory' to 'Redis', but the store is chosen at startup: 'Memory' stays in use until the application restarts. The rest of the configuration was applied.", warning.Message);
     }
 
     [Theory]
