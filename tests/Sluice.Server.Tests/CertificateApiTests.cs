@@ -168,6 +168,8 @@ public sealed class CertificateApiTests : IAsyncLifetime
     [InlineData("page=0", "page")]
     [InlineData("page_size=500", "page_size")]
     [InlineData("page=abc", "page")]
+    [InlineData("page=999999999999", "page")]
+    [InlineData("page=1&page_size=1.5", "page_size")]
     public async Task BadPaging_Gets400_NamingTheParameter(string query, string field)
     {
         var (_, _, client) = await _host.NewCustomerAsync();
@@ -176,7 +178,9 @@ public sealed class CertificateApiTests : IAsyncLifetime
         var body = await ServerHost.Json(response);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains(field, body.GetProperty(body.TryGetProperty("field", out _) ? "field" : "detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("VALIDATION_FAILED", body.GetProperty("code").GetString());
+        Assert.Equal(field, body.GetProperty("field").GetString());
+        Assert.StartsWith(field + " ", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Sluice.Quotas;
 
 namespace Sluice.Server.Api;
@@ -8,7 +9,7 @@ namespace Sluice.Server.Api;
 /// large) keep their 4xx status with a <c>code</c> and, for JSON, the offending field; an unavailable quota store is
 /// a 503 with <c>Retry-After</c>; anything else is a logged 500 without internals.
 /// </summary>
-internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
+internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -52,6 +53,11 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
             return ApiProblems.Invalid(FieldOf(json), "The JSON body could not be read: " + json.Message);
         }
 
+        if (e.StatusCode == StatusCodes.Status400BadRequest && UnboundParameter(e.Message) is { } unbound)
+        {
+            return ApiProblems.Invalid(unbound.Name, $"{unbound.Name} '{Echo.Of(unbound.Value)}' is not {unbound.Expected}.");
+        }
+
         var code = e.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -61,7 +67,32 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
         return ApiProblems.Problem(e.StatusCode, code, "Bad request", e.Message);
     }
 
+    /// <summary>
+    /// The query or header value ASP.NET Core could not convert (its message: <c>Failed to bind parameter "Nullable&lt;int&gt;
+    /// page" from "abc".</c>), so that the 400 names the field, as every other validation error does, instead of a .NET type.
+    /// </summary>
+    private static (string Name, string Value, string Expected)? UnboundParameter(string message)
+    {
+        var match = UnboundParameterMessage().Match(message);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var expected = match.Groups["type"].Value switch
+        {
+            "int" or "Nullable<int>" => "a whole number from -2147483648 to 2147483647",
+            "long" or "Nullable<long>" => "a whole number",
+            "bool" or "Nullable<bool>" => "true or false",
+            _ => "a valid value",
+        };
+        return (match.Groups["name"].Value, match.Groups["value"].Value, expected);
+    }
+
     /// <summary>The JSON path of the error as a field name: <c>$.rates[1]</c> becomes <c>rates[1]</c>; the body itself is <c>body</c>.</summary>
     private static string FieldOf(JsonException e)
         => e.Path is { Length: > 1 } path ? path.TrimStart('$').TrimStart('.') : "body";
+
+    [GeneratedRegex("^Failed to bind parameter \"(?<type>.+) (?<name>[^ \"]+)\" from \"(?<value>.*)\"\\.$", RegexOptions.Singleline)]
+    private static partial Regex UnboundParameterMessage();
 }
