@@ -162,6 +162,22 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"name":"x",}""", "body", "The body is not valid JSON (line 1, byte 13): The JSON object contains a trailing comma at the end which is not supported in this mode.")]
+    [InlineData("[1]", "body", "The body must be a JSON object.")]
+    [InlineData("""{"name":"x","plan":["free"]}""", "plan", "plan has the wrong JSON type, or a number out of range.")]
+    public async Task AnUnreadableBody_Gets400_InTheClientsTerms_WithoutDotNetTypeNames(string json, string field, string detail)
+    {
+        using var admin = _host.Admin();
+
+        var response = await admin.PostAsync("/admin/accounts", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await ServerHost.Json(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, body.GetProperty("field").GetString());
+        Assert.Equal(detail, body.GetProperty("detail").GetString());
+    }
+
+    [Theory]
     [InlineData("""{"plan":"free"}""", "name")]
     [InlineData("""{"name":"Acme","plan":"platinum"}""", "plan")]
     [InlineData("""{"name":"Ac\u0007me","plan":"free"}""", "name")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sluice.Quotas;
@@ -22,7 +23,7 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
             var (result, retryAfter) = e switch
             {
                 BadHttpRequestException bad => (BadRequest(bad), (int?)null),
-                JsonException json => (ApiProblems.Invalid(FieldOf(json), "The JSON body could not be read: " + json.Message), null),
+                JsonException json => (JsonProblem(json), null),
                 _ => (ApiProblems.Unavailable("The quota store is unavailable; nothing was charged. Retry shortly."), 1),
             };
             if (e is QuotaStoreUnavailableException)
@@ -50,7 +51,7 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
     {
         if (e.InnerException is JsonException json)
         {
-            return ApiProblems.Invalid(FieldOf(json), "The JSON body could not be read: " + json.Message);
+            return JsonProblem(json);
         }
 
         if (e.StatusCode == StatusCodes.Status400BadRequest && UnboundParameter(e.Message) is { } unbound)
@@ -87,6 +88,33 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
             _ => "a valid value",
         };
         return (match.Groups["name"].Value, match.Groups["value"].Value, expected);
+    }
+
+    /// <summary>
+    /// A body that is not JSON, or a value of the wrong JSON type, as a 400 in the client's terms: the field and where,
+    /// without the serializer's .NET type names and advice to the server's developer.
+    /// </summary>
+    private static IResult JsonProblem(JsonException e)
+    {
+        var field = FieldOf(e);
+        if (e.Message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
+        {
+            return field == "body"
+                ? ApiProblems.Invalid(field, "The body must be a JSON object.")
+                : ApiProblems.Invalid(field, $"{field} has the wrong JSON type, or a number out of range.");
+        }
+
+        var reason = e.Message;
+        if (reason.IndexOf(" Path: ", StringComparison.Ordinal) is var path and > 0)
+        {
+            reason = reason[..path];
+        }
+
+        reason = reason.Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal);
+        var where = e.LineNumber is { } line && e.BytePositionInLine is { } position
+            ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, byte {position + 1})")
+            : string.Empty;
+        return ApiProblems.Invalid("body", $"The body is not valid JSON{where}: {reason}");
     }
 
     /// <summary>The JSON path of the error as a field name: <c>$.rates[1]</c> becomes <c>rates[1]</c>; the body itself is <c>body</c>.</summary>
