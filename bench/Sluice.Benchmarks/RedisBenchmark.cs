@@ -123,10 +123,18 @@ public static class RedisBenchmark
             await redis.ConfigResetStatisticsAsync();
             await Run(store, deSec, decisions / 4, 64);
             var (_, deSecUsec) = Stat(redis, "evalsha");
+
+            // The three layers as one-rate token buckets (GCRA), the "naive 3-key GCRA script" case.
+            var buckets = TokenBucketLayers(1_000_000_000);
+            await Run(store, buckets, 2_000, 64);
+            await redis.ConfigResetStatisticsAsync();
+            await Run(store, buckets, decisions / 4, 64);
+            var (_, bucketUsec) = Stat(redis, "evalsha");
             Console.WriteLine("| decision | Redis usec_per_call |");
             Console.WriteLine("|---|---|");
             Console.WriteLine($"| 3 one-rate fixed windows (above) | {evalshaUsec:F2} µs |");
             Console.WriteLine($"| deSEC's record writes: 2 fixed windows, a sliding layer of 4 rates, a sliding layer of 1 | {deSecUsec:F2} µs |");
+            Console.WriteLine($"| 3 one-rate token buckets (the same layers as GCRA) | {bucketUsec:F2} µs |");
             Console.WriteLine();
             Console.WriteLine("| algorithm | Redis MEMORY USAGE per key (one rate) |");
             Console.WriteLine("|---|---|");
@@ -156,6 +164,13 @@ public static class RedisBenchmark
         RateLimitLayer.FixedWindow("global-ip", new Rate(limit, TimeSpan.FromMinutes(1))).For("10.0.0.1"),
         RateLimitLayer.FixedWindow("api-key", new Rate(limit, TimeSpan.FromMinutes(1))).For("key-1"),
         RateLimitLayer.FixedWindow("auth", new Rate(limit, TimeSpan.FromMinutes(15))).For("10.0.0.1"),
+    ];
+
+    private static LayerKey[] TokenBucketLayers(int limit) =>
+    [
+        RateLimitLayer.TokenBucket("global-ip-gcra", new Rate(limit, TimeSpan.FromMinutes(1))).For("10.0.0.1"),
+        RateLimitLayer.TokenBucket("api-key-gcra", new Rate(limit, TimeSpan.FromMinutes(1))).For("key-1"),
+        RateLimitLayer.TokenBucket("auth-gcra", new Rate(limit, TimeSpan.FromMinutes(15))).For("10.0.0.1"),
     ];
 
     private static LayerKey[] DeSecLayers(int limit) =>

@@ -347,6 +347,24 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 
     [Theory]
+    [InlineData(new[] { "10/min" }, 18)]
+    [InlineData(new[] { "10/min", "100/h" }, 108)]
+    public async Task ATokenBucketsKey_LivesUntilTheBucketIsFullAgain_PlusThePadding(string[] rates, int secondsUntilFull)
+    {
+        var prefix = Prefix();
+        var clock = new ManualTimeProvider();
+        using var store = Store(prefix, clock, serverTime: false, configure: o => o.KeyTtlPadding = TimeSpan.FromSeconds(5));
+        await ConnectedAsync(store);
+        var layer = RateLimitLayer.TokenBucket("t", [.. rates.Select(R)]);
+
+        // A cost of 3 takes 3 tokens: 10/min refills one every 6 s (full again in 18 s), 100/h one every 36 s (108 s).
+        await store.AcquireAsync(3, layer.For("k"));
+        var ttl = await redis.Admin.GetDatabase().KeyTimeToLiveAsync(prefix + "t:t:k");
+
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(secondsUntilFull + 5 - 1), TimeSpan.FromSeconds(secondsUntilFull + 5));
+    }
+
+    [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
     public async Task UsageCarriedIntoALongerWindow_IsKeptAsLongAsThatWindow_EvenWhenTheReadIsDenied(RateLimitAlgorithm algorithm)

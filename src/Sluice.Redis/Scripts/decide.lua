@@ -46,75 +46,117 @@ local function fixed_parse(value)
   return tonumber(stored), tonumber(count), mark, stored
 end
 
--- Every layer a one-rate fixed window (the common case), decided before anything else is defined: Redis interprets
--- Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no closures of its own and
--- calls only the two helpers above. One MGET reads every state;
--- each charged key gets one SET. A key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write
--- that started the window set it, and setting it again costs Redis more than the rest of the write); on an older Redis
--- that write fails and is made again with PX. Window numbers and counts stay far below 10^14, so Lua's own number
--- formatting writes them exactly.
+-- Every layer of one rate, each a fixed window or a token bucket (the common cases), decided before anything else is
+-- defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no
+-- closures of its own and calls only the two helpers above.
+-- Fixed windows: one MGET reads every state (a token bucket's key is a hash, which MGET reads as nil); each charged key
+-- gets one SET. A key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write that started the
+-- window set it, and setting it again costs Redis more than the rest of the write); on an older Redis that write fails
+-- and is made again with PX. Window numbers and counts stay far below 10^14, so Lua's own number formatting writes
+-- them exactly.
+-- Token buckets: the arithmetic of token_bucket below, the state in the hash field 't0', whose theoretical arrival
+-- time (16 digits) is formatted with %d; a charge extends the key's TTL only when it would end before the bucket is
+-- full again.
 if cost then
   local n = #KEYS
-  local all_fixed = n > 0
+  local fast = n > 0
+  local any_fixed = false
   local at = 5
   for i = 1, n do
-    if ARGV[at] ~= '1' or ARGV[at + 3] ~= '1' then
-      all_fixed = false
+    local algorithm = ARGV[at]
+    if (algorithm ~= '1' and algorithm ~= '3') or ARGV[at + 3] ~= '1' then
+      fast = false
       break
     end
+    if algorithm == '1' then any_fixed = true end
     at = at + 6
   end
-  if all_fixed then
+  if fast then
     local floor = math.floor
-    local values = redis.call('MGET', unpack(KEYS))
+    local values = any_fixed and redis.call('MGET', unpack(KEYS)) or {}
     local state = {}
     local allowed = true
     at = 5
     for i = 1, n do
       local limit = tonumber(ARGV[at + 4])
       local period = tonumber(ARGV[at + 5])
-      local window = floor(now / period)
-      local count, keep, going_on = 0, window, false
-      local value = values[i]
-      if value then
-        local stored, stored_count, _, stored_text = fixed_parse(value)
-        local d = behind(window, stored)
-        if d == 0 or d == -1 then
-          count, going_on = stored_count, true
-          if count > 0 then keep = stored_text end
-        end
-      end
-      local ok = cost <= limit and count + cost <= limit
       local shadow = ARGV[at + 1] == '1'
-      -- One table per key: count, window number to store, whether the window goes on, its end, passed, limit, shadow.
-      state[i] = { count, keep, going_on, (window + 1) * period, ok, limit, shadow }
-      if not ok and not shadow then allowed = false end
+      if ARGV[at] == '1' then
+        local window = floor(now / period)
+        local count, keep, going_on = 0, window, false
+        local value = values[i]
+        if value then
+          local stored, stored_count, _, stored_text = fixed_parse(value)
+          local d = behind(window, stored)
+          if d == 0 or d == -1 then
+            count, going_on = stored_count, true
+            if count > 0 then keep = stored_text end
+          end
+        end
+        local ok = cost <= limit and count + cost <= limit
+        -- One table per key: count, window number to store, whether the window goes on, its end, passed, limit,
+        -- shadow, and false: not a bucket.
+        state[i] = { count, keep, going_on, (window + 1) * period, ok, limit, shadow, false }
+        if not ok and not shadow then allowed = false end
+      else
+        local interval = floor((period + limit - 1) / limit)
+        local capacity = limit * interval
+        local tat = tonumber(redis.call('HGET', KEYS[i], 't0')) or 0
+        if tat < now then tat = now end
+        local before = floor((capacity - (tat - now)) / interval)
+        if before < 0 then before = 0 end
+        local new_tat = tat + cost * interval
+        local ok = cost <= limit and new_tat - now <= capacity
+        -- For a bucket: remaining before, the state before, the state after, interval, passed, capacity, shadow, true.
+        state[i] = { before, tat, new_tat, interval, ok, capacity, shadow, true }
+        if not ok and not shadow then allowed = false end
+      end
       at = at + 6
     end
     local charged = allowed and cost > 0
     local reply = { allowed and 1 or 0, now }
     local k = 2
+    at = 5
     for i = 1, n do
       local s = state[i]
-      local count, window_end, ok, limit = s[1], s[4], s[5], s[6]
-      local remaining = limit - count
-      if remaining < 0 then remaining = 0 end
-      local retry, outcome = 0, 0
-      if ok and charged then
-        remaining = limit - count - cost
-        local written = s[2] .. ':' .. (count + cost)
-        if not s[3] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
-          local ttl = math.ceil((window_end - now) / 1000)
+      local ok = s[5]
+      local remaining, reset, retry, outcome
+      if s[8] then
+        local before, tat, new_tat, interval, capacity = s[1], s[2], s[3], s[4], s[6]
+        remaining, reset, retry, outcome = before, tat, 0, 0
+        if ok and charged then
+          remaining, reset = floor((capacity - (new_tat - now)) / interval), new_tat
+          redis.call('HSET', KEYS[i], 't0', string.format('%d', new_tat))
+          local ttl = math.ceil((new_tat - now) / 1000)
           if ttl < 1 then ttl = 1 end
-          redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
+          ttl = ttl + padding
+          if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], string.format('%d', ttl)) end
+        elseif not ok then
+          outcome = 1
+          if s[7] then outcome = 2 end
+          if cost > tonumber(ARGV[at + 4]) then retry = NEVER else retry = new_tat - capacity - now end
         end
-      elseif not ok then
-        outcome = 1
-        if s[7] then outcome = 2 end
-        if cost > limit then retry = NEVER else retry = window_end - now end
+      else
+        local count, window_end, limit = s[1], s[4], s[6]
+        remaining, reset, retry, outcome = limit - count, window_end, 0, 0
+        if remaining < 0 then remaining = 0 end
+        if ok and charged then
+          remaining = limit - count - cost
+          local written = s[2] .. ':' .. (count + cost)
+          if not s[3] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
+            local ttl = math.ceil((window_end - now) / 1000)
+            if ttl < 1 then ttl = 1 end
+            redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
+          end
+        elseif not ok then
+          outcome = 1
+          if s[7] then outcome = 2 end
+          if cost > limit then retry = NEVER else retry = window_end - now end
+        end
       end
-      reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, outcome
+      reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, reset, retry, outcome
       k = k + 4
+      at = at + 6
     end
     return reply
   end
