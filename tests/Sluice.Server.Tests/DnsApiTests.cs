@@ -215,6 +215,8 @@ public sealed class DnsApiTests : IAsyncLifetime
     [InlineData("""{"name":"not a domain"}""")]
     [InlineData("""{"name":"com"}""")]
     [InlineData("""{}""")]
+    [InlineData("""{"name":5}""")]
+    [InlineData("""{"name":null}""")]
     public async Task BadDomainNames_Get400_NamingTheField(string json)
     {
         using var client = await NewDnsClientAsync();
@@ -223,6 +225,22 @@ public sealed class DnsApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("name", out _));
+    }
+
+    [Theory]
+    [InlineData("nonsense", "detail")]
+    [InlineData("""{"name":"example.com""", "detail")]
+    [InlineData("""["example.com"]""", "non_field_errors")]
+    public async Task ADomainBodyThatIsNotAJsonObject_Gets400_InDeSecsShape(string json, string property)
+    {
+        using var client = await NewDnsClientAsync();
+
+        var response = await Send(client, HttpMethod.Post, Domains, json);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(property, Assert.Single(body.EnumerateObject()).Name);
     }
 
     [Fact]

@@ -27,7 +27,8 @@ internal static class DnsEndpoints
     {
         var dns = app.MapGroup("/api/v1/domains").RequireApiKey().OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
         dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>();
-        dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily).Produces<DomainResponse>(StatusCodes.Status201Created);
+        dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily)
+            .Accepts<DomainRequest>("application/json").Produces<DomainResponse>(StatusCodes.Status201Created);
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();
         dns.MapDelete("/{name}/", DeleteDomain).RequireRateLimit(DomainChanges, Daily).Produces(StatusCodes.Status204NoContent);
         dns.MapGet("/{name}/rrsets/", ListRRsets).RequireRateLimit(Reads, Daily).Produces<List<RRsetResponse>>();
@@ -51,9 +52,36 @@ internal static class DnsEndpoints
         return TypedResults.Ok(domains.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList());
     }
 
-    private static async Task<IResult> CreateDomain(DomainRequest? request, HttpContext context, ServerDb db, TimeProvider time, IOptions<DnsOptions> options, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The body is read here rather than bound, so that what is not JSON, not an object or not a string answers in
+    /// deSEC's shapes (<c>{"detail": ...}</c>, <c>{"name": [...]}</c>) like every other DNS endpoint, not in the
+    /// certificate API's problem+json.
+    /// </remarks>
+    private static async Task<IResult> CreateDomain(HttpContext context, ServerDb db, TimeProvider time, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
-        var name = request?.Name?.Trim().TrimEnd('.').ToLowerInvariant();
+        if (await ReadJsonAsync(context, cancellationToken) is not { } body)
+        {
+            return ParseError();
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { ["non_field_errors"] = [$"Invalid data. Expected a dictionary, but got {body.ValueKind.ToString().ToLowerInvariant()}."] });
+        }
+
+        var requested = body.TryGetProperty("name", out var value) ? value : default;
+        if (requested.ValueKind is JsonValueKind.Null)
+        {
+            return FieldError("name", "This field may not be null.");
+        }
+
+        if (requested.ValueKind is not (JsonValueKind.String or JsonValueKind.Undefined))
+        {
+            return FieldError("name", "Not a valid string.");
+        }
+
+        var text = requested.ValueKind == JsonValueKind.String ? requested.GetString() : null;
+        var name = text?.Trim().TrimEnd('.').ToLowerInvariant();
         if (string.IsNullOrEmpty(name))
         {
             return FieldError("name", "This field is required.");
@@ -61,7 +89,7 @@ internal static class DnsEndpoints
 
         if (!DnsNames.IsDomain(name))
         {
-            return FieldError("name", $"'{Echo.Of(request!.Name)}' is not a valid domain name.");
+            return FieldError("name", $"'{Echo.Of(text)}' is not a valid domain name.");
         }
 
         if (await db.Domains.AnyAsync(d => d.Name == name, cancellationToken))
