@@ -69,6 +69,8 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("[{\"subname\":null,\"type\":\"TXT\",\"ttl\":\"x\",\"records\":[1]}]", "application/json"),
         ("[{\"subname\":\"a\",\"type\":\"A\",\"ttl\":1e30,\"records\":[\"999.1.1.1\"]},{}]", "application/json"),
         ("{\"subname\":\"a\",\"type\":\"TXT\",\"ttl\":-5,\"records\":\"x\"}", "application/json"),
+        ("{\"subname\":\"\\ud800\",\"type\":\"\\udc00\",\"ttl\":3600,\"records\":[\"\\ud800\"]}", "application/json"),
+        ("[{\"subname\":\"a\",\"type\":\"TXT\",\"ttl\":3600,\"records\":[\"\\\"\\udfff\\\"\"]}]", "application/json"),
         (new string('[', 5_000) + new string(']', 5_000), "application/json"),
         ("\u00ff\u00fe{", "application/json; charset=latin1"),
         ("{\"name\":\"x\"}", "text/plain"),

@@ -75,12 +75,12 @@ internal static class DnsEndpoints
             return FieldError("name", "This field may not be null.");
         }
 
-        if (requested.ValueKind is not (JsonValueKind.String or JsonValueKind.Undefined))
+        var text = (string?)null;
+        if (requested.ValueKind != JsonValueKind.Undefined && !JsonText.TryRead(requested, out text))
         {
             return FieldError("name", "Not a valid string.");
         }
 
-        var text = requested.ValueKind == JsonValueKind.String ? requested.GetString() : null;
         var name = text?.Trim().TrimEnd('.').ToLowerInvariant();
         if (string.IsNullOrEmpty(name))
         {

@@ -108,13 +108,13 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.String)
+        if (!JsonText.TryRead(value, out var text))
         {
             Add(errors, field, "Not a valid string.");
             return null;
         }
 
-        return value.GetString();
+        return text;
     }
 
     private static int? ReadTtl(JsonElement json, DnsOptions options, Dictionary<string, List<string>> errors)
@@ -158,13 +158,13 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
         var records = new List<string>();
         foreach (var record in value.EnumerateArray())
         {
-            if (record.ValueKind != JsonValueKind.String)
+            if (!JsonText.TryRead(record, out var text))
             {
                 Add(errors, "records", "Each record must be a string.");
                 return null;
             }
 
-            records.Add(record.GetString()!.Trim());
+            records.Add(text.Trim());
         }
 
         return records;
