@@ -243,6 +243,25 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Equal(property, Assert.Single(body.EnumerateObject()).Name);
     }
 
+    [Theory]
+    [InlineData(null, "Authentication credentials were not provided.")]
+    [InlineData("Token sk_unknown", "Invalid token.")]
+    public async Task AMissingOrUnknownToken_Gets401_InDeSecsShape(string? authorization, string detail)
+    {
+        using var client = _host.Anonymous();
+        using var request = new HttpRequestMessage(HttpMethod.Get, Domains);
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Token", response.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Equal($$"""{"detail":"{{detail}}"}""", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task ATakenDomain_Gets400()
     {

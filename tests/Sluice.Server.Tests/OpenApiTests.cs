@@ -79,11 +79,12 @@ public sealed class OpenApiTests : IAsyncLifetime
     [Theory]
     [InlineData("/api/v1/domains/{name}/rrsets", "post")]
     [InlineData("/api/v1/domains/{name}/rrsets/{path}", "patch")]
+    [InlineData("/api/v1/domains", "post")]
     public void DnsEndpoints_DocumentDeSecsBodies_NotProblemDetails(string path, string method)
     {
         var responses = Operation(path, method).GetProperty("responses");
 
-        foreach (var status in new[] { "429", "404", "400" })
+        foreach (var status in new[] { "429", "401", "400" })
         {
             var content = responses.GetProperty(status).GetProperty("content");
             Assert.Equal(["application/json"], content.EnumerateObject().Select(c => c.Name));

@@ -5,13 +5,17 @@ namespace Sluice.Server.Auth;
 /// <summary>Endpoint conventions for the API's authentication.</summary>
 internal static class ApiKeyEndpointExtensions
 {
-    /// <summary>Answers 401 <c>UNAUTHORIZED</c> unless the request carries a valid, unrevoked API key.</summary>
-    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder)
+    /// <summary>
+    /// Answers 401 unless the request carries a valid, unrevoked API key: problem+json <c>UNAUTHORIZED</c>, or what
+    /// <paramref name="unauthorized"/> makes of the request (the DNS API answers in deSEC's shape).
+    /// </summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder, Func<HttpContext, IResult>? unauthorized = null)
         where TBuilder : IEndpointConventionBuilder
     {
-        builder.AddEndpointFilter(static (context, next) =>
+        unauthorized ??= static _ => ApiProblems.Unauthorized("A valid API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.");
+        builder.AddEndpointFilter((context, next) =>
             ApiCaller.From(context.HttpContext.User) is null
-                ? ValueTask.FromResult<object?>(ApiProblems.Unauthorized("A valid API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."))
+                ? ValueTask.FromResult<object?>(unauthorized(context.HttpContext))
                 : next(context));
         return builder.WithMetadata(OpenApi.ApiKeyRequiredMetadata.Instance);
     }

@@ -25,7 +25,7 @@ internal static class DnsEndpoints
 
     public static void MapDnsEndpoints(this IEndpointRouteBuilder app)
     {
-        var dns = app.MapGroup("/api/v1/domains").RequireApiKey().OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
+        var dns = app.MapGroup("/api/v1/domains").RequireApiKey(Unauthorized).OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
         dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>();
         dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily)
             .Accepts<DomainRequest>("application/json").Produces<DomainResponse>(StatusCodes.Status201Created);
@@ -358,6 +358,17 @@ internal static class DnsEndpoints
 
     private static IResult FieldError(string field, string message)
         => Json(StatusCodes.Status400BadRequest, new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>
+    /// deSEC's 401 (Django REST Framework's token authentication): <c>WWW-Authenticate: Token</c> and
+    /// <c>{"detail": "Authentication credentials were not provided."}</c>, or <c>"Invalid token."</c> when a key was sent.
+    /// </summary>
+    private static IResult Unauthorized(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = "Token";
+        var presented = context.Request.Headers.Authorization.Count > 0 || context.Request.Headers.ContainsKey("X-API-Key");
+        return Json(StatusCodes.Status401Unauthorized, new Dictionary<string, string> { ["detail"] = presented ? "Invalid token." : "Authentication credentials were not provided." });
+    }
 
     private static IResult NotFound() => Json(StatusCodes.Status404NotFound, new Dictionary<string, string> { ["detail"] = "Not found." });
 

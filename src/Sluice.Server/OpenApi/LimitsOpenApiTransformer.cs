@@ -9,7 +9,7 @@ namespace Sluice.Server.OpenApi;
 /// rate-limited endpoint, the <c>X-RateLimit-*</c> headers on API-key endpoints, 401 on endpoints that need a key, and
 /// 403 <c>QUOTA_EXCEEDED</c> with the <c>X-Quota-*</c> headers where the monthly quota is charged. The DNS API's
 /// endpoints answer with deSEC's bodies instead: 429 <c>{"detail": "Request was throttled. ..."}</c>, 404
-/// <c>{"detail": "Not found."}</c> and 400 field errors.
+/// <c>{"detail": "Not found."}</c>, 401 <c>{"detail": "Invalid token."}</c> and 400 field errors.
 /// </summary>
 internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
 {
@@ -22,7 +22,11 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
         var deSec = metadata.OfType<DeSecBodiesMetadata>().Any();
         operation.Responses ??= [];
 
-        if (apiKey)
+        if (apiKey && deSec)
+        {
+            DeSecDetail(operation, "401", "No token, or an unknown or revoked one: deSEC's body, {\"detail\": \"Invalid token.\"} (or \"Authentication credentials were not provided.\"), with WWW-Authenticate: Token.");
+        }
+        else if (apiKey)
         {
             Problem(operation, "401", "No API key, or an unknown or revoked one (code UNAUTHORIZED).");
         }
