@@ -6,7 +6,6 @@ using Sluice;
 using Sluice.AspNetCore;
 using Sluice.AspNetCore.Diagnostics;
 using Sluice.AspNetCore.Middleware;
-using Sluice.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -46,11 +45,7 @@ public static class SluiceServiceCollectionExtensions
 
         // Bound leniently: a value of the wrong type is reported with every other problem instead of stopping the bind.
         services.AddSingleton<IOptionsChangeTokenSource<SluiceOptions>>(new ConfigurationChangeTokenSource<SluiceOptions>(configuration));
-        services.Configure<SluiceOptions>(options =>
-        {
-            options.SectionPath = configuration is IConfigurationSection { Path.Length: > 0 } section ? section.Path : "Sluice";
-            options.BindingProblems = LenientBinder.Bind(configuration, options, "Redis");
-        });
+        services.Configure<SluiceOptions>(options => SluiceConfiguration.Bind(configuration, options));
         services.Configure(configure);
         return services;
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Sluice.AspNetCore;
 using Sluice.Quotas;
 using Sluice.Server;
 using Sluice.Server.Admin;
@@ -26,10 +27,12 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 }
 
-ServerConfiguration.Validate(builder.Configuration);
+// The Sluice settings made in code: the per-domain layer's key selector.
+Action<SluiceOptions> sluiceCode = o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain;
+ServerConfiguration.Validate(builder.Configuration, sluiceCode);
 var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
 
-builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain);
+builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), sluiceCode);
 
 // Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
 builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));

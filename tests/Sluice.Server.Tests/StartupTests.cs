@@ -167,10 +167,25 @@ public sealed class StartupTests
             ["Dns:MinimumTtl"] = "0",
             ["Dns:MaximumTtl"] = "-5",
             ["Dns:MaxBulkItems"] = "0",
+            ["Sluice:Store"] = "Mongo",
+            ["Sluice:Layers:api-key:Rates:0"] = "often",
+            ["Sluice:Layers:auth:Scop"] = "Endpoint",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
         var message = error.ToString();
+
+        // One message: Sluice's own settings are checked with the server's, not after them.
+        var configuration = error;
+        while (!configuration.Message.StartsWith("The server's configuration is invalid", StringComparison.Ordinal))
+        {
+            configuration = configuration.InnerException ?? throw new Xunit.Sdk.XunitException(message);
+        }
+
+        Assert.Contains("Sluice:Store 'Mongo' is unknown; use Memory or Redis.", configuration.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Layers:api-key:Rates:0 'often' is not a valid rate", configuration.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Layers:auth:Scop is not a setting; did you mean Scope?", configuration.Message, StringComparison.Ordinal);
+        Assert.Contains("Quotas:Plans:free is -1", configuration.Message, StringComparison.Ordinal);
 
         Assert.Contains("Quotas:Plans:pro 'lots' is not a whole number.", message, StringComparison.Ordinal);
         Assert.Contains("Dns:MaxBulk is not a setting; did you mean MaxBulkItems?", message, StringComparison.Ordinal);

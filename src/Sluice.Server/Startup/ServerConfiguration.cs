@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Sluice.AspNetCore;
 using Sluice.Configuration;
 using Sluice.Server.Certificates;
 using Sluice.Server.Quotas;
@@ -14,10 +15,15 @@ internal static class ServerConfiguration
             ? configured
             : $"Data Source={Path.Combine(AppContext.BaseDirectory, "sluice.db")}";
 
+    /// <summary>
+    /// Checks the server's settings and the <c>Sluice</c> section (with <paramref name="sluiceCode"/>, the settings made
+    /// in code) together, so that one message lists every problem; the checks that need the mapped endpoints follow when
+    /// the pipeline is built.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Lists every problem found.</exception>
-    public static void Validate(IConfiguration configuration)
+    public static void Validate(IConfiguration configuration, Action<SluiceOptions> sluiceCode)
     {
-        var problems = new List<string>();
+        var problems = new List<string>(SluiceConfiguration.Validate(configuration.GetSection("Sluice"), sluiceCode));
         try
         {
             _ = new SqliteConnectionStringBuilder(ConnectionString(configuration));
@@ -30,6 +36,11 @@ internal static class ServerConfiguration
         if (configuration["Admin:Token"] is { } token && token.Length > 0 && token.Trim().Length < 12)
         {
             problems.Add("Admin:Token is shorter than 12 characters; use a long random secret, or leave it empty to have one generated.");
+        }
+
+        if (configuration["Sluice:Store"] is { } store && !IsRedis(store) && !string.Equals(store.Trim(), "Memory", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Sluice:Store '{store}' is unknown; use Memory or Redis.");
         }
 
         Bind<QuotaOptions>(configuration, "Quotas", problems, o => o.Validate());

@@ -228,6 +228,37 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task SluiceConfigurationValidate_ReportsWhatStartupWould_WithoutStartingAnything()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "often",
+            ["Sluice:Layers:domain:Key"] = "Custom:domain",
+            ["Sluice:Layers:domain:Rates:0"] = "2/s",
+            ["Sluice:Layers:auth:Scop"] = "Endpoint",
+            ["Sluice:RejectionStatusCode"] = "200",
+        };
+        var section = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Sluice");
+        Action<SluiceOptions> code = o => o.KeySelectors["domain"] = _ => "example.com";
+
+        var withoutCode = SluiceConfiguration.Validate(section);
+        var withCode = SluiceConfiguration.Validate(section, code);
+        var startup = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings, configure: code));
+        var valid = SluiceConfiguration.Validate(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "60/min",
+        }).Build().GetSection("Sluice"));
+
+        Assert.Equal(startup.Problems.Order(), withCode.Order());
+        Assert.Equal(4, withCode.Count);
+        Assert.Contains(withCode, p => p.StartsWith("Sluice:Layers:auth:Rates is empty", StringComparison.Ordinal));
+        Assert.Contains(withoutCode, p => p.StartsWith("Sluice:Layers:domain:Key 'Custom:domain'", StringComparison.Ordinal));
+        Assert.Empty(valid);
+    }
+
+    [Fact]
     public async Task KeysThatNameNoSetting_AreReported_WithTheClosestSetting()
     {
         var settings = new Dictionary<string, string?>
