@@ -170,6 +170,7 @@ public sealed class StartupTests
             ["Sluice:Store"] = "Mongo",
             ["Sluice:Layers:api-key:Rates:0"] = "often",
             ["Sluice:Layers:auth:Scop"] = "Endpoint",
+            ["Admin:Tokn"] = "a-long-enough-secret",
         });
 
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
@@ -186,6 +187,7 @@ public sealed class StartupTests
         Assert.Contains("Sluice:Layers:api-key:Rates:0 'often' is not a valid rate", configuration.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Layers:auth:Scop is not a setting; did you mean Scope?", configuration.Message, StringComparison.Ordinal);
         Assert.Contains("Quotas:Plans:free is -1", configuration.Message, StringComparison.Ordinal);
+        Assert.Contains("Admin:Tokn is not a setting; did you mean Token?", configuration.Message, StringComparison.Ordinal);
 
         Assert.Contains("Quotas:Plans:pro 'lots' is not a whole number.", message, StringComparison.Ordinal);
         Assert.Contains("Dns:MaxBulk is not a setting; did you mean MaxBulkItems?", message, StringComparison.Ordinal);

@@ -33,11 +33,7 @@ internal static class ServerConfiguration
             problems.Add($"ConnectionStrings:Sluice is not a SQLite connection string: {e.Message}");
         }
 
-        if (configuration["Admin:Token"] is { } token && token.Length > 0 && token.Trim().Length < 12)
-        {
-            problems.Add("Admin:Token is shorter than 12 characters; use a long random secret, or leave it empty to have one generated.");
-        }
-
+        Bind<Admin.AdminOptions>(configuration, "Admin", problems, o => o.Validate());
         if (configuration["Sluice:Store"] is { } store && !IsRedis(store) && !string.Equals(store.Trim(), "Memory", StringComparison.OrdinalIgnoreCase))
         {
             problems.Add($"Sluice:Store '{store}' is unknown; use Memory or Redis.");
