@@ -75,10 +75,10 @@ local function sliding_names(r, segments)
   return names
 end
 
--- Every layer a one-rate fixed window, a one-rate token bucket or a sliding window without reload hops (the common
--- cases), decided before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most
--- of a script's cost, so this path makes no closures of its own and calls only the helpers above.
--- Fixed windows: one MGET reads every state (a hash key reads as nil); each charged key gets one SET. A key whose
+-- Every layer a fixed or sliding window without reload hops, or a one-rate token bucket (the common cases), decided
+-- before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's
+-- cost, so this path makes no closures of its own and calls only the helpers above.
+-- Fixed windows: one MGET reads every rate's state (a hash key reads as nil); each charged key gets one SET. A key whose
 -- window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write that started the window set it, and setting it
 -- again costs Redis more than the rest of the write); on an older Redis that write fails and is made again with PX.
 -- Window numbers and counts stay far below 10^14, so Lua's own number formatting writes them exactly.
@@ -90,24 +90,42 @@ end
 if cost then
   local n = #KEYS
   local fast = n > 0
-  local any_fixed = false
+  local any_fixed, multi_fixed = false, false
   local at = 5
   for i = 1, n do
     local algorithm, rate_count = ARGV[at], tonumber(ARGV[at + 3])
-    if algorithm == '2' then
-      at = at + 4 + 2 * rate_count
-    elseif (algorithm == '1' or algorithm == '3') and rate_count == 1 then
-      if algorithm == '1' then any_fixed = true end
-      at = at + 6
-    else
+    if algorithm == '1' then
+      any_fixed = true
+      if rate_count > 1 then multi_fixed = true end
+    elseif algorithm ~= '2' and (algorithm ~= '3' or rate_count ~= 1) then
       fast = false
       break
     end
+    at = at + 4 + 2 * rate_count
   end
   if fast then
     local floor = math.floor
     local format = string.format
-    local values = any_fixed and redis.call('MGET', unpack(KEYS)) or {}
+    -- Every fixed window's value, from one MGET: layer i's rate r at values[value_at[i] + r]. With one rate per
+    -- layer the keys are KEYS themselves; a further rate r lives in KEYS[i]#r.
+    local values, value_at
+    if multi_fixed then
+      local names = {}
+      value_at = {}
+      at = 5
+      for i = 1, n do
+        local rate_count = tonumber(ARGV[at + 3])
+        value_at[i] = #names + 1
+        names[#names + 1] = KEYS[i]
+        if ARGV[at] == '1' then
+          for r = 1, rate_count - 1 do names[#names + 1] = KEYS[i] .. '#' .. r end
+        end
+        at = at + 4 + 2 * rate_count
+      end
+      values = redis.call('MGET', unpack(names))
+    elseif any_fixed then
+      values = redis.call('MGET', unpack(KEYS))
+    end
     -- One table per layer, its first two entries the algorithm and whether it passed, then what its reply and charge
     -- need: for a fixed window the count, the window number to store, whether the window goes on, its end, the limit;
     -- for a token bucket the tokens before, the state before and after, the interval, the capacity, the limit; for a
@@ -120,21 +138,35 @@ if cost then
       local shadow = ARGV[at + 1] == '1'
       local ok
       if algorithm == '1' then
-        local limit, period = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
-        local window = floor(now / period)
-        local count, keep, going_on = 0, window, false
-        local value = values[i]
-        if value then
-          local stored, stored_count, _, stored_text = fixed_parse(value)
-          local d = behind(window, stored)
-          if d == 0 or d == -1 then
-            count, going_on = stored_count, true
-            if count > 0 then keep = stored_text end
+        -- From entry 3, six per rate: passed, the count, the window number to store, whether the window goes on,
+        -- its end, the limit.
+        local rate_count = tonumber(ARGV[at + 3])
+        -- Made with one rate's entries in place, so that the common one-rate layer's table is never resized.
+        local layer = { algorithm, true, true, 0, 0, false, 0, 0 }
+        local first_value = value_at and value_at[i] or i
+        at = at + 4
+        for r = 0, rate_count - 1 do
+          local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+          at = at + 2
+          local window = floor(now / period)
+          local count, keep, going_on = 0, window, false
+          local value = values[first_value + r]
+          if value then
+            local stored, stored_count, _, stored_text = fixed_parse(value)
+            local d = behind(window, stored)
+            if d == 0 or d == -1 then
+              count, going_on = stored_count, true
+              if count > 0 then keep = stored_text end
+            end
           end
+          local passed = cost <= limit and count + cost <= limit
+          local base = 3 + 6 * r
+          layer[base], layer[base + 1], layer[base + 2], layer[base + 3], layer[base + 4], layer[base + 5] =
+            passed, count, keep, going_on, (window + 1) * period, limit
+          if not passed then layer[2] = false end
         end
-        ok = cost <= limit and count + cost <= limit
-        state[i] = { algorithm, ok, count, keep, going_on, (window + 1) * period, limit }
-        at = at + 6
+        ok = layer[2]
+        state[i] = layer
       elseif algorithm == '3' then
         local limit, period = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
         local interval = floor((period + limit - 1) / limit)
@@ -226,23 +258,31 @@ if cost then
         if shadow then outcome = 2 end
       end
       if algorithm == '1' then
-        local count, window_end, limit = s[3], s[6], s[7]
-        local remaining, retry = limit - count, 0
-        if remaining < 0 then remaining = 0 end
-        if charge then
-          remaining = limit - count - cost
-          local written = s[4] .. ':' .. (count + cost)
-          if not s[5] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
-            local ttl = math.ceil((window_end - now) / 1000)
-            if ttl < 1 then ttl = 1 end
-            redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
+        local rate_count = (#s - 2) / 6
+        for r = 0, rate_count - 1 do
+          local base = 3 + 6 * r
+          local passed, count, window_end, limit = s[base], s[base + 1], s[base + 4], s[base + 5]
+          local remaining, retry, rate_outcome = limit - count, 0, 0
+          if remaining < 0 then remaining = 0 end
+          if charge then
+            remaining = limit - count - cost
+            local name = KEYS[i]
+            if r > 0 then name = name .. '#' .. r end
+            local written = s[base + 2] .. ':' .. (count + cost)
+            if not s[base + 3] or redis.pcall('SET', name, written, 'KEEPTTL').err then
+              local ttl = math.ceil((window_end - now) / 1000)
+              if ttl < 1 then ttl = 1 end
+              redis.call('SET', name, written, 'PX', ttl + padding)
+            end
+          elseif not passed then
+            rate_outcome = 1
+            if shadow then rate_outcome = 2 end
+            if cost > limit then retry = NEVER else retry = window_end - now end
           end
-        elseif not ok then
-          if cost > limit then retry = NEVER else retry = window_end - now end
+          reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, rate_outcome
+          k = k + 4
         end
-        reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, outcome
-        k = k + 4
-        at = at + 6
+        at = at + 4 + 2 * rate_count
       elseif algorithm == '3' then
         local before, tat, new_tat, interval, capacity, limit = s[3], s[4], s[5], s[6], s[7], s[8]
         local remaining, reset, retry = before, tat, 0
