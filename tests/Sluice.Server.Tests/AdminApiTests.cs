@@ -63,6 +63,19 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeysLimits_AreKeptAndEchoedInTheCanonicalForm()
+    {
+        var (account, keyId, _) = await _host.NewCustomerAsync();
+        using var admin = _host.Admin();
+
+        var put = await ServerHost.Json(await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { " 600 / MIN ", "10000/60min" } }));
+        var usage = await ServerHost.Json(await admin.GetAsync($"/admin/accounts/{account}/usage"));
+
+        Assert.Equal(["600/min", "10000/h"], put.GetProperty("rates").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(600, usage.GetProperty("keys")[0].GetProperty("rate_limits")[0].GetProperty("limit").GetInt64());
+    }
+
+    [Fact]
     public async Task AKeysRaisedLimit_SurvivesARestart_WhichLogsNoWarningOfUnusedLayers()
     {
         long keyId;

@@ -94,12 +94,16 @@ internal static class AdminEndpoints
             return ApiProblems.Invalid("rates", "rates is required: a non-empty array such as [\"600/min\"].");
         }
 
+        // Kept and echoed in the canonical form (" 600 / MIN " is 600/min), as the usage endpoint shows rates.
+        var canonical = new List<string>(rates.Count);
         for (var i = 0; i < rates.Count; i++)
         {
-            if (!Rate.TryParse(rates[i], out _, out var error))
+            if (!Rate.TryParse(rates[i], out var rate, out var error))
             {
                 return ApiProblems.Invalid($"rates[{i}]", $"'{Echo.Of(rates[i])}' is not a valid rate: {Echo.Of(error, 200)}");
             }
+
+            canonical.Add(rate.ToString());
         }
 
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId, cancellationToken);
@@ -110,7 +114,7 @@ internal static class AdminEndpoints
 
         try
         {
-            await limits.SetOverrideAsync(ApiKeyLayer, KeyOf(keyId), rates.Select(r => r!), cancellationToken);
+            await limits.SetOverrideAsync(ApiKeyLayer, KeyOf(keyId), canonical, cancellationToken);
         }
         catch (ArgumentException e)
         {
@@ -118,9 +122,9 @@ internal static class AdminEndpoints
             return ApiProblems.Invalid("rates", e.Message.Split(" (Parameter")[0]);
         }
 
-        key.RatesOverride = string.Join(',', rates.Select(r => r!.Trim()));
+        key.RatesOverride = string.Join(',', canonical);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new KeyLimitsResponse(keyId, ApiKeyLayer, rates.Select(r => r!.Trim()).ToList()));
+        return TypedResults.Ok(new KeyLimitsResponse(keyId, ApiKeyLayer, canonical));
     }
 
     private static async Task<IResult> RemoveLimits(long keyId, ServerDb db, SluiceLimits limits, CancellationToken cancellationToken)
