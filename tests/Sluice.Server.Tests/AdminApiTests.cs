@@ -178,6 +178,8 @@ public sealed class AdminApiTests : IAsyncLifetime
     [InlineData("""{"name":"x",}""", "body", "The body is not valid JSON (line 1, byte 13): The JSON object contains a trailing comma at the end which is not supported in this mode.")]
     [InlineData("[1]", "body", "The body must be a JSON object.")]
     [InlineData("""{"name":"x","plan":["free"]}""", "plan", "plan has the wrong JSON type, or a number out of range.")]
+    [InlineData("""{"name":"\ud800","plan":"free"}""", "name", "name is not valid text: it escapes a lone UTF-16 surrogate.")]
+    [InlineData("""{"name":"x","plan":"\udc00"}""", "plan", "plan is not valid text: it escapes a lone UTF-16 surrogate.")]
     public async Task AnUnreadableBody_Gets400_InTheClientsTerms_WithoutDotNetTypeNames(string json, string field, string detail)
     {
         using var admin = _host.Admin();

@@ -97,6 +97,11 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
     private static IResult JsonProblem(JsonException e)
     {
         var field = FieldOf(e);
+        if (e.InnerException is InvalidOperationException text && text.Message.Contains(" UTF-16 JSON text", StringComparison.Ordinal))
+        {
+            return ApiProblems.Invalid(field, $"{field} is not valid text: it escapes a lone UTF-16 surrogate.");
+        }
+
         if (e.Message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
         {
             return field == "body"
