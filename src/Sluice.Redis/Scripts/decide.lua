@@ -75,6 +75,22 @@ local function sliding_names(r, segments)
   return names
 end
 
+-- A token bucket's check (GCRA) against its stored theoretical arrival time (0: none): passed, remaining after the
+-- charge, reset after it, retry after, remaining and reset without it, and the state a charge stores.
+local function bucket_check(stored, limit, period)
+  local floor = math.floor
+  local interval = floor((period + limit - 1) / limit)
+  local capacity = limit * interval
+  local tat = math.max(stored, now)
+  local before = math.max(0, floor((capacity - (tat - now)) / interval))
+  local new_tat = tat + cost * interval
+  if cost > limit then return false, before, tat, NEVER, before, tat, new_tat end
+  if new_tat - now <= capacity then
+    return true, floor((capacity - (new_tat - now)) / interval), new_tat, 0, before, tat, new_tat
+  end
+  return false, before, tat, new_tat - capacity - now, before, tat, new_tat
+end
+
 -- Every layer a fixed or sliding window without reload hops, or a one-rate token bucket (the common cases), decided
 -- before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's
 -- cost, so this path makes no closures of its own and calls only the helpers above.
@@ -82,9 +98,8 @@ end
 -- window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write that started the window set it, and setting it
 -- again costs Redis more than the rest of the write); on an older Redis that write fails and is made again with PX.
 -- Window numbers and counts stay far below 10^14, so Lua's own number formatting writes them exactly.
--- Token buckets: the arithmetic of token_bucket below, the state in the hash field 't0', whose theoretical arrival
--- time (16 digits) is formatted with %d; a charge extends the key's TTL only when it would end before the bucket is
--- full again.
+-- Token buckets: bucket_check above, the state in the hash field 't0', whose theoretical arrival time (16 digits) is
+-- formatted with %d; a charge extends the key's TTL only when it would end before the bucket is full again.
 -- Sliding windows: the arithmetic of sliding below without hops; one HMGET reads every rate's ring and one HSET
 -- writes every charged rate's changes.
 if cost then
@@ -168,16 +183,10 @@ if cost then
         ok = layer[2]
         state[i] = layer
       elseif algorithm == '3' then
-        local limit, period = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
-        local interval = floor((period + limit - 1) / limit)
-        local capacity = limit * interval
-        local tat = tonumber(redis.call('HGET', KEYS[i], 't0')) or 0
-        if tat < now then tat = now end
-        local before = floor((capacity - (tat - now)) / interval)
-        if before < 0 then before = 0 end
-        local new_tat = tat + cost * interval
-        ok = cost <= limit and new_tat - now <= capacity
-        state[i] = { algorithm, ok, before, tat, new_tat, interval, capacity, limit }
+        local stored = tonumber(redis.call('HGET', KEYS[i], 't0')) or 0
+        local remaining, reset, retry, before, tat, new_tat
+        ok, remaining, reset, retry, before, tat, new_tat = bucket_check(stored, tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]))
+        state[i] = { algorithm, ok, remaining, reset, retry, before, tat, new_tat }
         at = at + 6
       else
         -- Per rate: passed, remaining and reset if charged, retry after, remaining and reset if not, then what the
@@ -252,11 +261,6 @@ if cost then
       local algorithm, ok = s[1], s[2]
       local shadow = ARGV[at + 1] == '1'
       local charge = ok and charged
-      local outcome = 0
-      if not ok then
-        outcome = 1
-        if shadow then outcome = 2 end
-      end
       if algorithm == '1' then
         local rate_count = (#s - 2) / 6
         for r = 0, rate_count - 1 do
@@ -284,19 +288,20 @@ if cost then
         end
         at = at + 4 + 2 * rate_count
       elseif algorithm == '3' then
-        local before, tat, new_tat, interval, capacity, limit = s[3], s[4], s[5], s[6], s[7], s[8]
-        local remaining, reset, retry = before, tat, 0
+        local remaining, reset, outcome = s[6], s[7], 0
         if charge then
-          remaining, reset = floor((capacity - (new_tat - now)) / interval), new_tat
+          local new_tat = s[8]
+          remaining, reset = s[3], s[4]
           redis.call('HSET', KEYS[i], 't0', format('%d', new_tat))
           local ttl = math.ceil((new_tat - now) / 1000)
           if ttl < 1 then ttl = 1 end
           ttl = ttl + padding
           if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], format('%d', ttl)) end
         elseif not ok then
-          if cost > limit then retry = NEVER else retry = new_tat - capacity - now end
+          outcome = 1
+          if shadow then outcome = 2 end
         end
-        reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, reset, retry, outcome
+        reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, reset, s[5], outcome
         k = k + 4
         at = at + 6
       else
@@ -524,21 +529,12 @@ end
 
 local function token_bucket(key, r, limit, period)
   local field = bucket_field(r)
-  local stored = tonumber(redis.call('HGET', key, field)) or 0
-  local interval = floor_div(period + limit - 1, limit)
-  local capacity = limit * interval
-  local tat = math.max(stored, now)
-  local before = math.max(0, floor_div(capacity - (tat - now), interval))
-  local new_tat = tat + cost * interval
+  local ok, remaining, reset, retry, before, tat, new_tat = bucket_check(tonumber(redis.call('HGET', key, field)) or 0, limit, period)
   local charge = function()
     redis.call('HSET', key, field, int(new_tat))
     return new_tat
   end
-  if cost > limit then return false, before, tat, NEVER, before, tat, charge end
-  if new_tat - now <= capacity then
-    return true, floor_div(capacity - (new_tat - now), interval), new_tat, 0, before, tat, charge
-  end
-  return false, before, tat, new_tat - capacity - now, before, tat, charge
+  return ok, remaining, reset, retry, before, tat, charge
 end
 
 
