@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Sluice.Server.Api;
 using Sluice.Server.Auth;
-using Sluice.Server.Certificates;
 using Sluice.Server.Data;
 using Sluice.Server.Quotas;
 
@@ -37,7 +36,7 @@ internal static class AdminEndpoints
             return ApiProblems.Invalid("name", "name is required.");
         }
 
-        if (CertificateRequest.Text("name", request.Name.Trim()) is { } problem)
+        if (PrintedText.Problem("name", request.Name.Trim()) is { } problem)
         {
             return ApiProblems.Invalid(problem.Field, problem.Message);
         }

@@ -26,7 +26,7 @@ public sealed record CertificateRequest(string? RecipientEmail, string? Recipien
             return ("recipient_name", "recipient_name is required.");
         }
 
-        if (Text("recipient_name", RecipientName) is { } nameProblem)
+        if (PrintedText.Problem("recipient_name", RecipientName) is { } nameProblem)
         {
             return nameProblem;
         }
@@ -36,18 +36,7 @@ public sealed record CertificateRequest(string? RecipientEmail, string? Recipien
             return ("course", "course is required.");
         }
 
-        return Text("course", Course);
-    }
-
-    /// <summary>A printed text's problem: longer than 200 characters, or holding a control character (a line break, a NUL).</summary>
-    internal static (string Field, string Message)? Text(string field, string value)
-    {
-        if (value.Length > 200)
-        {
-            return (field, $"{field} is longer than 200 characters.");
-        }
-
-        return value.Any(char.IsControl) ? (field, $"{field} must not contain control characters (line breaks, tabs, NUL).") : null;
+        return PrintedText.Problem("course", Course);
     }
 
     internal static bool IsEmail(string text)
