@@ -46,54 +46,82 @@ local function fixed_parse(value)
   return tonumber(stored), tonumber(count), mark, stored
 end
 
--- A sliding window's hash field names for rate r: 'n<r>' (the newest segment written), 's<r>_<p>' for each ring
--- position p (at index p + 2), then 'c<r>' (the moment of the newest reload hop that the ring already reflects). Lua
--- builds and interns every string it concatenates, which cost more than the commands reading the fields, so each rate's
--- names are made once per run, and for the default 10 segments not at all: they are literals, made when the script is
--- loaded.
-local sliding_names_made = {}
-local function sliding_names(r, segments)
-  local names = sliding_names_made[segments * 16 + r]
-  if names then return names end
-  if segments == 10 then
-    if r == 0 then names = { 'n0', 's0_0', 's0_1', 's0_2', 's0_3', 's0_4', 's0_5', 's0_6', 's0_7', 's0_8', 's0_9', 's0_10', 'c0' }
-    elseif r == 1 then names = { 'n1', 's1_0', 's1_1', 's1_2', 's1_3', 's1_4', 's1_5', 's1_6', 's1_7', 's1_8', 's1_9', 's1_10', 'c1' }
-    elseif r == 2 then names = { 'n2', 's2_0', 's2_1', 's2_2', 's2_3', 's2_4', 's2_5', 's2_6', 's2_7', 's2_8', 's2_9', 's2_10', 'c2' }
-    elseif r == 3 then names = { 'n3', 's3_0', 's3_1', 's3_2', 's3_3', 's3_4', 's3_5', 's3_6', 's3_7', 's3_8', 's3_9', 's3_10', 'c3' }
-    elseif r == 4 then names = { 'n4', 's4_0', 's4_1', 's4_2', 's4_3', 's4_4', 's4_5', 's4_6', 's4_7', 's4_8', 's4_9', 's4_10', 'c4' }
-    elseif r == 5 then names = { 'n5', 's5_0', 's5_1', 's5_2', 's5_3', 's5_4', 's5_5', 's5_6', 's5_7', 's5_8', 's5_9', 's5_10', 'c5' }
-    elseif r == 6 then names = { 'n6', 's6_0', 's6_1', 's6_2', 's6_3', 's6_4', 's6_5', 's6_6', 's6_7', 's6_8', 's6_9', 's6_10', 'c6' }
-    elseif r == 7 then names = { 'n7', 's7_0', 's7_1', 's7_2', 's7_3', 's7_4', 's7_5', 's7_6', 's7_7', 's7_8', 's7_9', 's7_10', 'c7' }
+-- Which path decides (for a decision; refunds and override carries come later): the early path below when every layer
+-- is a fixed or sliding window without reload hops or a one-rate token bucket, and `only_fixed` when every layer is a
+-- one-rate fixed window, the most common request, which then needs none of the helpers that follow, so they are not
+-- made: Redis runs the whole script for each call, and making a function costs about as much as using it.
+local fast, any_fixed, multi_fixed, only_fixed = false, false, false, false
+local n = #KEYS
+if cost then
+  fast, only_fixed = n > 0, true
+  local at = 5
+  for i = 1, n do
+    local algorithm, rate_count = ARGV[at], tonumber(ARGV[at + 3])
+    if algorithm == '1' then
+      any_fixed = true
+      if rate_count > 1 then multi_fixed, only_fixed = true, false end
+    elseif algorithm ~= '2' and (algorithm ~= '3' or rate_count ~= 1) then
+      fast = false
+      break
+    else
+      only_fixed = false
     end
+    at = at + 4 + 2 * rate_count
   end
-  if not names then
-    names = { 'n' .. r }
-    for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
-    names[#names + 1] = 'c' .. r
-  end
-  sliding_names_made[segments * 16 + r] = names
-  return names
+  only_fixed = fast and only_fixed
 end
 
--- A token bucket's check (GCRA) against its stored theoretical arrival time (0: none): passed, remaining after the
--- charge, reset after it, retry after, remaining and reset without it, and the state a charge stores.
-local function bucket_check(stored, limit, period)
-  local floor = math.floor
-  local interval = floor((period + limit - 1) / limit)
-  local capacity = limit * interval
-  local tat = math.max(stored, now)
-  local before = math.max(0, floor((capacity - (tat - now)) / interval))
-  local new_tat = tat + cost * interval
-  if cost > limit then return false, before, tat, NEVER, before, tat, new_tat end
-  if new_tat - now <= capacity then
-    return true, floor((capacity - (new_tat - now)) / interval), new_tat, 0, before, tat, new_tat
+local sliding_names_made, sliding_names, bucket_check
+if not only_fixed then
+  -- A sliding window's hash field names for rate r: 'n<r>' (the newest segment written), 's<r>_<p>' for each ring
+  -- position p (at index p + 2), then 'c<r>' (the moment of the newest reload hop that the ring already reflects). Lua
+  -- builds and interns every string it concatenates, which cost more than the commands reading the fields, so each rate's
+  -- names are made once per run, and for the default 10 segments not at all: they are literals, made when the script is
+  -- loaded.
+  sliding_names_made = {}
+  sliding_names = function(r, segments)
+    local names = sliding_names_made[segments * 16 + r]
+    if names then return names end
+    if segments == 10 then
+      if r == 0 then names = { 'n0', 's0_0', 's0_1', 's0_2', 's0_3', 's0_4', 's0_5', 's0_6', 's0_7', 's0_8', 's0_9', 's0_10', 'c0' }
+      elseif r == 1 then names = { 'n1', 's1_0', 's1_1', 's1_2', 's1_3', 's1_4', 's1_5', 's1_6', 's1_7', 's1_8', 's1_9', 's1_10', 'c1' }
+      elseif r == 2 then names = { 'n2', 's2_0', 's2_1', 's2_2', 's2_3', 's2_4', 's2_5', 's2_6', 's2_7', 's2_8', 's2_9', 's2_10', 'c2' }
+      elseif r == 3 then names = { 'n3', 's3_0', 's3_1', 's3_2', 's3_3', 's3_4', 's3_5', 's3_6', 's3_7', 's3_8', 's3_9', 's3_10', 'c3' }
+      elseif r == 4 then names = { 'n4', 's4_0', 's4_1', 's4_2', 's4_3', 's4_4', 's4_5', 's4_6', 's4_7', 's4_8', 's4_9', 's4_10', 'c4' }
+      elseif r == 5 then names = { 'n5', 's5_0', 's5_1', 's5_2', 's5_3', 's5_4', 's5_5', 's5_6', 's5_7', 's5_8', 's5_9', 's5_10', 'c5' }
+      elseif r == 6 then names = { 'n6', 's6_0', 's6_1', 's6_2', 's6_3', 's6_4', 's6_5', 's6_6', 's6_7', 's6_8', 's6_9', 's6_10', 'c6' }
+      elseif r == 7 then names = { 'n7', 's7_0', 's7_1', 's7_2', 's7_3', 's7_4', 's7_5', 's7_6', 's7_7', 's7_8', 's7_9', 's7_10', 'c7' }
+      end
+    end
+    if not names then
+      names = { 'n' .. r }
+      for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
+      names[#names + 1] = 'c' .. r
+    end
+    sliding_names_made[segments * 16 + r] = names
+    return names
   end
-  return false, before, tat, new_tat - capacity - now, before, tat, new_tat
+
+  -- A token bucket's check (GCRA) against its stored theoretical arrival time (0: none): passed, remaining after the
+  -- charge, reset after it, retry after, remaining and reset without it, and the state a charge stores.
+  bucket_check = function(stored, limit, period)
+    local floor = math.floor
+    local interval = floor((period + limit - 1) / limit)
+    local capacity = limit * interval
+    local tat = math.max(stored, now)
+    local before = math.max(0, floor((capacity - (tat - now)) / interval))
+    local new_tat = tat + cost * interval
+    if cost > limit then return false, before, tat, NEVER, before, tat, new_tat end
+    if new_tat - now <= capacity then
+      return true, floor((capacity - (new_tat - now)) / interval), new_tat, 0, before, tat, new_tat
+    end
+    return false, before, tat, new_tat - capacity - now, before, tat, new_tat
+  end
 end
 
 -- Every layer a fixed or sliding window without reload hops, or a one-rate token bucket (the common cases), decided
 -- before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's
--- cost, so this path makes no closures of its own and calls only the helpers above.
+-- cost, so this path makes no closures of its own and calls only the helpers above (made only when a layer needs them).
 -- Fixed windows: one MGET reads every rate's state (a hash key reads as nil); each charged key gets one SET. A key whose
 -- window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write that started the window set it, and setting it
 -- again costs Redis more than the rest of the write); on an older Redis that write fails and is made again with PX.
@@ -102,266 +130,250 @@ end
 -- formatted with %d; a charge extends the key's TTL only when it would end before the bucket is full again.
 -- Sliding windows: the arithmetic of sliding below without hops; one HMGET reads every rate's ring and one HSET
 -- writes every charged rate's changes.
-if cost then
-  local n = #KEYS
-  local fast = n > 0
-  local any_fixed, multi_fixed = false, false
-  local at = 5
-  for i = 1, n do
-    local algorithm, rate_count = ARGV[at], tonumber(ARGV[at + 3])
-    if algorithm == '1' then
-      any_fixed = true
-      if rate_count > 1 then multi_fixed = true end
-    elseif algorithm ~= '2' and (algorithm ~= '3' or rate_count ~= 1) then
-      fast = false
-      break
+if fast then
+  local floor = math.floor
+  local format = string.format
+  local at
+  -- Every fixed window's value, from one MGET: layer i's rate r at values[value_at[i] + r]. With one rate per
+  -- layer the keys are KEYS themselves; a further rate r lives in KEYS[i]#r.
+  local values, value_at
+  if multi_fixed then
+    local names = {}
+    value_at = {}
+    at = 5
+    for i = 1, n do
+      local rate_count = tonumber(ARGV[at + 3])
+      value_at[i] = #names + 1
+      names[#names + 1] = KEYS[i]
+      if ARGV[at] == '1' then
+        for r = 1, rate_count - 1 do names[#names + 1] = KEYS[i] .. '#' .. r end
+      end
+      at = at + 4 + 2 * rate_count
     end
-    at = at + 4 + 2 * rate_count
+    values = redis.call('MGET', unpack(names))
+  elseif any_fixed then
+    values = redis.call('MGET', unpack(KEYS))
   end
-  if fast then
-    local floor = math.floor
-    local format = string.format
-    -- Every fixed window's value, from one MGET: layer i's rate r at values[value_at[i] + r]. With one rate per
-    -- layer the keys are KEYS themselves; a further rate r lives in KEYS[i]#r.
-    local values, value_at
-    if multi_fixed then
-      local names = {}
-      value_at = {}
-      at = 5
-      for i = 1, n do
-        local rate_count = tonumber(ARGV[at + 3])
-        value_at[i] = #names + 1
-        names[#names + 1] = KEYS[i]
-        if ARGV[at] == '1' then
-          for r = 1, rate_count - 1 do names[#names + 1] = KEYS[i] .. '#' .. r end
+  -- One table per layer, its first two entries the algorithm and whether it passed, then what its reply and charge
+  -- need: for a fixed window the count, the window number to store, whether the window goes on, its end, the limit;
+  -- for a token bucket the tokens before, the state before and after, the interval, the capacity, the limit; for a
+  -- sliding window its segments and one table per rate.
+  local state = {}
+  local allowed = true
+  at = 5
+  for i = 1, n do
+    local algorithm = ARGV[at]
+    local shadow = ARGV[at + 1] == '1'
+    local ok
+    if algorithm == '1' then
+      -- From entry 3, six per rate: passed, the count, the window number to store, whether the window goes on,
+      -- its end, the limit.
+      local rate_count = tonumber(ARGV[at + 3])
+      -- Made with one rate's entries in place, so that the common one-rate layer's table is never resized.
+      local layer = { algorithm, true, true, 0, 0, false, 0, 0 }
+      local first_value = value_at and value_at[i] or i
+      at = at + 4
+      for r = 0, rate_count - 1 do
+        local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+        at = at + 2
+        local window = floor(now / period)
+        local count, keep, going_on = 0, window, false
+        local value = values[first_value + r]
+        if value then
+          local stored, stored_count, _, stored_text = fixed_parse(value)
+          local d = behind(window, stored)
+          if d == 0 or d == -1 then
+            count, going_on = stored_count, true
+            if count > 0 then keep = stored_text end
+          end
         end
-        at = at + 4 + 2 * rate_count
+        local passed = cost <= limit and count + cost <= limit
+        local base = 3 + 6 * r
+        layer[base], layer[base + 1], layer[base + 2], layer[base + 3], layer[base + 4], layer[base + 5] =
+          passed, count, keep, going_on, (window + 1) * period, limit
+        if not passed then layer[2] = false end
       end
-      values = redis.call('MGET', unpack(names))
-    elseif any_fixed then
-      values = redis.call('MGET', unpack(KEYS))
-    end
-    -- One table per layer, its first two entries the algorithm and whether it passed, then what its reply and charge
-    -- need: for a fixed window the count, the window number to store, whether the window goes on, its end, the limit;
-    -- for a token bucket the tokens before, the state before and after, the interval, the capacity, the limit; for a
-    -- sliding window its segments and one table per rate.
-    local state = {}
-    local allowed = true
-    at = 5
-    for i = 1, n do
-      local algorithm = ARGV[at]
-      local shadow = ARGV[at + 1] == '1'
-      local ok
-      if algorithm == '1' then
-        -- From entry 3, six per rate: passed, the count, the window number to store, whether the window goes on,
-        -- its end, the limit.
-        local rate_count = tonumber(ARGV[at + 3])
-        -- Made with one rate's entries in place, so that the common one-rate layer's table is never resized.
-        local layer = { algorithm, true, true, 0, 0, false, 0, 0 }
-        local first_value = value_at and value_at[i] or i
-        at = at + 4
-        for r = 0, rate_count - 1 do
-          local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-          at = at + 2
-          local window = floor(now / period)
-          local count, keep, going_on = 0, window, false
-          local value = values[first_value + r]
-          if value then
-            local stored, stored_count, _, stored_text = fixed_parse(value)
-            local d = behind(window, stored)
-            if d == 0 or d == -1 then
-              count, going_on = stored_count, true
-              if count > 0 then keep = stored_text end
-            end
-          end
-          local passed = cost <= limit and count + cost <= limit
-          local base = 3 + 6 * r
-          layer[base], layer[base + 1], layer[base + 2], layer[base + 3], layer[base + 4], layer[base + 5] =
-            passed, count, keep, going_on, (window + 1) * period, limit
-          if not passed then layer[2] = false end
-        end
-        ok = layer[2]
-        state[i] = layer
-      elseif algorithm == '3' then
-        local stored = tonumber(redis.call('HGET', KEYS[i], 't0')) or 0
-        local remaining, reset, retry, before, tat, new_tat
-        ok, remaining, reset, retry, before, tat, new_tat = bucket_check(stored, tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]))
-        state[i] = { algorithm, ok, remaining, reset, retry, before, tat, new_tat }
-        at = at + 6
-      else
-        -- Per rate: passed, remaining and reset if charged, retry after, remaining and reset if not, then what the
-        -- charge needs: the rate's index, the newest segment, the current one, whether the ring is rewritten, and
-        -- the current segment's count.
-        local segments, rate_count = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-        at = at + 4
-        local ring = segments + 1
-        local wanted = {}
-        for r = 0, rate_count - 1 do
-          local names = sliding_names(r, segments)
-          for f = 1, segments + 2 do wanted[#wanted + 1] = names[f] end
-        end
-        local fields = redis.call('HMGET', KEYS[i], unpack(wanted))
-        local rates = {}
-        ok = true
-        for r = 0, rate_count - 1 do
-          local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-          at = at + 2
-          local base = r * (segments + 2) + 2
-          local width = floor((period + segments - 1) / segments)
-          local now_segment = floor(now / width)
-          local newest = tonumber(fields[base - 1]) or 0
-          -- A newest segment past the whole window ahead of now was numbered under another width: start again.
-          local foreign = newest - now_segment > segments
-          if foreign then newest = now_segment end
-          local current = newest
-          if now_segment > current then current = now_segment end
-          local sum, own = 0, 0
-          if not foreign then
-            local first = current - segments
-            if newest - segments > first then first = newest - segments end
-            if first < 0 then first = 0 end
-            for segment = first, newest do sum = sum + (tonumber(fields[base + (segment % ring)]) or 0) end
-            if current <= newest then own = tonumber(fields[base + (current % ring)]) or 0 end
-          end
-          local drained = now
-          if sum > 0 then drained = (newest + segments + 1) * width end
-          local before = limit - sum
-          if before < 0 then before = 0 end
-          local passed = cost <= limit and sum + cost <= limit
-          local retry = 0
-          if cost > limit then
-            retry = NEVER
-          elseif not passed then
-            local needed, freed = sum + cost - limit, 0
-            local retry_at = (newest + segments + 1) * width
-            local oldest = current - segments
-            if oldest < 0 then oldest = 0 end
-            for segment = oldest, newest do
-              if not foreign then freed = freed + (tonumber(fields[base + (segment % ring)]) or 0) end
-              if freed >= needed then
-                retry_at = (segment + segments + 1) * width
-                break
-              end
-            end
-            retry = retry_at - now
-          end
-          rates[r + 1] = { passed, limit - sum - cost, (current + segments + 1) * width, retry, before, drained, r, newest, current, foreign, own }
-          ok = ok and passed
-        end
-        state[i] = { algorithm, ok, segments, rates }
+      ok = layer[2]
+      state[i] = layer
+    elseif algorithm == '3' then
+      local stored = tonumber(redis.call('HGET', KEYS[i], 't0')) or 0
+      local remaining, reset, retry, before, tat, new_tat
+      ok, remaining, reset, retry, before, tat, new_tat = bucket_check(stored, tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]))
+      state[i] = { algorithm, ok, remaining, reset, retry, before, tat, new_tat }
+      at = at + 6
+    else
+      -- Per rate: passed, remaining and reset if charged, retry after, remaining and reset if not, then what the
+      -- charge needs: the rate's index, the newest segment, the current one, whether the ring is rewritten, and
+      -- the current segment's count.
+      local segments, rate_count = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+      at = at + 4
+      local ring = segments + 1
+      local wanted = {}
+      for r = 0, rate_count - 1 do
+        local names = sliding_names(r, segments)
+        for f = 1, segments + 2 do wanted[#wanted + 1] = names[f] end
       end
-      if not ok and not shadow then allowed = false end
-    end
-    local charged = allowed and cost > 0
-    local reply = { allowed and 1 or 0, now }
-    local k = 2
-    at = 5
-    for i = 1, n do
-      local s = state[i]
-      local algorithm, ok = s[1], s[2]
-      local shadow = ARGV[at + 1] == '1'
-      local charge = ok and charged
-      if algorithm == '1' then
-        local rate_count = (#s - 2) / 6
-        for r = 0, rate_count - 1 do
-          local base = 3 + 6 * r
-          local passed, count, window_end, limit = s[base], s[base + 1], s[base + 4], s[base + 5]
-          local remaining, retry, rate_outcome = limit - count, 0, 0
-          if remaining < 0 then remaining = 0 end
-          if charge then
-            remaining = limit - count - cost
-            local name = KEYS[i]
-            if r > 0 then name = name .. '#' .. r end
-            local written = s[base + 2] .. ':' .. (count + cost)
-            if not s[base + 3] or redis.pcall('SET', name, written, 'KEEPTTL').err then
-              local ttl = math.ceil((window_end - now) / 1000)
-              if ttl < 1 then ttl = 1 end
-              redis.call('SET', name, written, 'PX', ttl + padding)
-            end
-          elseif not passed then
-            rate_outcome = 1
-            if shadow then rate_outcome = 2 end
-            if cost > limit then retry = NEVER else retry = window_end - now end
-          end
-          reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, rate_outcome
-          k = k + 4
+      local fields = redis.call('HMGET', KEYS[i], unpack(wanted))
+      local rates = {}
+      ok = true
+      for r = 0, rate_count - 1 do
+        local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+        at = at + 2
+        local base = r * (segments + 2) + 2
+        local width = floor((period + segments - 1) / segments)
+        local now_segment = floor(now / width)
+        local newest = tonumber(fields[base - 1]) or 0
+        -- A newest segment past the whole window ahead of now was numbered under another width: start again.
+        local foreign = newest - now_segment > segments
+        if foreign then newest = now_segment end
+        local current = newest
+        if now_segment > current then current = now_segment end
+        local sum, own = 0, 0
+        if not foreign then
+          local first = current - segments
+          if newest - segments > first then first = newest - segments end
+          if first < 0 then first = 0 end
+          for segment = first, newest do sum = sum + (tonumber(fields[base + (segment % ring)]) or 0) end
+          if current <= newest then own = tonumber(fields[base + (current % ring)]) or 0 end
         end
-        at = at + 4 + 2 * rate_count
-      elseif algorithm == '3' then
-        local remaining, reset, outcome = s[6], s[7], 0
+        local drained = now
+        if sum > 0 then drained = (newest + segments + 1) * width end
+        local before = limit - sum
+        if before < 0 then before = 0 end
+        local passed = cost <= limit and sum + cost <= limit
+        local retry = 0
+        if cost > limit then
+          retry = NEVER
+        elseif not passed then
+          local needed, freed = sum + cost - limit, 0
+          local retry_at = (newest + segments + 1) * width
+          local oldest = current - segments
+          if oldest < 0 then oldest = 0 end
+          for segment = oldest, newest do
+            if not foreign then freed = freed + (tonumber(fields[base + (segment % ring)]) or 0) end
+            if freed >= needed then
+              retry_at = (segment + segments + 1) * width
+              break
+            end
+          end
+          retry = retry_at - now
+        end
+        rates[r + 1] = { passed, limit - sum - cost, (current + segments + 1) * width, retry, before, drained, r, newest, current, foreign, own }
+        ok = ok and passed
+      end
+      state[i] = { algorithm, ok, segments, rates }
+    end
+    if not ok and not shadow then allowed = false end
+  end
+  local charged = allowed and cost > 0
+  local reply = { allowed and 1 or 0, now }
+  local k = 2
+  at = 5
+  for i = 1, n do
+    local s = state[i]
+    local algorithm, ok = s[1], s[2]
+    local shadow = ARGV[at + 1] == '1'
+    local charge = ok and charged
+    if algorithm == '1' then
+      local rate_count = (#s - 2) / 6
+      for r = 0, rate_count - 1 do
+        local base = 3 + 6 * r
+        local passed, count, window_end, limit = s[base], s[base + 1], s[base + 4], s[base + 5]
+        local remaining, retry, rate_outcome = limit - count, 0, 0
+        if remaining < 0 then remaining = 0 end
         if charge then
-          local new_tat = s[8]
-          remaining, reset = s[3], s[4]
-          redis.call('HSET', KEYS[i], 't0', format('%d', new_tat))
-          local ttl = math.ceil((new_tat - now) / 1000)
-          if ttl < 1 then ttl = 1 end
-          ttl = ttl + padding
-          if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], format('%d', ttl)) end
-        elseif not ok then
-          outcome = 1
-          if shadow then outcome = 2 end
+          remaining = limit - count - cost
+          local name = KEYS[i]
+          if r > 0 then name = name .. '#' .. r end
+          local written = s[base + 2] .. ':' .. (count + cost)
+          if not s[base + 3] or redis.pcall('SET', name, written, 'KEEPTTL').err then
+            local ttl = math.ceil((window_end - now) / 1000)
+            if ttl < 1 then ttl = 1 end
+            redis.call('SET', name, written, 'PX', ttl + padding)
+          end
+        elseif not passed then
+          rate_outcome = 1
+          if shadow then rate_outcome = 2 end
+          if cost > limit then retry = NEVER else retry = window_end - now end
         end
-        reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, reset, s[5], outcome
+        reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, window_end, retry, rate_outcome
         k = k + 4
-        at = at + 6
-      else
-        local segments, rates = s[3], s[4]
-        local ring = segments + 1
-        if charge then
-          local changes = {}
-          local expires = now
-          for r = 1, #rates do
-            local rate = rates[r]
-            local names = sliding_names(rate[7], segments)
-            local newest, current = rate[8], rate[9]
-            if rate[10] then
-              for position = 0, segments do
-                changes[#changes + 1] = names[position + 2]
-                changes[#changes + 1] = 0
-              end
-              changes[#changes + 1] = names[1]
-              changes[#changes + 1] = format('%d', newest)
-            end
-            if current > newest then
-              local from = newest + 1
-              if current - segments > from then from = current - segments end
-              for segment = from, current do
-                changes[#changes + 1] = names[(segment % ring) + 2]
-                changes[#changes + 1] = 0
-              end
-              changes[#changes + 1] = names[1]
-              changes[#changes + 1] = format('%d', current)
-            end
-            changes[#changes + 1] = names[(current % ring) + 2]
-            changes[#changes + 1] = format('%d', rate[11] + cost)
-            if rate[3] > expires then expires = rate[3] end
-          end
-          redis.call('HSET', KEYS[i], unpack(changes))
-          local ttl = math.ceil((expires - now) / 1000)
-          if ttl < 1 then ttl = 1 end
-          ttl = ttl + padding
-          if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], format('%d', ttl)) end
-        end
+      end
+      at = at + 4 + 2 * rate_count
+    elseif algorithm == '3' then
+      local remaining, reset, outcome = s[6], s[7], 0
+      if charge then
+        local new_tat = s[8]
+        remaining, reset = s[3], s[4]
+        redis.call('HSET', KEYS[i], 't0', format('%d', new_tat))
+        local ttl = math.ceil((new_tat - now) / 1000)
+        if ttl < 1 then ttl = 1 end
+        ttl = ttl + padding
+        if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], format('%d', ttl)) end
+      elseif not ok then
+        outcome = 1
+        if shadow then outcome = 2 end
+      end
+      reply[k + 1], reply[k + 2], reply[k + 3], reply[k + 4] = remaining, reset, s[5], outcome
+      k = k + 4
+      at = at + 6
+    else
+      local segments, rates = s[3], s[4]
+      local ring = segments + 1
+      if charge then
+        local changes = {}
+        local expires = now
         for r = 1, #rates do
           local rate = rates[r]
-          local rate_outcome = 0
-          if not rate[1] then
-            rate_outcome = 1
-            if shadow then rate_outcome = 2 end
+          local names = sliding_names(rate[7], segments)
+          local newest, current = rate[8], rate[9]
+          if rate[10] then
+            for position = 0, segments do
+              changes[#changes + 1] = names[position + 2]
+              changes[#changes + 1] = 0
+            end
+            changes[#changes + 1] = names[1]
+            changes[#changes + 1] = format('%d', newest)
           end
-          if rate[1] and charge then
-            reply[k + 1], reply[k + 2] = rate[2], rate[3]
-          else
-            reply[k + 1], reply[k + 2] = rate[5], rate[6]
+          if current > newest then
+            local from = newest + 1
+            if current - segments > from then from = current - segments end
+            for segment = from, current do
+              changes[#changes + 1] = names[(segment % ring) + 2]
+              changes[#changes + 1] = 0
+            end
+            changes[#changes + 1] = names[1]
+            changes[#changes + 1] = format('%d', current)
           end
-          reply[k + 3], reply[k + 4] = rate[4], rate_outcome
-          k = k + 4
+          changes[#changes + 1] = names[(current % ring) + 2]
+          changes[#changes + 1] = format('%d', rate[11] + cost)
+          if rate[3] > expires then expires = rate[3] end
         end
-        at = at + 4 + 2 * #rates
+        redis.call('HSET', KEYS[i], unpack(changes))
+        local ttl = math.ceil((expires - now) / 1000)
+        if ttl < 1 then ttl = 1 end
+        ttl = ttl + padding
+        if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], format('%d', ttl)) end
       end
+      for r = 1, #rates do
+        local rate = rates[r]
+        local rate_outcome = 0
+        if not rate[1] then
+          rate_outcome = 1
+          if shadow then rate_outcome = 2 end
+        end
+        if rate[1] and charge then
+          reply[k + 1], reply[k + 2] = rate[2], rate[3]
+        else
+          reply[k + 1], reply[k + 2] = rate[5], rate[6]
+        end
+        reply[k + 3], reply[k + 4] = rate[4], rate_outcome
+        k = k + 4
+      end
+      at = at + 4 + 2 * #rates
     end
-    return reply
   end
+  return reply
 end
 
 local function floor_div(a, b) return math.floor(a / b) end
