@@ -766,6 +766,57 @@ public abstract class RateLimitStoreContractTests
         Assert.Equal([9, 1], k.Statuses.Select(s => s.Remaining));
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task ARateBroughtBackWithAnotherPeriod_CarriesTheUsageItHadWhenDropped(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        h.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerHour - (h.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerHour)));
+        var first = new RateLimitLayer("writes", algorithm, R("10/s"), R("5/min"));
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Acquire(first.For("k"));
+        }
+
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        await h.Acquire(new RateLimitLayer("writes", algorithm, R("20/min")).For("someone-else"));
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var back = new RateLimitLayer("writes", algorithm, R("10/10s"), R("10/h"));
+        var k = await h.Acquire(back.For("k"));
+
+        // The minute's 3, kept while the rate was gone, move into the hour as any period change moves them.
+        Assert.True(k.IsAllowed);
+        Assert.Equal([9, 6], k.Statuses.Select(s => s.Remaining));
+    }
+
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow)]
+    public async Task ARateConvertedThenDroppedThenBroughtBack_StartsFromWhatTheConversionLeft_NotFromItsOlderWindow(RateLimitAlgorithm algorithm)
+    {
+        await using var h = await CreateAsync();
+        h.Clock.Advance(TimeSpan.FromTicks((15 * TimeSpan.TicksPerMinute) - (h.Clock.GetUtcNow().UtcTicks % (15 * TimeSpan.TicksPerMinute))));
+        var first = new RateLimitLayer("writes", algorithm, R("10/s"), R("5/15min"));
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Acquire(first.For("k"));
+        }
+
+        // The quarter's 3 move into ten seconds that end long before the rate returns with its quarter of an hour,
+        // whose window (the same one the 3 were counted in) is still open then: only a reader that skips the first
+        // reload would count them again.
+        h.Clock.Advance(TimeSpan.FromSeconds(2));
+        await h.Acquire(new RateLimitLayer("writes", algorithm, R("10/s"), R("8/10s")).For("someone-else"));
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await h.Acquire(new RateLimitLayer("writes", algorithm, R("10/s")).For("someone-else"));
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        var k = await h.Acquire(new RateLimitLayer("writes", algorithm, R("10/s"), R("5/15min")).For("k"));
+
+        Assert.True(k.IsAllowed);
+        Assert.Equal([9, 4], k.Statuses.Select(s => s.Remaining));
+    }
+
     /// <summary>
     /// At the start of a two-minute window, key <c>k</c> uses 4 of <c>100/h</c>; then the layer is rebuilt with
     /// <paramref name="rate"/>, as a configuration reload does, and a decision for another key meets it first.

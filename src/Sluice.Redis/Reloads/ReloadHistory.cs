@@ -76,17 +76,19 @@ internal sealed class ReloadHistory
     }
 
     /// <summary>
-    /// The newest layer object seen for one name, its rates, the reloads that led to it, and the latest mark handed out
-    /// by <see cref="MarkFor"/>.
+    /// The newest layer object seen for one name, the rates its keys are in the terms of (its own, then those of rates a
+    /// reload dropped: <see cref="Rate.Following"/>), the reloads that led to it, and the latest mark handed out by
+    /// <see cref="MarkFor"/>.
     /// </summary>
     private sealed record Lineage(long LayerId, Rate[] Rates, ReloadHops? Hops, long LastMark)
     {
         public Lineage Follow(RateLimitLayer layer, long now)
         {
             var to = layer.RateArray;
+            var following = Rate.Following(Rates, to);
             if (!Rate.PeriodChanges(Rates, to))
             {
-                return this with { LayerId = layer.Id, Rates = to, Hops = Hops is null ? null : Reshaped(Hops, to.Length) };
+                return this with { LayerId = layer.Id, Rates = following, Hops = Hops is null ? null : Reshaped(Hops, following.Length) };
             }
 
             // Strictly after every earlier hop and mark, even within one microsecond: a state is read through each hop
@@ -119,8 +121,8 @@ internal sealed class ReloadHistory
 
             var skip = Math.Max(0, columns.Count + 1 - MaxHops);
             var count = columns.Count - skip + 1;
-            var from = new long[to.Length][];
-            for (var r = 0; r < to.Length; r++)
+            var from = new long[following.Length][];
+            for (var r = 0; r < following.Length; r++)
             {
                 from[r] = new long[count];
                 for (var k = 0; k < count - 1; k++)
@@ -133,7 +135,7 @@ internal sealed class ReloadHistory
 
             times.Add(at);
             horizons.Add(HorizonOf(layer, at));
-            return new Lineage(layer.Id, to, new ReloadHops([.. times.Skip(skip)], from, [.. horizons.Skip(skip)]), LastMark);
+            return new Lineage(layer.Id, following, new ReloadHops([.. times.Skip(skip)], from, [.. horizons.Skip(skip)]), LastMark);
         }
 
         /// <summary>When the windows that hold usage carried at <paramref name="at"/> have all ended.</summary>
@@ -158,9 +160,17 @@ internal sealed class ReloadHistory
             return horizon;
         }
 
-        /// <summary>The same hops for a newer layer object with the same periods and <paramref name="rates"/> rates.</summary>
+        /// <summary>
+        /// The same hops for a newer layer object with the same periods, whose keys are in the terms of
+        /// <paramref name="rates"/> rates (its own and those dropped before); a rate new at a position has no period before any hop.
+        /// </summary>
         private static ReloadHops Reshaped(ReloadHops hops, int rates)
         {
+            if (rates <= hops.From.Length)
+            {
+                return hops;
+            }
+
             var from = new long[rates][];
             for (var r = 0; r < rates; r++)
             {

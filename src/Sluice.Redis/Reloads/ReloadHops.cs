@@ -3,7 +3,7 @@ namespace Sluice.Redis.Reloads;
 /// <summary>
 /// The configuration reloads that can still matter to one layer's keys in Redis, oldest first: when this instance first
 /// decided with each newer layer object (<see cref="At"/>, in the decisions' time) and, per rate of the newest object,
-/// the period in force before each (<see cref="From"/>; 0 where the rate did not exist). Immutable.
+/// the period in force before each (<see cref="From"/>; 0 where no rate had been at that position yet). Immutable.
 /// </summary>
 /// <remarks>
 /// The decision script reads a fixed or sliding state that is not in the newest period's terms through these hops, as
@@ -22,7 +22,11 @@ internal sealed class ReloadHops
     /// <summary>The moments of the reloads, in microseconds since the Unix epoch, oldest first.</summary>
     public long[] At { get; }
 
-    /// <summary>Per rate of the newest layer object, per hop: the period before that reload in microseconds, or 0.</summary>
+    /// <summary>
+    /// Per rate the keys are in the terms of (the newest layer object's, then any a reload dropped, which the script is
+    /// not sent), per hop: the period before that reload in microseconds (a dropped rate's last period while it is
+    /// absent), or 0 when no rate had been at that position yet.
+    /// </summary>
     public long[][] From { get; }
 
     /// <summary>Per hop: when the windows that hold usage carried at that moment have all ended.</summary>

@@ -395,22 +395,23 @@ end
 
 
 -- Reload hops (a layer sent as algorithm 5 or 6): `hops` are the moments at which this instance first decided with each
--- newer layer object that changed a period, oldest first, and `froms` the rate's period before each (0: the rate did not
--- exist). A state not in the current period's terms is read through them as the in-memory store rewrites its keys at
--- each reload (Convert in src/Sluice/Algorithms): the usage in force under the old period at the hop's moment moves into
--- the new period's window of that moment, and counts while that window is open. The next hop reads it from there.
+-- newer layer object that changed a period, oldest first, and `froms` the rate's period before each (0: no rate had
+-- been at that position yet). A state not in the current period's terms is read through them as the in-memory store
+-- rewrites its keys at each reload (Convert in src/Sluice/Algorithms): the usage in force under the old period at the
+-- hop's moment moves into the new period's window of that moment, and counts while that window is open. The next hop
+-- reads it from there.
 
 -- The reload hops that convert a state reflecting those up to `absorbed`: the later ones that change the rate's period
 -- from one period to another (one that keeps it leaves the state alone, as in memory), oldest first, each
--- { moment, old period, new period }. In `froms`, a period of 0 means the rate did not exist then.
+-- { moment, old period, new period }. In `froms`, a period of 0 means no rate had been at that position yet.
 local function hop_steps(period, hops, froms, absorbed)
   local steps = {}
   for k = 1, #hops do
     local to = period
     if k < #hops then to = froms[k + 1] end
-    -- A hop after which the rate did not exist, or before which it did not, leaves its state alone: the in-memory store
-    -- converts only the rates both layer objects have (by position), and keeps the state of a rate a reload drops,
-    -- which counts again if a later reload brings a rate back at that position.
+    -- A rate a reload dropped is sent with its last period while it is absent (its state stays in those terms, as the
+    -- in-memory store keeps its slots), so the hop that brings a rate back at that position converts it from there;
+    -- 0 means no rate had been at that position yet, and such a hop leaves the state alone.
     if hops[k] > absorbed and froms[k] ~= to and froms[k] > 0 and to > 0 then steps[#steps + 1] = { hops[k], froms[k], to } end
   end
   return steps

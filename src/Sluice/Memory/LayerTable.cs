@@ -92,7 +92,7 @@ internal sealed class LayerTable
                 }
             }
 
-            adoption.Rates = to;
+            adoption.Rates = Rate.Following(from, to);
             Volatile.Write(ref adoption.LayerId, layer.Id);
         }
     }
@@ -161,6 +161,7 @@ internal sealed class LayerTable
     {
         public long LayerId;
 
+        /// <summary>The rates the keys' state is in the terms of: the layer's, then those of rates a reload dropped (<see cref="Rate.Following"/>).</summary>
         public required Rate[] Rates;
     }
 }

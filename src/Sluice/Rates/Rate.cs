@@ -47,6 +47,15 @@ public readonly struct Rate : IEquatable<Rate>
         return false;
     }
 
+    /// <summary>
+    /// The rates a layer's keys are in the terms of once a reload moves them from <paramref name="from"/> to
+    /// <paramref name="to"/>: <paramref name="to"/>, then the rates of <paramref name="from"/> past its length. A rate a
+    /// reload drops keeps its state in its own period's terms, and a later reload that brings a rate back at that
+    /// position converts it from there, as any period change does.
+    /// </summary>
+    internal static Rate[] Following(Rate[] from, Rate[] to)
+        => from.Length <= to.Length ? to : [.. to, .. from.AsSpan(to.Length)];
+
     /// <summary>Creates a rate of <paramref name="limit"/> units per <paramref name="period"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="limit"/> is not in 1..<see cref="MaxLimit"/>, or <paramref name="period"/> is shorter than one
