@@ -347,6 +347,28 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
     }
 
     [Theory]
+    [InlineData("10/min")]
+    [InlineData("10/min", "100/h")]
+    public async Task AFixedWindowsKey_LivesUntilItsWindowEnds_PlusThePadding(params string[] rates)
+    {
+        var prefix = Prefix();
+        var clock = new ManualTimeProvider();
+        using var store = Store(prefix, clock, serverTime: false, configure: o => o.KeyTtlPadding = TimeSpan.FromSeconds(5));
+        await ConnectedAsync(store);
+        var layer = RateLimitLayer.FixedWindow("f", [.. rates.Select(R)]);
+
+        // At 00:40 of a minute (one rate: the script's one-rate path; two: its early path), then again in that minute,
+        // which keeps the TTL the first write set.
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await store.AcquireAsync(layer.For("k"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await store.AcquireAsync(layer.For("k"));
+        var ttl = await redis.Admin.GetDatabase().KeyTimeToLiveAsync(prefix + "f:f:k");
+
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(20 + 5 - 2), TimeSpan.FromSeconds(20 + 5));
+    }
+
+    [Theory]
     [InlineData(new[] { "10/min" }, 18)]
     [InlineData(new[] { "10/min", "100/h" }, 108)]
     public async Task ATokenBucketsKey_LivesUntilTheBucketIsFullAgain_PlusThePadding(string[] rates, int secondsUntilFull)

@@ -836,6 +836,27 @@ public abstract class RateLimitStoreContractTests
     }
 
     [Theory]
+    [InlineData("3/min")]
+    [InlineData("3/min", "100/h")]
+    public async Task AClockThatStepsBackAcrossAWindowsStart_DoesNotResetThatFixedWindow(params string[] rates)
+    {
+        await using var h = await CreateAsync();
+        h.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerMinute - (h.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerMinute)) + TimeSpan.FromSeconds(5));
+        var layer = RateLimitLayer.FixedWindow("ip", [.. rates.Select(R)]);
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Acquire(layer.For("k"));
+        }
+
+        // Ten seconds back, into the previous minute (an NTP correction): the minute already counted its 3.
+        h.Clock.SetUtcNow(h.Clock.GetUtcNow() - TimeSpan.FromSeconds(10));
+        var back = await h.Acquire(layer.For("k"));
+
+        Assert.False(back.IsAllowed);
+        Assert.Equal(0, back.Statuses[0].Remaining);
+    }
+
+    [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
     [InlineData(RateLimitAlgorithm.TokenBucket)]

@@ -46,14 +46,35 @@ local function fixed_parse(value)
   return tonumber(stored), tonumber(count), mark, stored
 end
 
+-- The fast paths' read of a fixed window's value (nil: none) in the current window: the count in force, the window
+-- number to write back (the stored text, unformatted, while the window goes on with a count) and whether the window
+-- goes on, so that a charge keeps the key's TTL.
+local function fixed_current(value, window)
+  if not value then return 0, window, false end
+  local stored, count, _, stored_text = fixed_parse(value)
+  local d = behind(window, stored)
+  if d ~= 0 and d ~= -1 then return 0, window, false end
+  if count > 0 then return count, stored_text, true end
+  return 0, window, true
+end
+
+-- The fast paths' write of a charged fixed window: a key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and
+-- later: the write that started the window set it, and setting it again costs Redis more than the rest of the write);
+-- on an older Redis that write fails and is made again with PX, as is the first write of a window.
+local function fixed_charge(name, written, going_on, window_end)
+  if not going_on or redis.pcall('SET', name, written, 'KEEPTTL').err then
+    local ttl = math.ceil((window_end - now) / 1000)
+    if ttl < 1 then ttl = 1 end
+    redis.call('SET', name, written, 'PX', ttl + padding)
+  end
+end
+
 -- Every layer a one-rate fixed window (the most common request), decided before anything else is defined or even
 -- scanned: Redis interprets Lua, and that overhead, not the commands, is most of a script's cost, so this path makes no
--- closures of its own and calls only the two helpers above. The early path below decides these requests too, with the
--- same arithmetic, but its generality (a scan that parses every rate count, a loop over rates, one table per layer)
--- cost this case about 2.5 us of 14-17 (measured against this path, docs/benchmarks.md), so it keeps its own. One
--- MGET reads every state; each charged key gets one SET. A key whose window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write
--- that started the window set it, and setting it again costs Redis more than the rest of the write); on an older Redis
--- that write fails and is made again with PX. Window numbers and counts stay far below 10^14, so Lua's own number
+-- closures of its own and calls only the helpers above, which the early path below shares. That path decides these
+-- requests too, but its generality (a scan that parses every rate count, a loop over rates, one table per layer) cost
+-- this case about 2.5 us of 14-17 (docs/benchmarks.md), so it keeps its own loop. One MGET reads every state; each
+-- charged key gets one SET (fixed_charge). Window numbers and counts stay far below 10^14, so Lua's own number
 -- formatting writes them exactly.
 if cost then
   local n = #KEYS
@@ -76,16 +97,7 @@ if cost then
       local limit = tonumber(ARGV[at + 4])
       local period = tonumber(ARGV[at + 5])
       local window = floor(now / period)
-      local count, keep, going_on = 0, window, false
-      local value = values[i]
-      if value then
-        local stored, stored_count, _, stored_text = fixed_parse(value)
-        local d = behind(window, stored)
-        if d == 0 or d == -1 then
-          count, going_on = stored_count, true
-          if count > 0 then keep = stored_text end
-        end
-      end
+      local count, keep, going_on = fixed_current(values[i], window)
       local ok = cost <= limit and count + cost <= limit
       local shadow = ARGV[at + 1] == '1'
       -- One table per key: count, window number to store, whether the window goes on, its end, passed, limit, shadow.
@@ -104,12 +116,7 @@ if cost then
       local retry, outcome = 0, 0
       if ok and charged then
         remaining = limit - count - cost
-        local written = s[2] .. ':' .. (count + cost)
-        if not s[3] or redis.pcall('SET', KEYS[i], written, 'KEEPTTL').err then
-          local ttl = math.ceil((window_end - now) / 1000)
-          if ttl < 1 then ttl = 1 end
-          redis.call('SET', KEYS[i], written, 'PX', ttl + padding)
-        end
+        fixed_charge(KEYS[i], s[2] .. ':' .. (count + cost), s[3], window_end)
       elseif not ok then
         outcome = 1
         if s[7] then outcome = 2 end
@@ -193,10 +200,8 @@ end
 -- Every layer a fixed or sliding window without reload hops, or a one-rate token bucket (the common cases), decided
 -- before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's
 -- cost, so this path makes no closures of its own and calls only the helpers above.
--- Fixed windows: one MGET reads every rate's state (a hash key reads as nil); each charged key gets one SET. A key whose
--- window goes on keeps its TTL (KEEPTTL, Redis 6.0 and later: the write that started the window set it, and setting it
--- again costs Redis more than the rest of the write); on an older Redis that write fails and is made again with PX.
--- Window numbers and counts stay far below 10^14, so Lua's own number formatting writes them exactly.
+-- Fixed windows: one MGET reads every rate's state (a hash key reads as nil); fixed_current and fixed_charge as in the
+-- path above.
 -- Token buckets: bucket_check above, the state in the hash field 't0', whose theoretical arrival time (16 digits) is
 -- formatted with %d; a charge extends the key's TTL only when it would end before the bucket is full again.
 -- Sliding windows: the arithmetic of sliding below without hops; one HMGET reads every rate's ring and one HSET
@@ -248,16 +253,7 @@ if fast then
         local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
         at = at + 2
         local window = floor(now / period)
-        local count, keep, going_on = 0, window, false
-        local value = values[first_value + r]
-        if value then
-          local stored, stored_count, _, stored_text = fixed_parse(value)
-          local d = behind(window, stored)
-          if d == 0 or d == -1 then
-            count, going_on = stored_count, true
-            if count > 0 then keep = stored_text end
-          end
-        end
+        local count, keep, going_on = fixed_current(values[first_value + r], window)
         local passed = cost <= limit and count + cost <= limit
         local base = 3 + 6 * r
         layer[base], layer[base + 1], layer[base + 2], layer[base + 3], layer[base + 4], layer[base + 5] =
@@ -356,12 +352,7 @@ if fast then
           remaining = limit - count - cost
           local name = KEYS[i]
           if r > 0 then name = name .. '#' .. r end
-          local written = s[base + 2] .. ':' .. (count + cost)
-          if not s[base + 3] or redis.pcall('SET', name, written, 'KEEPTTL').err then
-            local ttl = math.ceil((window_end - now) / 1000)
-            if ttl < 1 then ttl = 1 end
-            redis.call('SET', name, written, 'PX', ttl + padding)
-          end
+          fixed_charge(name, s[base + 2] .. ':' .. (count + cost), s[base + 3], window_end)
         elseif not passed then
           rate_outcome = 1
           if shadow then rate_outcome = 2 end
