@@ -9,7 +9,9 @@ namespace Sluice.Client;
 /// with exponential backoff and positive jitter, never sooner than the server asked. A wait that would pass the
 /// request's deadline (<see cref="SluiceClientOptions.DeadlineKey"/>) or <see cref="SluiceClientOptions.MaxWait"/> fails
 /// fast with <see cref="SluiceRateLimitedException"/>. With <see cref="SluiceClientOptions.SharedLimiter"/>, every attempt
-/// also waits for that limiter, which processes calling the same API share.
+/// also waits for that limiter, which processes calling the same API share. A request that fails fast reserves no send
+/// time in its scope, and one cancelled while it waits, or refused by the shared limiter, gives its send time back, so
+/// callers that give up never hold back the ones after them.
 /// </summary>
 /// <remarks>
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
@@ -84,24 +86,21 @@ public sealed class SluiceClientHandler : DelegatingHandler
         var backoff = _options.InitialDelay;
         for (var attempt = 1; ; attempt++)
         {
-            if (pacer is not null)
+            var reserved = pacer is null ? default : await PaceAsync(pacer, deadline, cancellationToken).ConfigureAwait(false);
+            RateLimitLease? shared;
+            try
             {
-                var wait = pacer.Reserve(time.GetUtcNow());
-                if (_options.Adaptive)
-                {
-                    var adaptive = pacer.Adaptive.Acquire(time.GetUtcNow());
-                    wait = adaptive > wait ? adaptive : wait;
-                }
-
-                if (wait > TimeSpan.Zero)
-                {
-                    ThrowIfPastDeadline(wait, deadline, null, scope);
-                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-                }
+                shared = await AcquireSharedAsync(request, deadline, scope, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (pacer is not null)
+            {
+                // Not sent: the send time it waited for is not counted against the scope.
+                GiveBack(pacer, reserved);
+                throw;
             }
 
             HttpResponseMessage response;
-            using (await AcquireSharedAsync(request, deadline, scope, cancellationToken).ConfigureAwait(false))
+            using (shared)
             {
                 response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
@@ -206,26 +205,74 @@ public sealed class SluiceClientHandler : DelegatingHandler
         }
     }
 
-    private void ThrowIfPastDeadline(TimeSpan wait, DateTimeOffset? deadline, HttpStatusCode? status, string scope)
+    /// <summary>
+    /// Waits for <paramref name="pacer"/>'s next send time (and the adaptive controller's token when on). A wait past the
+    /// deadline fails fast and reserves nothing; a caller cancelled while waiting gives its send time and token back,
+    /// so that neither holds back a later caller.
+    /// </summary>
+    private async Task<(DateTimeOffset Asked, DateTimeOffset SendAt)> PaceAsync(ScopePacer pacer, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
-        if (!TryCheckDeadline(wait, deadline, out var limit))
+        var time = _options.TimeProvider;
+        var now = time.GetUtcNow();
+        var limit = Limit(deadline, now);
+        if (!pacer.TryReserve(now, limit, out var wait))
         {
-            throw new SluiceRateLimitedException(
-                $"Pacing scope '{scope}' can send in {wait.TotalSeconds:0.###} s, longer than the {limit.TotalSeconds:0.###} s left before the deadline.",
-                wait,
-                status,
-                scope);
+            throw PastDeadline(pacer.Scope, wait, limit);
+        }
+
+        if (_options.Adaptive)
+        {
+            if (!pacer.Adaptive.TryAcquire(now, limit, out var adaptive))
+            {
+                pacer.Release(now + wait);
+                throw PastDeadline(pacer.Scope, adaptive, limit);
+            }
+
+            wait = adaptive > wait ? adaptive : wait;
+        }
+
+        var reserved = (now, now + wait);
+        if (wait <= TimeSpan.Zero)
+        {
+            return reserved;
+        }
+
+        try
+        {
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            GiveBack(pacer, reserved);
+            throw;
+        }
+
+        return reserved;
+    }
+
+    /// <summary>Gives back the send time (and adaptive token) reserved for a request that will not be sent.</summary>
+    private void GiveBack(ScopePacer pacer, (DateTimeOffset Asked, DateTimeOffset SendAt) reserved)
+    {
+        pacer.Release(reserved.SendAt);
+        if (_options.Adaptive)
+        {
+            pacer.Adaptive.Return(reserved.Asked);
         }
     }
 
+    private static SluiceRateLimitedException PastDeadline(string scope, TimeSpan wait, TimeSpan limit) => new(
+        $"Pacing scope '{scope}' can send in {wait.TotalSeconds:0.###} s, longer than the {limit.TotalSeconds:0.###} s left before the deadline.",
+        wait,
+        null,
+        scope);
+
+    /// <summary>The longest a caller waits from <paramref name="now"/>: <see cref="SluiceClientOptions.MaxWait"/>, or less before a deadline.</summary>
+    private TimeSpan Limit(DateTimeOffset? deadline, DateTimeOffset now)
+        => deadline is { } at && at - now < _options.MaxWait ? at - now : _options.MaxWait;
+
     private bool TryCheckDeadline(TimeSpan wait, DateTimeOffset? deadline, out TimeSpan limit)
     {
-        limit = _options.MaxWait;
-        if (deadline is { } at && at - _options.TimeProvider.GetUtcNow() < limit)
-        {
-            limit = at - _options.TimeProvider.GetUtcNow();
-        }
-
+        limit = Limit(deadline, _options.TimeProvider.GetUtcNow());
         return wait <= limit;
     }
 

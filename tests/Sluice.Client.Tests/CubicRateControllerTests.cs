@@ -67,6 +67,45 @@ public sealed class CubicRateControllerTests
     }
 
     [Fact]
+    public void ARefusedTryAcquire_TakesNoToken()
+    {
+        var (controller, now) = SendingAt(20, 5);
+        controller.OnThrottle(now);
+        var drained = 0;
+        while (controller.TryAcquire(now, TimeSpan.Zero, out _) && drained < 100)
+        {
+            drained++;
+        }
+
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.False(controller.TryAcquire(now, TimeSpan.Zero, out var wait));
+            Assert.True(wait > TimeSpan.Zero);
+        }
+
+        var oneToken = TimeSpan.FromSeconds(1.001 / controller.FillRate);
+        Assert.True(drained < 100);
+        Assert.True(controller.TryAcquire(now + oneToken, TimeSpan.Zero, out _));
+    }
+
+    [Fact]
+    public void AReturnedToken_ShortensTheNextWait_ByOneToken()
+    {
+        var (controller, now) = SendingAt(20, 5);
+        controller.OnThrottle(now);
+        while (controller.TryAcquire(now, TimeSpan.Zero, out _))
+        {
+        }
+
+        Assert.True(controller.TryAcquire(now, TimeSpan.MaxValue, out var first));
+        controller.Return(now);
+        Assert.True(controller.TryAcquire(now, TimeSpan.MaxValue, out var again));
+
+        Assert.True(first > TimeSpan.Zero);
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
     public async Task TheAdaptiveHandler_SlowsDownAfterA429_FromAServerThatPublishesNothing()
     {
         var h = new ClientHarness(o => o.Adaptive = true);

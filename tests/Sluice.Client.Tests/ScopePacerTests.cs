@@ -91,4 +91,36 @@ public sealed class ScopePacerTests
             }
         }
     }
+
+    [Fact]
+    public void AReservationPastTheLongestWait_ReservesNothing()
+    {
+        var pacer = new ScopePacer("s", [new ClientRate(1, TimeSpan.FromMinutes(1))], _ => TimeSpan.Zero);
+        Assert.True(pacer.TryReserve(Now, TimeSpan.Zero, out _));
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False(pacer.TryReserve(Now, TimeSpan.FromSeconds(5), out var wait));
+            Assert.Equal(TimeSpan.FromMinutes(1), wait);
+        }
+
+        Assert.Equal(TimeSpan.FromMinutes(1), pacer.Reserve(Now));
+    }
+
+    [Fact]
+    public void AReleasedSendTime_IsNoLongerCounted_ButLaterReservationsKeepTheirs()
+    {
+        var pacer = new ScopePacer("s", [new ClientRate(1, TimeSpan.FromMinutes(1))], _ => TimeSpan.Zero);
+        pacer.Reserve(Now);
+        var second = pacer.Reserve(Now);
+        var third = pacer.Reserve(Now);
+
+        pacer.Release(Now + second);
+
+        Assert.Equal(TimeSpan.FromMinutes(2), third);
+        Assert.Equal(TimeSpan.FromMinutes(3), pacer.Reserve(Now));
+        pacer.Release(Now + TimeSpan.FromMinutes(3));
+        pacer.Release(Now + third);
+        Assert.Equal(TimeSpan.FromMinutes(1), pacer.Reserve(Now));
+    }
 }

@@ -48,6 +48,28 @@ public sealed class SharedLimiterTests
     }
 
     [Fact]
+    public async Task ARequestTheSharedLimiterRefuses_IsNotCountedByTheLocalPacer()
+    {
+        var h = new ClientHarness(o =>
+        {
+            o.ReadRates.Add(ClientRate.Parse("1/min"));
+            o.MaxAttempts = 1;
+        });
+        using var inFlight = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
+        h.Options.SharedLimiter = PartitionedRateLimiter.Create<HttpRequestMessage, string>(_ => RateLimitPartition.Get("all", _ => inFlight));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+        using (inFlight.AttemptAcquire())
+        {
+            await Assert.ThrowsAsync<SluiceRateLimitedException>(() => h.Drive(client.GetAsync("items")));
+        }
+
+        await h.Drive(client.GetAsync("items"));
+
+        Assert.Equal(start, h.Server.Received.Single().At);
+    }
+
+    [Fact]
     public async Task RefusalsWithoutAWait_BackOff_AndFailAfterMaxAttempts()
     {
         var h = new ClientHarness(o =>

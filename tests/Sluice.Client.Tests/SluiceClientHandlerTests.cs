@@ -188,6 +188,51 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
+    public async Task CallersThatFailFast_KeepNoSendTime_SoTheScopeSendsAgainOnceItsWindowPasses()
+    {
+        var h = new ClientHarness(o =>
+        {
+            o.WriteRates.Add(ClientRate.Parse("1/min"));
+            o.MaxWait = TimeSpan.FromSeconds(5);
+        });
+        using var client = h.NewClient();
+        await client.PostAsJsonAsync("items", 0);
+        for (var i = 1; i <= 10; i++)
+        {
+            await Assert.ThrowsAsync<SluiceRateLimitedException>(() => client.PostAsJsonAsync("items", i));
+        }
+
+        h.Time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
+        var response = await h.Drive(client.PostAsJsonAsync("items", 11), TimeSpan.FromSeconds(5));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task ACallerCancelledWhilePaced_GivesItsSendTimeBack()
+    {
+        var h = new ClientHarness(o => o.WriteRates.Add(ClientRate.Parse("1/min")));
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+        await client.PostAsJsonAsync("items", 0);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = client.PostAsJsonAsync("items", 1, cancel.Token);
+        while (h.Time.UntilNextTimer is null)
+        {
+            await Task.Delay(1);
+        }
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        var response = await h.Drive(client.PostAsJsonAsync("items", 2));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Server.Received.Count);
+        Assert.InRange(h.Since(start, 1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task TheRetryBudget_StopsRetriesUnderSustainedFailure()
     {
         var h = new ClientHarness(o => o.RetryBudget = new RetryBudget(ratio: 0, minimum: 2));

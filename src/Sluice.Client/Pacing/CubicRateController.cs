@@ -56,18 +56,60 @@ public sealed class CubicRateController
     /// <summary>Takes a token for one request and returns how long to wait for it (zero while not enabled).</summary>
     public TimeSpan Acquire(DateTimeOffset now)
     {
+        TryAcquire(now, TimeSpan.MaxValue, out var wait);
+        return wait;
+    }
+
+    /// <summary>
+    /// Takes a token for one request if the wait for it is at most <paramref name="longest"/> (always while not
+    /// enabled, with no wait). Returns false and takes nothing when the wait is longer, nor counts the request in the
+    /// measured send rate: a caller that gives up holds back no later caller. <paramref name="wait"/> is the wait either way.
+    /// </summary>
+    public bool TryAcquire(DateTimeOffset now, TimeSpan longest, out TimeSpan wait)
+    {
         lock (_gate)
         {
             var seconds = Seconds(now);
-            Measure(seconds);
-            if (!_enabled)
+            wait = TimeSpan.Zero;
+            if (_enabled)
             {
-                return TimeSpan.Zero;
+                Refill(seconds);
+                var left = _tokens - 1;
+                if (left < 0)
+                {
+                    wait = TimeSpan.FromSeconds(-left / _fillRate);
+                    if (wait > longest)
+                    {
+                        return false;
+                    }
+                }
+
+                _tokens = left;
             }
 
-            Refill(seconds);
-            _tokens -= 1;
-            return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / _fillRate);
+            Measure(seconds);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Gives back what <see cref="TryAcquire"/> took at <paramref name="acquiredAt"/> for a request that was not sent
+    /// after all (its caller gave up while waiting): its token while enabled, and its count in the measured send rate
+    /// while that half-second is still being measured.
+    /// </summary>
+    public void Return(DateTimeOffset acquiredAt)
+    {
+        lock (_gate)
+        {
+            if (_enabled)
+            {
+                _tokens = Math.Min(Math.Max(_fillRate, 1), _tokens + 1);
+            }
+
+            if (_bucketCount > 0 && Math.Floor(Seconds(acquiredAt) * 2) / 2 == _bucketSeconds)
+            {
+                _bucketCount--;
+            }
         }
     }
 

@@ -115,6 +115,17 @@ public sealed class ScopePacer
     /// <summary>Reserves the earliest send time allowed at or after <paramref name="now"/> and returns how long to wait for it.</summary>
     public TimeSpan Reserve(DateTimeOffset now)
     {
+        TryReserve(now, TimeSpan.MaxValue, out var wait);
+        return wait;
+    }
+
+    /// <summary>
+    /// Reserves the earliest send time allowed at or after <paramref name="now"/> if it is at most
+    /// <paramref name="longest"/> away. Returns false and reserves nothing when it is further: a caller that gives up
+    /// then holds back no later caller. <paramref name="wait"/> is how long to wait for that send time either way.
+    /// </summary>
+    public bool TryReserve(DateTimeOffset now, TimeSpan longest, out TimeSpan wait)
+    {
         lock (_gate)
         {
             _lastUsed = Math.Max(_lastUsed, now.UtcTicks);
@@ -124,13 +135,13 @@ public sealed class ScopePacer
                 at = Math.Max(at, _sent[^1]);
             }
 
-            var longest = 0L;
+            var longestWindow = 0L;
             var largestLimit = 0L;
             foreach (var configuredOrLearned in (IEnumerable<ClientRate>)[.. _configured, .. _learned.Values])
             {
                 var rate = Enforced(configuredOrLearned);
                 var window = WindowOf(rate);
-                longest = Math.Max(longest, window);
+                longestWindow = Math.Max(longestWindow, window);
                 largestLimit = Math.Max(largestLimit, rate.Limit);
                 if (_sent.Count >= rate.Limit)
                 {
@@ -138,11 +149,17 @@ public sealed class ScopePacer
                 }
             }
 
+            wait = TimeSpan.FromTicks(at - now.UtcTicks);
+            if (wait > longest)
+            {
+                return false;
+            }
+
             _sent.Add(at);
 
             // Keep what the rates need (a rate of limit N looks back N sends, within its window), and always the last few
             // sends, so a rate learned later still sees them.
-            var keepAfter = at - longest;
+            var keepAfter = at - longestWindow;
             var drop = 0;
             while (drop < _sent.Count - RecentSendsKept && (_sent[drop] <= keepAfter || _sent.Count - drop > largestLimit))
             {
@@ -150,7 +167,24 @@ public sealed class ScopePacer
             }
 
             _sent.RemoveRange(0, drop);
-            return TimeSpan.FromTicks(at - now.UtcTicks);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Gives back a send time reserved at <paramref name="sendAt"/> (<c>now + wait</c> of its reservation) that will not be
+    /// used, because its caller gave up waiting. Reservations made meanwhile keep their times (they only had to wait
+    /// longer); later ones no longer count it. Nothing happens when no such send time is kept.
+    /// </summary>
+    public void Release(DateTimeOffset sendAt)
+    {
+        lock (_gate)
+        {
+            var index = _sent.LastIndexOf(sendAt.UtcTicks);
+            if (index >= 0)
+            {
+                _sent.RemoveAt(index);
+            }
         }
     }
 
