@@ -98,7 +98,7 @@ public sealed class SluiceClientOptions
             problems.Add("InitialDelay, MaxWait and MinimumMargin must not be negative.");
         }
 
-        if (MaxWait > LongestTimerWait)
+        if (MaxWait > TimerLimits.LongestWait)
         {
             problems.Add($"MaxWait is {MaxWait.ToString("c", CultureInfo.InvariantCulture)}; it must be at most 49 days, the longest a timer waits.");
         }
@@ -125,9 +125,6 @@ public sealed class SluiceClientOptions
 
         return problems;
     }
-
-    /// <summary>The longest a <see cref="Task.Delay(TimeSpan, TimeProvider)"/> waits: 2^32 − 2 milliseconds, about 49.7 days.</summary>
-    internal static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private static void Between(string name, double value, double low, double high, List<string> problems)
     {

@@ -52,9 +52,6 @@ public sealed class RedisRateLimitStoreOptions
     /// <summary>Values the configuration binder could not convert (see <c>AddSluiceRedis</c>), listed first by <see cref="Validate"/>.</summary>
     internal IReadOnlyList<string> BindingProblems { get; set; } = [];
 
-    /// <summary>The longest wait a timer or <c>WaitAsync</c> accepts: 2^32 − 2 milliseconds, about 49.7 days.</summary>
-    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-
     private static readonly TimeSpan LongestKeyTtlPadding = TimeSpan.FromDays(1);
 
     /// <summary>Lists every problem; empty when the options are valid.</summary>
@@ -85,7 +82,7 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add("Sluice:Redis:KeyPrefix is null");
         }
 
-        if (Timeout <= TimeSpan.Zero || Timeout > LongestTimerWait)
+        if (Timeout <= TimeSpan.Zero || Timeout > TimerLimits.LongestWait)
         {
             problems.Add($"Sluice:Redis:Timeout is {Timeout}; it must be positive and at most 49 days, the longest a timer waits");
         }
@@ -95,7 +92,7 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add($"Sluice:Redis:FailuresToBreak is {FailuresToBreak}; it must be at least 1");
         }
 
-        if (BreakDuration <= TimeSpan.Zero || BreakDuration > LongestTimerWait)
+        if (BreakDuration <= TimeSpan.Zero || BreakDuration > TimerLimits.LongestWait)
         {
             problems.Add($"Sluice:Redis:BreakDuration is {BreakDuration}; it must be positive and at most 49 days");
         }
@@ -105,7 +102,7 @@ public sealed class RedisRateLimitStoreOptions
             problems.Add($"Sluice:Redis:KeyTtlPadding is {KeyTtlPadding}; it must be between 0 and one day (every key outlives its windows by this much)");
         }
 
-        if (OverrideRefreshInterval <= TimeSpan.Zero || OverrideRefreshInterval > LongestTimerWait)
+        if (OverrideRefreshInterval <= TimeSpan.Zero || OverrideRefreshInterval > TimerLimits.LongestWait)
         {
             problems.Add($"Sluice:Redis:OverrideRefreshInterval is {OverrideRefreshInterval}; it must be positive and at most 49 days, the longest a timer waits");
         }

@@ -32,7 +32,7 @@ public sealed class DnsBulkWriter : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxWait, TimeSpan.Zero, nameof(options));
 
         // The longest a timer waits (about 49.7 days): past it the first write would fail instead.
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.MaxWait, SluiceClientOptions.LongestTimerWait, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.MaxWait, TimerLimits.LongestWait, nameof(options));
     }
 
     private int _requests;
