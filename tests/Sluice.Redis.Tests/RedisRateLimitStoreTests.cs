@@ -1,3 +1,4 @@
+using Sluice.Redis.Scripts;
 using StackExchange.Redis;
 
 namespace Sluice.Redis.Tests;
@@ -366,6 +367,46 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         var ttl = await redis.Admin.GetDatabase().KeyTimeToLiveAsync(prefix + "f:f:k");
 
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(20 + 5 - 2), TimeSpan.FromSeconds(20 + 5));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task WhereSetKeepTtlIsRefused_AChargeInAWindowThatGoesOn_IsWrittenWithItsTtlInstead(int rates)
+    {
+        // Redis below 6.0 refuses SET ... KEEPTTL; the script then writes with PX as on a window's first charge. The
+        // script is run here with an option no Redis knows in KEEPTTL's place, so that the fallback is what runs.
+        var script = DecideScript.Text.Replace("'KEEPTTL'", "'NOSUCHOPTION'", StringComparison.Ordinal);
+        Assert.NotEqual(DecideScript.Text, script);
+        var database = redis.Admin.GetDatabase();
+        var key = Prefix() + "f";
+        var minute = 60_000_000L;
+        var start = 483_000L * 60 * minute;
+        RedisValue[] Arguments(long now)
+        {
+            // now, cost, lease member, TTL padding (ms); the layer: fixed window, not shadow, 1 segment, its rates
+            // (limit, period in microseconds): 10/min, and 100/h for the script's early path.
+            List<RedisValue> values = [now, 1, "", 5000, 1, 0, 1, rates, 10, minute];
+            if (rates == 2)
+            {
+                values.AddRange([100, 60 * minute]);
+            }
+
+            return [.. values];
+        }
+
+        await database.ScriptEvaluateAsync(script, [key], Arguments(start + 40_000_000));
+        var second = (RedisResult[])(await database.ScriptEvaluateAsync(script, [key], Arguments(start + 41_000_000)))!;
+
+        Assert.Equal(1, (int)second[0]);
+        Assert.Equal(8, (int)second[2]);
+        foreach (var name in rates == 1 ? [key] : new[] { key, key + "#1" })
+        {
+            Assert.EndsWith(":2", (string?)await database.StringGetAsync(name), StringComparison.Ordinal);
+            var ttl = await database.KeyTimeToLiveAsync(name);
+            var untilEnd = name == key ? TimeSpan.FromSeconds(19) : TimeSpan.FromMinutes(60) - TimeSpan.FromSeconds(41);
+            Assert.InRange(ttl!.Value, untilEnd + TimeSpan.FromSeconds(5 - 2), untilEnd + TimeSpan.FromSeconds(5));
+        }
     }
 
     [Theory]
