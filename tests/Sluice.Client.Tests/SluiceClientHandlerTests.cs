@@ -232,6 +232,14 @@ public sealed class SluiceClientHandlerTests
         Assert.InRange(h.Since(start, 1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData(double.NaN, 10)]
+    [InlineData(double.PositiveInfinity, 10)]
+    [InlineData(-0.1, 10)]
+    [InlineData(0.2, -1)]
+    public void ARetryBudgetWithoutABound_IsRefused(double ratio, int minimum)
+        => Assert.Throws<ArgumentOutOfRangeException>(() => new RetryBudget(ratio, minimum));
+
     [Fact]
     public async Task TheRetryBudget_StopsRetriesUnderSustainedFailure()
     {

@@ -13,8 +13,15 @@ public sealed class RetryBudget
     private double _tokens;
 
     /// <summary>Creates a budget of <paramref name="minimum"/> retries plus <paramref name="ratio"/> per request.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is negative or not a finite number, or <paramref name="minimum"/> is negative.</exception>
     public RetryBudget(double ratio = 0.2, int minimum = 10)
     {
+        if (!double.IsFinite(ratio))
+        {
+            // NaN passes a sign check and would make every withdrawal succeed: no budget at all.
+            throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The ratio must be a finite number.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(ratio);
         ArgumentOutOfRangeException.ThrowIfNegative(minimum);
         _ratio = ratio;
