@@ -220,18 +220,19 @@ public sealed class SluiceClientHandler : DelegatingHandler
             throw PastDeadline(pacer.Scope, wait, limit);
         }
 
+        // The pacer's own send time: what a give-back names, even when the adaptive token makes the caller wait longer.
+        var reserved = (now, now + wait);
         if (_options.Adaptive)
         {
             if (!pacer.Adaptive.TryAcquire(now, limit, out var adaptive))
             {
-                pacer.Release(now + wait);
+                pacer.Release(reserved.Item2);
                 throw PastDeadline(pacer.Scope, adaptive, limit);
             }
 
             wait = adaptive > wait ? adaptive : wait;
         }
 
-        var reserved = (now, now + wait);
         if (wait <= TimeSpan.Zero)
         {
             return reserved;

@@ -218,7 +218,7 @@ public sealed class SluiceClientHandlerTests
         await client.PostAsJsonAsync("items", 0);
         using var cancel = new CancellationTokenSource();
         var cancelled = client.PostAsJsonAsync("items", 1, cancel.Token);
-        while (h.Time.UntilNextTimer is null)
+        while (h.Time.UntilNextTimer is null && !cancelled.IsCompleted)
         {
             await Task.Delay(1);
         }
@@ -230,6 +230,34 @@ public sealed class SluiceClientHandlerTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, h.Server.Received.Count);
         Assert.InRange(h.Since(start, 1), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task ACallerCancelledWhileTheAdaptiveRateHoldsItBack_GivesThePacersSendTimeBackToo()
+    {
+        var h = new ClientHarness(o => o.Adaptive = true);
+        var now = h.Time.GetUtcNow();
+        var pacer = h.Options.Registry.GetOrAdd("http://api.test|read", [], _ => TimeSpan.Zero, now);
+        pacer.Adaptive.OnThrottle(now);
+        while (pacer.Adaptive.TryAcquire(now, TimeSpan.Zero, out _))
+        {
+        }
+
+        using var client = h.NewClient();
+        using var cancel = new CancellationTokenSource();
+        var cancelled = client.GetAsync("items", cancel.Token);
+        while (h.Time.UntilNextTimer is null && !cancelled.IsCompleted)
+        {
+            await Task.Delay(1);
+        }
+
+        // The pacer itself had nothing to wait for (no rates): its send time is now, the adaptive token's later.
+        Assert.Equal(1, pacer.LoggedSends);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+        Assert.Equal(0, pacer.LoggedSends);
+        Assert.Empty(h.Server.Received);
     }
 
     [Theory]
