@@ -53,6 +53,13 @@ public sealed class ScopePacerTests
         Assert.Equal(keptSeconds, (int)Math.Ceiling(kept.Period.TotalSeconds));
     }
 
+    private static readonly ClientRate[][] RateSets =
+    [
+        [new(2, TimeSpan.FromSeconds(1)), new(15, TimeSpan.FromMinutes(1)), new(100, TimeSpan.FromHours(1))],
+        [new(3, TimeSpan.FromSeconds(2)), new(7, TimeSpan.FromSeconds(10))],
+        [new(1, TimeSpan.FromMilliseconds(250)), new(10, TimeSpan.FromSeconds(5))],
+    ];
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -61,22 +68,66 @@ public sealed class ScopePacerTests
     public void RandomArrivals_UnderSeveralRates_NeverPutMoreThanALimitInAnyWindow(int seed)
     {
         var random = new Random(seed);
-        ClientRate[][] sets =
-        [
-            [new(2, TimeSpan.FromSeconds(1)), new(15, TimeSpan.FromMinutes(1)), new(100, TimeSpan.FromHours(1))],
-            [new(3, TimeSpan.FromSeconds(2)), new(7, TimeSpan.FromSeconds(10))],
-            [new(1, TimeSpan.FromMilliseconds(250)), new(10, TimeSpan.FromSeconds(5))],
-        ];
-        var rates = sets[seed % sets.Length];
+        var rates = RateSets[seed % RateSets.Length];
         var pacer = new ScopePacer("s", rates, _ => TimeSpan.Zero);
         var now = Now;
         var sends = new List<long>();
         for (var i = 0; i < 400; i++)
         {
-            now += TimeSpan.FromMilliseconds(random.Next(3) switch { 0 => 0, 1 => random.Next(1, 400), _ => random.Next(400, 20_000) });
+            now += NextGap(random);
             sends.Add((now + pacer.Reserve(now)).UtcTicks);
         }
 
+        AssertNoWindowOverLimit(sends, rates, seed);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void RandomArrivals_WithCallersThatFailFastOrGiveUp_NeverPutMoreThanALimitInAnyWindow(int seed)
+    {
+        // Callers that fail fast (a wait past their limit reserves nothing) and callers that give up while waiting, or
+        // after their send time passed, release their send time; the sends kept must still hold every rate.
+        var random = new Random(seed);
+        var rates = RateSets[seed % RateSets.Length];
+        var pacer = new ScopePacer("s", rates, _ => TimeSpan.Zero);
+        var now = Now;
+        var kept = new List<long>();
+        var refused = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            now += NextGap(random);
+            var longest = random.Next(2) == 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(random.Next(0, 5_000));
+            if (!pacer.TryReserve(now, longest, out var wait))
+            {
+                Assert.True(wait > longest);
+                refused++;
+                continue;
+            }
+
+            Assert.True(wait <= longest);
+            kept.Add((now + wait).UtcTicks);
+            if (random.Next(4) == 0)
+            {
+                var given = kept[random.Next(kept.Count)];
+                pacer.Release(new DateTimeOffset(given, TimeSpan.Zero));
+                kept.Remove(given);
+            }
+        }
+
+        Assert.True(refused > 0, $"seed {seed}: no caller failed fast");
+        AssertNoWindowOverLimit(kept, rates, seed);
+    }
+
+    private static TimeSpan NextGap(Random random)
+        => TimeSpan.FromMilliseconds(random.Next(3) switch { 0 => 0, 1 => random.Next(1, 400), _ => random.Next(400, 20_000) });
+
+    private static void AssertNoWindowOverLimit(List<long> sends, ClientRate[] rates, int seed)
+    {
         sends.Sort();
         foreach (var rate in rates)
         {
