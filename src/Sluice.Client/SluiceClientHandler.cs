@@ -14,6 +14,9 @@ namespace Sluice.Client;
 /// callers that give up never hold back the ones after them.
 /// </summary>
 /// <remarks>
+/// A connection failure (<see cref="HttpRequestException"/> from the inner handler) of an idempotent request is retried
+/// with the same backoff, within the attempts, the retry budget and the deadline; a POST or PATCH is never sent again
+/// after one, since the server may have applied it.
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
 /// <see cref="SluiceClientOptions.InitialDelay"/> and doubling; the server wait is <c>Retry-After</c>, else the IETF
 /// <c>RateLimit</c> <c>t</c>, else <c>X-RateLimit-Reset</c>/<c>RateLimit-Reset</c>. After the last attempt, or when the
@@ -100,9 +103,22 @@ public sealed class SluiceClientHandler : DelegatingHandler
             }
 
             HttpResponseMessage response;
-            using (shared)
+            var retryIn = TimeSpan.Zero;
+            try
             {
-                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using (shared)
+                {
+                    response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (HttpRequestException) when (RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
+            {
+                // The connection failed (refused, reset, closed early): an idempotent request is sent again after the
+                // backoff. Its send time stays counted, since the server may have seen it. Past the attempts, the
+                // budget or the deadline, the failure propagates as it is.
+                await Task.Delay(retryIn, time, cancellationToken).ConfigureAwait(false);
+                backoff *= _options.BackoffMultiplier;
+                continue;
             }
 
             var now = time.GetUtcNow();
@@ -275,6 +291,16 @@ public sealed class SluiceClientHandler : DelegatingHandler
     {
         limit = Limit(deadline, _options.TimeProvider.GetUtcNow());
         return wait <= limit;
+    }
+
+    /// <summary>
+    /// Whether a connection failure of the attempt is retried (an idempotent method, attempts and budget left, the
+    /// jittered backoff <paramref name="delay"/> within the deadline); takes one retry from the budget when it is.
+    /// </summary>
+    private bool RetriesFailure(HttpMethod method, int attempt, TimeSpan backoff, DateTimeOffset? deadline, out TimeSpan delay)
+    {
+        delay = Jittered(backoff);
+        return IsIdempotent(method) && attempt < _options.MaxAttempts && TryCheckDeadline(delay, deadline, out _) && _options.RetryBudget.TryWithdraw();
     }
 
     private bool IsRetryable(HttpStatusCode status, HttpMethod method) => status switch

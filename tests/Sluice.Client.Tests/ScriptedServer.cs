@@ -41,6 +41,17 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
         return this;
     }
 
+    /// <summary>Next, the connection fails as a refused or reset one does: the handler sees an <see cref="HttpRequestException"/>.</summary>
+    public ScriptedServer ThenConnectionFails()
+    {
+        lock (_script)
+        {
+            _script.Enqueue(() => throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (api.test:80)"));
+        }
+
+        return this;
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         lock (_received)
@@ -54,7 +65,16 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
             _script.TryDequeue(out next);
         }
 
-        var response = next?.Invoke() ?? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
+        HttpResponseMessage response;
+        try
+        {
+            response = next?.Invoke() ?? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
+        }
+        catch (HttpRequestException e)
+        {
+            return Task.FromException<HttpResponseMessage>(e);
+        }
+
         response.RequestMessage = request;
         return Task.FromResult(response);
     }

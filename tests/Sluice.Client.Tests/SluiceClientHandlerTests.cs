@@ -260,6 +260,65 @@ public sealed class SluiceClientHandlerTests
         Assert.Empty(h.Server.Received);
     }
 
+    [Fact]
+    public async Task AConnectionFailure_OfAGet_IsRetriedAfterTheBackoff()
+    {
+        var h = new ClientHarness();
+        h.Server.ThenConnectionFails().ThenConnectionFails();
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        var response = await h.Drive(client.GetAsync("items"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, h.Server.Received.Count);
+        Assert.Equal(TimeSpan.FromSeconds(1), h.Since(start, 1));
+        Assert.Equal(TimeSpan.FromSeconds(3), h.Since(start, 2));
+    }
+
+    [Fact]
+    public async Task AConnectionFailure_OfAPost_IsNotSentAgain()
+    {
+        var h = new ClientHarness(o => o.RetryNonIdempotentOn5xx = true);
+        h.Server.ThenConnectionFails();
+        using var client = h.NewClient();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.Drive(client.PostAsJsonAsync("items", 1)));
+
+        Assert.Single(h.Server.Received);
+    }
+
+    [Fact]
+    public async Task AConnectionThatKeepsFailing_PropagatesTheFailure_AfterTheLastAttempt()
+    {
+        var h = new ClientHarness(o => o.MaxAttempts = 3);
+        for (var i = 0; i < 5; i++)
+        {
+            h.Server.ThenConnectionFails();
+        }
+
+        using var client = h.NewClient();
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Drive(client.GetAsync("items")));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Equal(3, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task AConnectionFailure_IsNotRetried_WhenTheBackoffWouldPassTheDeadline()
+    {
+        var h = new ClientHarness();
+        h.Server.ThenConnectionFails();
+        using var client = h.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+        request.Options.Set(SluiceClientOptions.DeadlineKey, h.Time.GetUtcNow() + TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.Drive(client.SendAsync(request)));
+
+        Assert.Single(h.Server.Received);
+    }
+
     [Theory]
     [InlineData(double.NaN, 10)]
     [InlineData(double.PositiveInfinity, 10)]
