@@ -14,7 +14,8 @@ namespace Sluice.Client;
 /// callers that give up never hold back the ones after them.
 /// </summary>
 /// <remarks>
-/// A connection failure (<see cref="HttpRequestException"/> from the inner handler) of an idempotent request is retried
+/// A transient connection failure (<see cref="HttpRequestException"/> from the inner handler: refused, reset, or a response
+/// cut short) of an idempotent request is retried
 /// with the same backoff, within the attempts, the retry budget and the deadline; a POST or PATCH is never sent again
 /// after one, since the server may have applied it.
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
@@ -111,7 +112,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
                     response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (HttpRequestException) when (RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
+            catch (HttpRequestException e) when (IsTransient(e) && RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
             {
                 // The connection failed (refused, reset, closed early): an idempotent request is sent again after the
                 // backoff. Its send time stays counted, since the server may have seen it. Past the attempts, the
@@ -302,6 +303,13 @@ public sealed class SluiceClientHandler : DelegatingHandler
         delay = Jittered(backoff);
         return IsIdempotent(method) && attempt < _options.MaxAttempts && TryCheckDeadline(delay, deadline, out _) && _options.RetryBudget.TryWithdraw();
     }
+
+    /// <summary>
+    /// A failure that a later attempt may not meet: the connection refused or reset, the response cut short, an HTTP/2
+    /// or HTTP/3 stream reset. Name resolution, TLS, proxy and invalid responses fail again the same way and are not retried.
+    /// </summary>
+    private static bool IsTransient(HttpRequestException e)
+        => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError;
 
     private bool IsRetryable(HttpStatusCode status, HttpMethod method) => status switch
     {

@@ -42,11 +42,11 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
     }
 
     /// <summary>Next, the connection fails as a refused or reset one does: the handler sees an <see cref="HttpRequestException"/>.</summary>
-    public ScriptedServer ThenConnectionFails()
+    public ScriptedServer ThenConnectionFails(HttpRequestError error = HttpRequestError.ConnectionError)
     {
         lock (_script)
         {
-            _script.Enqueue(() => throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (api.test:80)"));
+            _script.Enqueue(() => throw new HttpRequestException(error, $"The request failed ({error})."));
         }
 
         return this;

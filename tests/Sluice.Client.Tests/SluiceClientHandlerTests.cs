@@ -264,7 +264,7 @@ public sealed class SluiceClientHandlerTests
     public async Task AConnectionFailure_OfAGet_IsRetriedAfterTheBackoff()
     {
         var h = new ClientHarness();
-        h.Server.ThenConnectionFails().ThenConnectionFails();
+        h.Server.ThenConnectionFails().ThenConnectionFails(HttpRequestError.ResponseEnded);
         using var client = h.NewClient();
         var start = h.Time.GetUtcNow();
 
@@ -274,6 +274,48 @@ public sealed class SluiceClientHandlerTests
         Assert.Equal(3, h.Server.Received.Count);
         Assert.Equal(TimeSpan.FromSeconds(1), h.Since(start, 1));
         Assert.Equal(TimeSpan.FromSeconds(3), h.Since(start, 2));
+    }
+
+    [Fact]
+    public async Task ARefusedConnectionOnLoopback_IsRetried_ThroughTheRealSocketsHandler()
+    {
+        // Nothing listens on the port: .NET's own handler reports the refusal, which the retry must recognise.
+        var h = new ClientHarness(o => o.MaxAttempts = 3);
+        var attempts = 0;
+        using var client = new HttpClient(new SluiceClientHandler(h.Options, new Counted(() => Interlocked.Increment(ref attempts), new SocketsHttpHandler())))
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}/"),
+        };
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Drive(client.GetAsync("items")));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Equal(3, attempts);
+    }
+
+    private sealed class Counted(Action counted, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            counted();
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(HttpRequestError.NameResolutionError)]
+    [InlineData(HttpRequestError.SecureConnectionError)]
+    [InlineData(HttpRequestError.InvalidResponse)]
+    public async Task AFailureThatWouldRecur_IsNotRetried(HttpRequestError error)
+    {
+        var h = new ClientHarness();
+        h.Server.ThenConnectionFails(error);
+        using var client = h.NewClient();
+
+        var thrown = await Assert.ThrowsAsync<HttpRequestException>(() => h.Drive(client.GetAsync("items")));
+
+        Assert.Equal(error, thrown.HttpRequestError);
+        Assert.Single(h.Server.Received);
     }
 
     [Fact]
