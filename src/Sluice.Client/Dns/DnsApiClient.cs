@@ -14,7 +14,11 @@ public sealed class DnsApiClient
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly HttpClient _http;
 
-    /// <summary>Wraps <paramref name="http"/>; when <paramref name="token"/> is given it is sent as <c>Authorization: Token</c>.</summary>
+    /// <summary>
+    /// Wraps <paramref name="http"/>; when <paramref name="token"/> is given it is sent as <c>Authorization: Token</c>, set
+    /// on <paramref name="http"/>'s <see cref="HttpClient.DefaultRequestHeaders"/>, so every other request of that client
+    /// carries it too. Give this class an <see cref="HttpClient"/> of its own (a typed client) when that matters.
+    /// </summary>
     public DnsApiClient(HttpClient http, string? token = null)
     {
         _http = http ?? throw new ArgumentNullException(nameof(http));
