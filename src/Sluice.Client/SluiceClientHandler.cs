@@ -15,9 +15,8 @@ namespace Sluice.Client;
 /// </summary>
 /// <remarks>
 /// A transient connection failure (<see cref="HttpRequestException"/> from the inner handler: refused, reset, or a response
-/// cut short) of an idempotent request is retried
-/// with the same backoff, within the attempts, the retry budget and the deadline; a POST or PATCH is never sent again
-/// after one, since the server may have applied it.
+/// cut short) of an idempotent request is retried with the same backoff, within the attempts, the retry budget and the
+/// deadline; a POST or PATCH is never sent again after one, since the server may have applied it.
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
 /// <see cref="SluiceClientOptions.InitialDelay"/> and doubling; the server wait is <c>Retry-After</c>, else the IETF
 /// <c>RateLimit</c> <c>t</c>, else <c>X-RateLimit-Reset</c>/<c>RateLimit-Reset</c>. After the last attempt, or when the
@@ -238,12 +237,12 @@ public sealed class SluiceClientHandler : DelegatingHandler
         }
 
         // The pacer's own send time: what a give-back names, even when the adaptive token makes the caller wait longer.
-        var reserved = (now, now + wait);
+        var reserved = (Asked: now, SendAt: now + wait);
         if (_options.Adaptive)
         {
             if (!pacer.Adaptive.TryAcquire(now, limit, out var adaptive))
             {
-                pacer.Release(reserved.Item2);
+                pacer.Release(reserved.SendAt);
                 throw PastDeadline(pacer.Scope, adaptive, limit);
             }
 

@@ -7,6 +7,13 @@ public sealed class SluiceClientHandlerTests
 {
     private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>A handler that paces writes to 1/min, with <paramref name="maxWait"/> when given.</summary>
+    private static ClientHarness OneWritePerMinute(TimeSpan? maxWait = null) => new(o =>
+    {
+        o.WriteRates.Add(ClientRate.Parse("1/min"));
+        o.MaxWait = maxWait ?? o.MaxWait;
+    });
+
     [Fact]
     public async Task ARetry_IsNeverSoonerThanRetryAfter()
     {
@@ -174,11 +181,7 @@ public sealed class SluiceClientHandlerTests
     [Fact]
     public async Task APacingWaitPastMaxWait_FailsFast()
     {
-        var h = new ClientHarness(o =>
-        {
-            o.WriteRates.Add(ClientRate.Parse("1/min"));
-            o.MaxWait = TimeSpan.FromSeconds(5);
-        });
+        var h = OneWritePerMinute(maxWait: TimeSpan.FromSeconds(5));
         using var client = h.NewClient();
         await client.PostAsJsonAsync("items", 1);
 
@@ -190,11 +193,7 @@ public sealed class SluiceClientHandlerTests
     [Fact]
     public async Task CallersThatFailFast_KeepNoSendTime_SoTheScopeSendsAgainOnceItsWindowPasses()
     {
-        var h = new ClientHarness(o =>
-        {
-            o.WriteRates.Add(ClientRate.Parse("1/min"));
-            o.MaxWait = TimeSpan.FromSeconds(5);
-        });
+        var h = OneWritePerMinute(maxWait: TimeSpan.FromSeconds(5));
         using var client = h.NewClient();
         await client.PostAsJsonAsync("items", 0);
         for (var i = 1; i <= 10; i++)
@@ -212,7 +211,7 @@ public sealed class SluiceClientHandlerTests
     [Fact]
     public async Task ACallerCancelledWhilePaced_GivesItsSendTimeBack()
     {
-        var h = new ClientHarness(o => o.WriteRates.Add(ClientRate.Parse("1/min")));
+        var h = OneWritePerMinute();
         using var client = h.NewClient();
         var start = h.Time.GetUtcNow();
         await client.PostAsJsonAsync("items", 0);
