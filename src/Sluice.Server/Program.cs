@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Sluice.AspNetCore;
 using Sluice.Quotas;
@@ -37,7 +38,10 @@ builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), sluiceCod
 // Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
 builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
 
-builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString));
+// EF Core logs every failed command and save as an error, also those an endpoint expects and answers (a domain name
+// that is taken): at Debug here. A failure no endpoint handles is still logged once, as an error, by ApiErrorMiddleware.
+builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString)
+    .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
 builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
 builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
 builder.Services.Configure<DnsOptions>(builder.Configuration.GetSection("Dns"));

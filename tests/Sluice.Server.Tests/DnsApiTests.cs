@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.Server.Dns;
 
 namespace Sluice.Server.Tests;
@@ -271,6 +273,45 @@ public sealed class DnsApiTests : IAsyncLifetime
         var response = await other.PostAsJsonAsync(Domains, new { name = "example.com" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""{"name":["This domain name conflicts with an existing zone, or is disallowed by policy."]}""", await response.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(_host.Logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task OneNameCreatedByEightAccountsAtOnce_IsCreatedOnce_AndTheOthersGet400_WithNoErrorLogged()
+    {
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < 8; i++)
+        {
+            clients.Add(await NewDnsClientAsync());
+        }
+
+        var responses = await Task.WhenAll(clients.Select(c => c.PostAsJsonAsync(Domains, new { name = "race.example" })));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(7, responses.Count(r => r.StatusCode == HttpStatusCode.BadRequest));
+        Assert.DoesNotContain(_host.Logs.Entries, e => e.Level >= LogLevel.Error);
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
+    public async Task ADatabaseFailureOnCreatingADomain_IsA500_NotATakenName_AndIsLoggedOnce()
+    {
+        using var client = await NewDnsClientAsync();
+        await using (var connection = new SqliteConnection($"Data Source={_host.DatabasePath}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TRIGGER refuse_domains BEFORE INSERT ON domains BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var response = await client.PostAsJsonAsync(Domains, new { name = "example.com" });
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("INTERNAL_ERROR", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var error = Assert.Single(_host.Logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.Equal(typeof(Sluice.Server.Api.ApiErrorMiddleware).FullName, error.Category);
     }
 
     [Fact]

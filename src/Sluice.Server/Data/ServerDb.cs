@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Sluice.Server.Data;
@@ -19,6 +21,17 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : DbContext(opt
     public DbSet<Domain> Domains => Set<Domain>();
 
     public DbSet<RRset> RRsets => Set<RRset>();
+
+    /// <summary>
+    /// Whether a save failed because a unique index already holds the value: SQLite's <c>SQLITE_CONSTRAINT_UNIQUE</c>
+    /// or <c>SQLITE_CONSTRAINT_PRIMARYKEY</c>, or SQL state 23505 from a provider that reports one (PostgreSQL).
+    /// </summary>
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        DbException other => other.SqlState == "23505",
+        _ => false,
+    };
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -92,20 +92,16 @@ internal static class DnsEndpoints
             return FieldError("name", $"'{Echo.Of(text)}' is not a valid domain name.");
         }
 
-        if (await db.Domains.AnyAsync(d => d.Name == name, cancellationToken))
-        {
-            return FieldError("name", "This domain name conflicts with an existing zone, or is disallowed by policy.");
-        }
-
         var domain = new Domain { AccountId = ApiCaller.Of(context).AccountId, Name = name, Created = time.GetUtcNow() };
         db.Domains.Add(domain);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (ServerDb.IsUniqueViolation(e))
         {
-            // Another request created the same name between the check and the insert: the unique index decided.
+            // The name is taken, also when another request created it a moment ago: the unique index decides, so two
+            // concurrent creations of one name give one 201 and one 400. Any other failure of the insert is a 500.
             return FieldError("name", "This domain name conflicts with an existing zone, or is disallowed by policy.");
         }
 
