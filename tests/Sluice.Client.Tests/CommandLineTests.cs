@@ -138,6 +138,27 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
         }
     }
 
+    [Fact]
+    public void EveryCommand_HasADescriptionInItsHelp()
+    {
+        var undescribed = new List<string>();
+        Walk(SluiceCommandLine.Create(), "sluice");
+        Assert.Empty(undescribed);
+
+        void Walk(System.CommandLine.Command command, string path)
+        {
+            if (string.IsNullOrWhiteSpace(command.Description))
+            {
+                undescribed.Add(path);
+            }
+
+            foreach (var child in command.Subcommands)
+            {
+                Walk(child, path + " " + child.Name);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("load", "--url", "not-a-url")]
     [InlineData("load", "--url", "http://127.0.0.1:1/", "--rate", "0")]

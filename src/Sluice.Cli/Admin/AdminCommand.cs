@@ -23,23 +23,25 @@ internal static class AdminCommand
         var rates = new Option<string>("--rates") { Description = "Comma-separated, e.g. \"600/min\".", Required = true };
         var monthly = new Option<long?>("--monthly") { Description = "Unique recipients per month; omit to restore the plan's." };
 
-        admin.Add(Group("accounts", Leaf("create", "Create an account.", [name, plan], p => Call(p, server, token, HttpMethod.Post, "admin/accounts", new { name = p.GetValue(name), plan = p.GetValue(plan) }))));
+        admin.Add(Group("accounts", "Accounts: each has a plan, its monthly quota and its API keys.", Leaf("create", "Create an account.", [name, plan], p => Call(p, server, token, HttpMethod.Post, "admin/accounts", new { name = p.GetValue(name), plan = p.GetValue(plan) }))));
         admin.Add(Group(
             "keys",
+            "An account's API keys.",
             Leaf("create", "Create an API key for an account (its secret is shown once).", [account], p => Call(p, server, token, HttpMethod.Post, $"admin/accounts/{p.GetValue(account)}/keys", null)),
             Leaf("revoke", "Revoke a key at once.", [key], p => Call(p, server, token, HttpMethod.Delete, $"admin/keys/{p.GetValue(key)}", null))));
         admin.Add(Group(
             "limits",
+            "Per-key rates of the api-key layer, changed at run time.",
             Leaf("set", "Replace a key's api-key rates.", [key, rates], p => Call(p, server, token, HttpMethod.Put, $"admin/keys/{p.GetValue(key)}/limits", new { rates = p.GetValue(rates)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) })),
             Leaf("reset", "Restore a key's default rates.", [key], p => Call(p, server, token, HttpMethod.Delete, $"admin/keys/{p.GetValue(key)}/limits", null))));
-        admin.Add(Group("quota", Leaf("set", "Set an account's monthly unique-recipient quota.", [account, monthly], p => Call(p, server, token, HttpMethod.Put, $"admin/accounts/{p.GetValue(account)}/quota", new { monthly_recipients = p.GetValue(monthly) }))));
+        admin.Add(Group("quota", "An account's monthly quota of unique recipients.", Leaf("set", "Set an account's monthly unique-recipient quota.", [account, monthly], p => Call(p, server, token, HttpMethod.Put, $"admin/accounts/{p.GetValue(account)}/quota", new { monthly_recipients = p.GetValue(monthly) }))));
         admin.Add(Leaf("usage", "An account's quota usage and each key's rate-limit windows.", [account], p => Call(p, server, token, HttpMethod.Get, $"admin/accounts/{p.GetValue(account)}/usage", null)));
         return admin;
     }
 
-    private static Command Group(string name, params Command[] children)
+    private static Command Group(string name, string description, params Command[] children)
     {
-        var group = new Command(name);
+        var group = new Command(name, description);
         foreach (var child in children)
         {
             group.Add(child);
