@@ -160,6 +160,8 @@ public sealed class SluiceClientHandler : DelegatingHandler
             var delay = Jittered(Max(backoff, limits.Wait ?? TimeSpan.Zero));
             if (!TryCheckDeadline(delay, deadline, out var limit))
             {
+                // The retry is not made: the budget keeps it for a request that can.
+                _options.RetryBudget.Refund();
                 var status = response.StatusCode;
                 response.Dispose();
                 throw new SluiceRateLimitedException(

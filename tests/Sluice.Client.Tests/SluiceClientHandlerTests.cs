@@ -179,6 +179,35 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
+    public async Task AFailFastOnAStatus_SpendsNoRetryFromTheBudget()
+    {
+        var budget = new RetryBudget(ratio: 0, minimum: 1);
+        var h = new ClientHarness(o => o.RetryBudget = budget);
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "30")).Then(HttpStatusCode.ServiceUnavailable);
+        using var client = h.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+        request.Options.Set(SluiceClientOptions.DeadlineKey, h.Time.GetUtcNow() + TimeSpan.FromSeconds(10));
+
+        await Assert.ThrowsAsync<SluiceRateLimitedException>(() => client.SendAsync(request));
+        Assert.Equal(1, budget.Available);
+        h.Time.Advance(TimeSpan.FromSeconds(31));
+        var next = await h.Drive(client.GetAsync("other"));
+
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(3, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public void ARefund_NeverRaisesTheBudgetPastItsCap()
+    {
+        var budget = new RetryBudget(ratio: 0, minimum: 1);
+
+        budget.Refund();
+
+        Assert.Equal(1, budget.Available);
+    }
+
+    [Fact]
     public async Task APacingWaitPastMaxWait_FailsFast()
     {
         var h = OneWritePerMinute(maxWait: TimeSpan.FromSeconds(5));
