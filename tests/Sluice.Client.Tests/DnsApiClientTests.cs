@@ -38,6 +38,49 @@ public sealed class DnsApiClientTests
         Assert.Equal(["bad"], many.ItemErrors[1]["records"]);
     }
 
+    [Fact]
+    public async Task TheToken_IsOnEveryRequestOfTheClient_AndOnNoOtherRequestOfASharedHttpClient()
+    {
+        var seen = new List<(string Path, string? Authorization)>();
+        using var http = new HttpClient(new Recording(seen)) { BaseAddress = new Uri("http://127.0.0.1:9/") };
+        var dns = new DnsApiClient(http, "secret-token");
+
+        await dns.GetDomainAsync("example.com");
+        await dns.CreateDomainAsync("example.com");
+        await dns.ListRRsetsAsync("example.com", subname: "a");
+        await dns.WriteRRsetsAsync("example.com", [new RRsetWrite("a", "TXT", 3600, ["\"v\""])]);
+        await dns.DeleteDomainAsync("example.com");
+        await http.GetAsync("elsewhere");
+
+        Assert.Equal(5, seen.Count(r => r.Authorization == "Token secret-token"));
+        Assert.Equal(("/elsewhere", null), seen[^1]);
+        Assert.Null(http.DefaultRequestHeaders.Authorization);
+    }
+
+    [Fact]
+    public async Task WithoutAToken_TheHttpClientsOwnAuthorization_IsSent()
+    {
+        var seen = new List<(string Path, string? Authorization)>();
+        using var http = new HttpClient(new Recording(seen)) { BaseAddress = new Uri("http://127.0.0.1:9/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Token", "from-the-client");
+
+        await new DnsApiClient(http).ListRRsetsAsync("example.com");
+
+        Assert.Equal("Token from-the-client", Assert.Single(seen).Authorization);
+    }
+
+    private sealed class Recording(List<(string Path, string? Authorization)> seen) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            seen.Add((request.RequestUri!.AbsolutePath, request.Headers.Authorization?.ToString()));
+            var body = request.Method == HttpMethod.Get && request.RequestUri.AbsolutePath.EndsWith("/rrsets/", StringComparison.Ordinal) || request.Method == HttpMethod.Patch
+                ? "[]"
+                : """{"name":"example.com"}""";
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+        }
+    }
+
     private sealed class Answer(HttpStatusCode status, string body, string mediaType) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -13,39 +14,38 @@ public sealed class DnsApiClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly HttpClient _http;
+    private readonly string? _token;
 
     /// <summary>
-    /// Wraps <paramref name="http"/>; when <paramref name="token"/> is given it is sent as <c>Authorization: Token</c>, set
-    /// on <paramref name="http"/>'s <see cref="HttpClient.DefaultRequestHeaders"/>, so every other request of that client
-    /// carries it too. Give this class an <see cref="HttpClient"/> of its own (a typed client) when that matters.
+    /// Wraps <paramref name="http"/>; when <paramref name="token"/> is given it is sent as <c>Authorization: Token</c> on
+    /// each request this client makes, and only on those: <paramref name="http"/> itself is not changed, so an
+    /// <see cref="HttpClient"/> shared with other code never carries the token to other requests or hosts. Without a
+    /// token, requests carry whatever <paramref name="http"/>'s default headers hold.
     /// </summary>
     public DnsApiClient(HttpClient http, string? token = null)
     {
         _http = http ?? throw new ArgumentNullException(nameof(http));
-        if (token is not null)
-        {
-            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Token", token);
-        }
+        _token = token;
     }
 
     /// <summary>The domain, or null when it does not exist (or is not the caller's).</summary>
     public async Task<DnsDomain?> GetDomainAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.GetAsync($"api/v1/domains/{Segment(name)}/", cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Get, $"api/v1/domains/{Segment(name)}/", null, cancellationToken).ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.NotFound ? null : await Read<DnsDomain>(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a domain.</summary>
     public async Task<DnsDomain> CreateDomainAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.PostAsJsonAsync("api/v1/domains/", new { name }, Json, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Post, "api/v1/domains/", JsonContent.Create(new { name }, options: Json), cancellationToken).ConfigureAwait(false);
         return await Read<DnsDomain>(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a domain and its RRsets.</summary>
     public async Task DeleteDomainAsync(string name, CancellationToken cancellationToken = default)
     {
-        using var response = await _http.DeleteAsync($"api/v1/domains/{Segment(name)}/", cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Delete, $"api/v1/domains/{Segment(name)}/", null, cancellationToken).ConfigureAwait(false);
         await EnsureSuccess(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -63,7 +63,7 @@ public sealed class DnsApiClient
             query.Add("type=" + Uri.EscapeDataString(type));
         }
 
-        using var response = await _http.GetAsync($"api/v1/domains/{Segment(domain)}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Get, $"api/v1/domains/{Segment(domain)}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", null, cancellationToken).ConfigureAwait(false);
         return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -80,12 +80,21 @@ public sealed class DnsApiClient
     /// </summary>
     public async Task<IReadOnlyList<RRset>> WriteRRsetsAsync(string domain, IReadOnlyList<RRsetWrite> rrsets, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/domains/{Segment(domain)}/rrsets/")
-        {
-            Content = JsonContent.Create(rrsets.Select(r => new { subname = r.Subname, type = r.Type, ttl = r.Ttl, records = r.Records }).ToList(), options: Json),
-        };
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var content = JsonContent.Create(rrsets.Select(r => new { subname = r.Subname, type = r.Type, ttl = r.Ttl, records = r.Records }).ToList(), options: Json);
+        using var response = await SendAsync(HttpMethod.Patch, $"api/v1/domains/{Segment(domain)}/rrsets/", content, cancellationToken).ConfigureAwait(false);
         return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one request of this client, with its token when it has one.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = content };
+        if (_token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Token", _token);
+        }
+
+        return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
