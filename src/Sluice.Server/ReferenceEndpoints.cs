@@ -13,6 +13,7 @@ internal static class ReferenceEndpoints
                 string.IsNullOrWhiteSpace(request.Email) || !request.Email.Contains('@', StringComparison.Ordinal)
                     ? Results.Problem(statusCode: 400, title: "Invalid email", extensions: new Dictionary<string, object?> { ["code"] = "VALIDATION_FAILED", ["field"] = "email" })
                     : Results.Accepted())
+            .Produces(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
             .RequireRateLimit("auth");
     }
 

@@ -97,6 +97,13 @@ public sealed class OpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public void DeletingADomain_DocumentsNo404_ForAMissingDomainAnswers204()
+    {
+        Assert.False(Operation("/api/v1/domains/{name}", "delete").GetProperty("responses").TryGetProperty("404", out _));
+        Assert.True(Operation("/api/v1/domains/{name}/rrsets/{path}", "delete").GetProperty("responses").TryGetProperty("404", out _));
+    }
+
+    [Fact]
     public void DnsReads_DocumentNo400()
         => Assert.False(Operation("/api/v1/domains/{name}/rrsets", "get").GetProperty("responses").TryGetProperty("400", out _));
 }

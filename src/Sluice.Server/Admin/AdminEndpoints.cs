@@ -23,10 +23,10 @@ internal static class AdminEndpoints
         admin.MapPost("/accounts", CreateAccount).Produces<AccountResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("CreateAccount");
         admin.MapPost("/accounts/{id:long}/keys", CreateKey).Produces<KeyCreatedResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound).WithName("CreateKey");
         admin.MapDelete("/keys/{keyId:long}", RevokeKey).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithName("RevokeKey");
-        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).Produces<KeyLimitsResponse>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("SetKeyLimits");
-        admin.MapDelete("/keys/{keyId:long}/limits", RemoveLimits).Produces(StatusCodes.Status204NoContent).WithName("RemoveKeyLimits");
-        admin.MapPut("/accounts/{id:long}/quota", SetQuota).Produces<AccountResponse>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("SetAccountQuota");
-        admin.MapGet("/accounts/{id:long}/usage", GetUsage).Produces<UsageResponse>().WithName("GetAccountUsage");
+        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).Produces<KeyLimitsResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetKeyLimits");
+        admin.MapDelete("/keys/{keyId:long}/limits", RemoveLimits).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithName("RemoveKeyLimits");
+        admin.MapPut("/accounts/{id:long}/quota", SetQuota).Produces<AccountResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetAccountQuota");
+        admin.MapGet("/accounts/{id:long}/usage", GetUsage).Produces<UsageResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithName("GetAccountUsage");
     }
 
     private static async Task<IResult> CreateAccount(CreateAccountRequest? request, ServerDb db, RecipientQuota quota, TimeProvider time, CancellationToken cancellationToken)

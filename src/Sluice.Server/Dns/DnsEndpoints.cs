@@ -32,11 +32,15 @@ internal static class DnsEndpoints
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();
         dns.MapDelete("/{name}/", DeleteDomain).RequireRateLimit(DomainChanges, Daily).Produces(StatusCodes.Status204NoContent);
         dns.MapGet("/{name}/rrsets/", ListRRsets).RequireRateLimit(Reads, Daily).Produces<List<RRsetResponse>>();
-        dns.MapMethods("/{name}/rrsets/", ["POST", "PATCH", "PUT"], WriteCollection).RequireRateLimit(PerDomainWrites, Daily)
-            .Accepts<JsonElement>("application/json").Produces<List<RRsetResponse>>();
+        // One RRset (an object) or a bulk request (an array): the RRsets written, or 204 when a single write left none.
+        dns.MapPost("/{name}/rrsets/", WriteCollection).RequireRateLimit(PerDomainWrites, Daily)
+            .Accepts<JsonElement>("application/json").Produces<List<RRsetResponse>>(StatusCodes.Status201Created).Produces(StatusCodes.Status204NoContent);
+        dns.MapMethods("/{name}/rrsets/", ["PATCH", "PUT"], WriteCollection).RequireRateLimit(PerDomainWrites, Daily)
+            .Accepts<JsonElement>("application/json").Produces<List<RRsetResponse>>().Produces(StatusCodes.Status204NoContent);
         dns.MapGet("/{name}/rrsets/{**path}", GetRRset).RequireRateLimit(Reads, Daily).Produces<RRsetResponse>();
-        dns.MapMethods("/{name}/rrsets/{**path}", ["PATCH", "PUT", "DELETE"], WriteOne).RequireRateLimit(PerDomainWrites, Daily)
-            .Accepts<JsonElement>("application/json").Produces<RRsetResponse>();
+        dns.MapMethods("/{name}/rrsets/{**path}", ["PATCH", "PUT"], WriteOne).RequireRateLimit(PerDomainWrites, Daily)
+            .Accepts<JsonElement>("application/json").Produces<RRsetResponse>().Produces(StatusCodes.Status204NoContent);
+        dns.MapDelete("/{name}/rrsets/{**path}", WriteOne).RequireRateLimit(PerDomainWrites, Daily).Produces(StatusCodes.Status204NoContent);
     }
 
     /// <summary>The per-domain layer's key: <c>{account id}:{domain}</c>, or none outside a domain route or without a key.</summary>

@@ -39,7 +39,10 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
 
         if (deSec)
         {
-            DeSecErrors(operation, context.Description.HttpMethod, context.Description.ParameterDescriptions.Any(p => p.Name == "name"));
+            // Deleting a domain that does not exist answers 204, as deSEC does: only the domain's other routes answer 404.
+            var parameters = context.Description.ParameterDescriptions;
+            var namesADomain = parameters.Any(p => p.Name == "name") && !(context.Description.HttpMethod == "DELETE" && !parameters.Any(p => p.Name == "path"));
+            DeSecErrors(operation, context.Description.HttpMethod, namesADomain);
         }
 
         if (limited)
@@ -96,7 +99,7 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
         return response;
     }
 
-    /// <summary>deSEC's 404 on a domain's routes, and its 400 field errors on writes.</summary>
+    /// <summary>deSEC's 404 on a domain's routes (<paramref name="namesADomain"/>), and its 400 field errors on writes.</summary>
     private static void DeSecErrors(OpenApiOperation operation, string? method, bool namesADomain)
     {
         if (namesADomain)
