@@ -42,4 +42,18 @@ public sealed class ErrorBodyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("Unsupported media type \"text/plain; charset=utf-8\" in request.", body.RootElement.GetProperty("detail").GetString());
     }
+
+    [Theory]
+    [InlineData("DELETE", "/api/v1/domains/example.com/rrsets/")]
+    [InlineData("POST", "/api/v1/domains/example.com/rrsets/a/TXT/")]
+    [InlineData("PATCH", "/api/v1/domains/")]
+    public async Task AMethodARouteDoesNotTake_Gets405_WithDeSecsMessage(string method, string path)
+    {
+        var (_, _, client) = await _host.NewCustomerAsync();
+
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal($$"""{"detail":"Method \"{{method}}\" not allowed."}""", await response.Content.ReadAsStringAsync());
+    }
 }

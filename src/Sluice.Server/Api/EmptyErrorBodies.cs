@@ -10,6 +10,9 @@ namespace Sluice.Server.Api;
 /// </summary>
 internal static class EmptyErrorBodies
 {
+    /// <summary>Quotes written as <c>\"</c>, as deSEC writes them, not <c>\u0022</c>.</summary>
+    private static readonly JsonSerializerOptions DeSecJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task WriteAsync(StatusCodeContext context)
     {
         var http = context.HttpContext;
@@ -21,14 +24,19 @@ internal static class EmptyErrorBodies
             StatusCodes.Status415UnsupportedMediaType => ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
             _ => ("HTTP_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture), "Request failed"),
         };
-        var detail = status == StatusCodes.Status415UnsupportedMediaType
-            ? $"Unsupported media type \"{http.Request.ContentType}\" in request."
-            : status == StatusCodes.Status404NotFound ? "Not found." : title + ".";
+        // Django REST Framework's messages, which deSEC answers with.
+        var detail = status switch
+        {
+            StatusCodes.Status415UnsupportedMediaType => $"Unsupported media type \"{http.Request.ContentType}\" in request.",
+            StatusCodes.Status405MethodNotAllowed => $"Method \"{Echo.Of(http.Request.Method)}\" not allowed.",
+            StatusCodes.Status404NotFound => "Not found.",
+            _ => title + ".",
+        };
 
         if (http.Request.Path.StartsWithSegments("/api/v1"))
         {
             http.Response.ContentType = "application/json";
-            await http.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["detail"] = detail }));
+            await http.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["detail"] = detail }, DeSecJson));
             return;
         }
 

@@ -231,6 +231,14 @@ internal static class DnsEndpoints
 
     private static async Task<IResult> WriteOne(string name, string? path, HttpContext context, ServerDb db, RRsetWriter writer, DomainWriteLocks locks, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(path))
+        {
+            // DELETE on the collection: the catch-all also matches an empty path, but the collection takes no DELETE
+            // (its PATCH and PUT reach WriteCollection). The status code pages write deSEC's body.
+            context.Response.Headers.Allow = "GET, POST, PATCH, PUT";
+            return Results.StatusCode(StatusCodes.Status405MethodNotAllowed);
+        }
+
         if (ParsePath(path) is not { } at || await FindDomain(name, context, db, tracked: true, cancellationToken) is not { } domain)
         {
             return NotFound();
