@@ -74,7 +74,7 @@ public sealed class DnsApiClientTests
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             seen.Add((request.RequestUri!.AbsolutePath, request.Headers.Authorization?.ToString()));
-            var body = request.Method == HttpMethod.Get && request.RequestUri.AbsolutePath.EndsWith("/rrsets/", StringComparison.Ordinal) || request.Method == HttpMethod.Patch
+            var body = (request.Method == HttpMethod.Get && request.RequestUri.AbsolutePath.EndsWith("/rrsets/", StringComparison.Ordinal)) || request.Method == HttpMethod.Patch
                 ? "[]"
                 : """{"name":"example.com"}""";
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
