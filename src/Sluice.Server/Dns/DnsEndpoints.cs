@@ -128,9 +128,12 @@ internal static class DnsEndpoints
         // Deleting a domain that does not exist (or is not yours) answers 204, as deSEC does: the end state is the same.
         if (await FindDomain(name, context, db, tracked: true, cancellationToken) is { } domain)
         {
+            // One transaction: a failure between the two leaves the domain with all its RRsets, never without them.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await db.RRsets.Where(r => r.DomainId == domain.Id).ExecuteDeleteAsync(cancellationToken);
             db.Domains.Remove(domain);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return TypedResults.NoContent();
