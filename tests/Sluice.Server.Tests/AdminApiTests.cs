@@ -63,6 +63,25 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChangeOfAKeysLimitsThatCannotBeSaved_Answers500_AndTheKeyKeepsItsRates()
+    {
+        var (_, keyId, client) = await _host.NewCustomerAsync();
+        using var admin = _host.Admin();
+        await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "120/min" } });
+        await _host.ExecuteSqlAsync("CREATE TRIGGER refuse_rates BEFORE UPDATE OF RatesOverride ON api_keys BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+
+        var raised = await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
+        var afterRaise = await client.GetAsync("/api/me");
+        var reset = await admin.DeleteAsync($"/admin/keys/{keyId}/limits");
+        var afterReset = await client.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, raised.StatusCode);
+        Assert.Equal("120", afterRaise.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal(HttpStatusCode.InternalServerError, reset.StatusCode);
+        Assert.Equal("120", afterReset.Headers.GetValues("X-RateLimit-Limit").Single());
+    }
+
+    [Fact]
     public async Task AKeysLimits_AreKeptAndEchoedInTheCanonicalForm()
     {
         var (account, keyId, _) = await _host.NewCustomerAsync();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sluice.Server.Dns;
@@ -299,7 +298,7 @@ public sealed class DnsApiTests : IAsyncLifetime
     {
         using var client = await NewDnsClientAsync("example.com");
         await client.PostAsJsonAsync(Domains + "example.com/rrsets/", TxtRRset("a"));
-        await ExecuteAsync("CREATE TRIGGER refuse_deletions BEFORE DELETE ON domains BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+        await _host.ExecuteSqlAsync("CREATE TRIGGER refuse_deletions BEFORE DELETE ON domains BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
 
         var deleted = await client.DeleteAsync(Domains + "example.com/");
         var rrsets = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/");
@@ -308,20 +307,11 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Equal("a", Assert.Single(rrsets.EnumerateArray()).GetProperty("subname").GetString());
     }
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={_host.DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
     [Fact]
     public async Task ADatabaseFailureOnCreatingADomain_IsA500_NotATakenName_AndIsLoggedOnce()
     {
         using var client = await NewDnsClientAsync();
-        await ExecuteAsync("CREATE TRIGGER refuse_domains BEFORE INSERT ON domains BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+        await _host.ExecuteSqlAsync("CREATE TRIGGER refuse_domains BEFORE INSERT ON domains BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
 
         var response = await client.PostAsJsonAsync(Domains, new { name = "example.com" });
 

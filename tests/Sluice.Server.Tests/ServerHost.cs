@@ -108,6 +108,16 @@ public sealed class ServerHost : IAsyncDisposable
         return (account, keyId, WithKey(key));
     }
 
+    /// <summary>Runs SQL on the server's database file from outside the server, e.g. a trigger that makes a write fail.</summary>
+    public async Task ExecuteSqlAsync(string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public static async Task<JsonElement> Json(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -86,7 +86,7 @@ internal static class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> SetLimits(long keyId, SetLimitsRequest? request, ServerDb db, SluiceLimits limits, CancellationToken cancellationToken)
+    private static async Task<IResult> SetLimits(long keyId, SetLimitsRequest? request, ServerDb db, SluiceLimits limits, ILogger<ApiKeyRecord> logger, CancellationToken cancellationToken)
     {
         if (request?.Rates is not { } rates || rates.Count == 0)
         {
@@ -121,12 +121,46 @@ internal static class AdminEndpoints
             return ApiProblems.Invalid("rates", e.Message.Split(" (Parameter")[0]);
         }
 
+        var previous = key.RatesOverride;
         key.RatesOverride = string.Join(',', canonical);
-        await db.SaveChangesAsync(cancellationToken);
+        await SaveOrRestoreAsync(db, limits, keyId, previous, logger, cancellationToken);
         return TypedResults.Ok(new KeyLimitsResponse(keyId, ApiKeyLayer, canonical));
     }
 
-    private static async Task<IResult> RemoveLimits(long keyId, ServerDb db, SluiceLimits limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// Saves a key's new rates after the store took them; when the save fails, the store gets the key's previous rates
+    /// back (none: the layer's), so a change the client is told failed does not stay in force until the next restart.
+    /// </summary>
+    private static async Task SaveOrRestoreAsync(ServerDb db, SluiceLimits limits, long keyId, string? previous, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                if (previous is null)
+                {
+                    await limits.RemoveOverrideAsync(ApiKeyLayer, KeyOf(keyId), CancellationToken.None);
+                }
+                else
+                {
+                    await limits.SetOverrideAsync(ApiKeyLayer, KeyOf(keyId), previous.Split(','), CancellationToken.None);
+                }
+            }
+            catch (Exception e)
+            {
+                // The save's failure is what the client hears (a 500); this one is for the operator.
+                logger.LogError(e, "Could not restore the rates of key {KeyId} after saving its new rates failed; the store holds the new ones until a restart.", keyId);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<IResult> RemoveLimits(long keyId, ServerDb db, SluiceLimits limits, ILogger<ApiKeyRecord> logger, CancellationToken cancellationToken)
     {
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId, cancellationToken);
         if (key is null)
@@ -135,8 +169,9 @@ internal static class AdminEndpoints
         }
 
         await limits.RemoveOverrideAsync(ApiKeyLayer, KeyOf(keyId), cancellationToken);
+        var previous = key.RatesOverride;
         key.RatesOverride = null;
-        await db.SaveChangesAsync(cancellationToken);
+        await SaveOrRestoreAsync(db, limits, keyId, previous, logger, cancellationToken);
         return TypedResults.NoContent();
     }
 
