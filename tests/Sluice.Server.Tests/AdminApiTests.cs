@@ -118,6 +118,30 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoredKeyLimitsThatNoLongerFitTheLayer_AreLoggedAndLeftOut_AndTheServerStarts()
+    {
+        string key;
+        long keyId;
+        await using (var first = new ServerHost(directory: _host.Directory))
+        {
+            var account = await first.CreateAccountAsync();
+            (keyId, key) = await first.CreateKeyAsync(account);
+            using var admin = first.Admin();
+            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min", "10000/h" } });
+        }
+
+        // The operator makes the api-key layer a concurrency layer, which takes one rate: the stored two do not fit.
+        await using var restarted = new ServerHost(
+            new() { ["Sluice:Layers:api-key:Algorithm"] = "Concurrency", ["Sluice:Layers:api-key:Rates:0"] = "5/1min" },
+            directory: _host.Directory);
+        using var client = restarted.WithKey(key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/me")).StatusCode);
+        var warning = Assert.Single(restarted.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains($"key {keyId}", StringComparison.Ordinal));
+        Assert.Contains("concurrency layer takes exactly one rate", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AServerWithStoredKeyLimits_StartsEvenWhenTheSharedStoreIsDown()
     {
         string key;

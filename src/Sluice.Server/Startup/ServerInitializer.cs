@@ -115,7 +115,13 @@ internal static class ServerInitializer
             {
                 await limits.SetOverrideAsync(AdminEndpoints.ApiKeyLayer, AdminEndpoints.KeyOf(key.Id), key.RatesOverride!.Split(','));
             }
-            catch (Exception e) when (e is not ArgumentException)
+            catch (ArgumentException e)
+            {
+                // The configuration changed since the rates were set (the layer is gone, or takes other rates): the key
+                // has the layer's own rates, and its stored ones stay in the database, restored again once they fit.
+                logger.LogWarning("The stored rates of key {KeyId} ({Rates}) do not fit the rate-limit configuration and were not restored: {Reason}", key.Id, key.RatesOverride, e.Message.Split(" (Parameter")[0]);
+            }
+            catch (Exception e)
             {
                 // A shared store (Redis) that is down keeps its own copy of the overrides; the server still starts.
                 logger.LogWarning(e, "Could not restore the rates of key {KeyId} to the rate-limit store.", key.Id);
