@@ -142,6 +142,27 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AccountsOnAPlanNoLongerConfigured_AreReportedAtStartup_OncePerPlan()
+    {
+        await using (var first = new ServerHost(new() { ["Quotas:Plans:startup"] = "10" }, directory: _host.Directory))
+        {
+            await first.CreateAccountAsync(plan: "startup");
+            await first.CreateAccountAsync(plan: "startup");
+            var own = await first.CreateAccountAsync(plan: "startup");
+            using var admin = first.Admin();
+            await admin.PutAsJsonAsync($"/admin/accounts/{own}/quota", new { monthly_recipients = 5 });
+            Assert.DoesNotContain(first.Logs.Entries, e => e.Message.Contains("Quotas:Plans", StringComparison.Ordinal));
+        }
+
+        await using var restarted = new ServerHost(directory: _host.Directory);
+        using var anonymous = restarted.Anonymous();
+        await anonymous.GetAsync("/healthz");
+
+        var warning = Assert.Single(restarted.Logs.Entries, e => e.Message.Contains("Quotas:Plans", StringComparison.Ordinal));
+        Assert.StartsWith("2 account(s) are on plan 'startup'", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AServerWithStoredKeyLimits_StartsEvenWhenTheSharedStoreIsDown()
     {
         string key;

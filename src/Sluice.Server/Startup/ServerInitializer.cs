@@ -2,7 +2,9 @@ using Sluice.AspNetCore;
 using Microsoft.EntityFrameworkCore;
 using Sluice.Server.Admin;
 using Sluice.Server.Auth;
+using Microsoft.Extensions.Options;
 using Sluice.Server.Data;
+using Sluice.Server.Quotas;
 
 namespace Sluice.Server.Startup;
 
@@ -58,6 +60,27 @@ internal static class ServerInitializer
         {
             // WAL lets readers proceed while a writer commits; the quota store uses the same file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
+        }
+
+        await WarnOfUnknownPlansAsync(services, db);
+    }
+
+    /// <summary>
+    /// Accounts on a plan that <c>Quotas:Plans</c> no longer has get a quota of 0 (every new recipient refused, never
+    /// unlimited): the operator hears it at startup, once per plan, rather than from the customers.
+    /// </summary>
+    private static async Task WarnOfUnknownPlansAsync(IServiceProvider services, ServerDb db)
+    {
+        var plans = services.GetRequiredService<IOptionsMonitor<QuotaOptions>>().CurrentValue.Plans;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sluice.Server.Startup");
+        var inUse = await db.Accounts.AsNoTracking().Where(a => a.MonthlyRecipientsOverride == null)
+            .GroupBy(a => a.Plan).Select(g => new { Plan = g.Key, Accounts = g.Count() }).ToListAsync();
+        foreach (var group in inUse.Where(g => !plans.ContainsKey(g.Plan)).OrderBy(g => g.Plan, StringComparer.Ordinal))
+        {
+            logger.LogWarning(
+                "{Accounts} account(s) are on plan '{Plan}', which Quotas:Plans does not have: their monthly recipient quota is 0, so every new recipient is refused, until the plan is configured or the account gets a quota of its own.",
+                group.Accounts,
+                group.Plan);
         }
     }
 
