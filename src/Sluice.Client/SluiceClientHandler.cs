@@ -108,7 +108,7 @@ public sealed class SluiceClientHandler : DelegatingHandler
             {
                 using (shared)
                 {
-                    response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                    response = await SendAttemptAsync(request, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (HttpRequestException e) when (IsTransient(e) && RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
@@ -174,6 +174,28 @@ public sealed class SluiceClientHandler : DelegatingHandler
             response.Dispose();
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
             backoff *= _options.BackoffMultiplier;
+        }
+    }
+
+    /// <summary>One attempt, abandoned after <see cref="SluiceClientOptions.AttemptTimeout"/> as <see cref="HttpClient.Timeout"/> would abandon it.</summary>
+    private async Task<HttpResponseMessage> SendAttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var limit = _options.AttemptTimeout;
+        if (limit == Timeout.InfiniteTimeSpan)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(limit, _options.TimeProvider);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var message = $"The request was canceled: one attempt took longer than the AttemptTimeout of {limit.TotalSeconds:0.###} seconds.";
+            throw new TaskCanceledException(message, new TimeoutException(message, e), timeout.Token);
         }
     }
 

@@ -54,6 +54,15 @@ public sealed class SluiceClientOptions
     /// <summary>The longest the handler will wait (pacing or retry) before failing fast with <see cref="SluiceRateLimitedException"/>. The default value is 10 minutes.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long one attempt (one request sent and its response headers read) may take before it is abandoned with a
+    /// <see cref="TaskCanceledException"/> whose inner exception is a <see cref="TimeoutException"/>, as
+    /// <see cref="HttpClient.Timeout"/> reports it; the waits between attempts are bounded by <see cref="MaxWait"/>
+    /// instead. <see cref="Timeout.InfiniteTimeSpan"/> turns it off. The default value is 100 seconds, HttpClient's own
+    /// default, which <c>AddSluiceClient</c> lifts from the whole request so that pacing and retry waits are not cut short.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
     /// <summary>The retry budget. The default value is a new <see cref="Client.RetryBudget"/> (a fifth of traffic, 10 in reserve).</summary>
     public RetryBudget RetryBudget { get; set; } = new();
 
@@ -96,6 +105,11 @@ public sealed class SluiceClientOptions
         if (InitialDelay < TimeSpan.Zero || MaxWait < TimeSpan.Zero || MinimumMargin < TimeSpan.Zero)
         {
             problems.Add("InitialDelay, MaxWait and MinimumMargin must not be negative.");
+        }
+
+        if (AttemptTimeout != Timeout.InfiniteTimeSpan && (AttemptTimeout <= TimeSpan.Zero || AttemptTimeout > TimerLimits.LongestWait))
+        {
+            problems.Add($"AttemptTimeout is {AttemptTimeout.ToString("c", CultureInfo.InvariantCulture)}; it must be positive and at most 49 days, or Timeout.InfiniteTimeSpan.");
         }
 
         if (MaxWait > TimerLimits.LongestWait)

@@ -41,4 +41,19 @@ public sealed class DependencyInjectionTests
         Assert.True(server.Received[1].At - server.Received[0].At >= TimeSpan.FromSeconds(2));
         Assert.Contains("http://api.test|read|example.com", registry.Scopes);
     }
+
+    [Fact]
+    public void AddSluiceClient_LiftsHttpClientsDefaultTimeoutFromTheWholeRequest_AndKeepsOneSetOnPurpose()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("default").AddSluiceClient();
+        services.AddHttpClient("chosen", c => c.Timeout = TimeSpan.FromSeconds(30)).AddSluiceClient();
+        services.AddHttpClient("chosen-after").AddSluiceClient().ConfigureHttpClient(c => c.Timeout = TimeSpan.FromMinutes(20));
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, factory.CreateClient("default").Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), factory.CreateClient("chosen").Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(20), factory.CreateClient("chosen-after").Timeout);
+    }
 }

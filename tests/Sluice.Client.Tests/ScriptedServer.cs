@@ -8,7 +8,7 @@ namespace Sluice.Client.Tests;
 /// </summary>
 internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandler
 {
-    private readonly Queue<Func<HttpResponseMessage>> _script = new();
+    private readonly Queue<Func<CancellationToken, Task<HttpResponseMessage>>> _script = new();
     private readonly List<(DateTimeOffset At, HttpMethod Method, string Path)> _received = [];
 
     public IReadOnlyList<(DateTimeOffset At, HttpMethod Method, string Path)> Received
@@ -26,7 +26,7 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
     {
         lock (_script)
         {
-            _script.Enqueue(() =>
+            _script.Enqueue(_ =>
             {
                 var response = new HttpResponseMessage(status) { Content = new StringContent("{}") };
                 foreach (var (name, value) in headers)
@@ -34,7 +34,7 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
                     response.Headers.TryAddWithoutValidation(name, value);
                 }
 
-                return response;
+                return Task.FromResult(response);
             });
         }
 
@@ -46,7 +46,22 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
     {
         lock (_script)
         {
-            _script.Enqueue(() => throw new HttpRequestException(error, $"The request failed ({error})."));
+            _script.Enqueue(_ => Task.FromException<HttpResponseMessage>(new HttpRequestException(error, $"The request failed ({error}).")));
+        }
+
+        return this;
+    }
+
+    /// <summary>Next, the server never answers: the request waits until its cancellation token fires.</summary>
+    public ScriptedServer ThenHangs()
+    {
+        lock (_script)
+        {
+            _script.Enqueue(static async token =>
+            {
+                await Task.Delay(Timeout.Infinite, token);
+                throw new InvalidOperationException("unreachable");
+            });
         }
 
         return this;
@@ -59,23 +74,19 @@ internal sealed class ScriptedServer(ManualTimeProvider time) : HttpMessageHandl
             _received.Add((time.GetUtcNow(), request.Method, request.RequestUri!.AbsolutePath));
         }
 
-        Func<HttpResponseMessage>? next;
+        Func<CancellationToken, Task<HttpResponseMessage>>? next;
         lock (_script)
         {
             _script.TryDequeue(out next);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = next?.Invoke() ?? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
-        }
-        catch (HttpRequestException e)
-        {
-            return Task.FromException<HttpResponseMessage>(e);
-        }
+        return AnswerAsync(request, next, cancellationToken);
+    }
 
+    private static async Task<HttpResponseMessage> AnswerAsync(HttpRequestMessage request, Func<CancellationToken, Task<HttpResponseMessage>>? next, CancellationToken cancellationToken)
+    {
+        var response = next is null ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") } : await next(cancellationToken);
         response.RequestMessage = request;
-        return Task.FromResult(response);
+        return response;
     }
 }

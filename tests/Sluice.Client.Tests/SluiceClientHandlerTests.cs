@@ -179,6 +179,63 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
+    public async Task AnAttemptPastTheAttemptTimeout_IsAbandoned_AsHttpClientReportsATimeout()
+    {
+        var h = new ClientHarness(o => o.AttemptTimeout = TimeSpan.FromSeconds(30));
+        h.Server.ThenHangs();
+        using var client = h.NewClient();
+
+        var sending = client.GetAsync("items");
+        while (h.Server.Received.Count == 0 && !sending.IsCompleted)
+        {
+            await Task.Delay(1);
+        }
+
+        h.Time.Advance(TimeSpan.FromSeconds(29.9));
+        await Task.Delay(20);
+        var early = sending.IsCompleted;
+        h.Time.Advance(TimeSpan.FromSeconds(0.1));
+
+        // Bounded in real time: without the attempt timeout the request would wait for ever.
+        Assert.Same(sending, await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(10))));
+        var error = await Assert.ThrowsAsync<TaskCanceledException>(() => sending);
+        Assert.False(early);
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.Single(h.Server.Received);
+    }
+
+    [Fact]
+    public async Task ACallerWhoCancelsAnAttempt_GetsItsOwnCancellation_NotATimeout()
+    {
+        var h = new ClientHarness();
+        h.Server.ThenHangs();
+        using var client = h.NewClient();
+        using var cancel = new CancellationTokenSource();
+
+        var sending = client.GetAsync("items", cancel.Token);
+        while (h.Server.Received.Count == 0 && !sending.IsCompleted)
+        {
+            await Task.Delay(1);
+        }
+
+        await cancel.CancelAsync();
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+
+        Assert.IsNotType<TimeoutException>(error.InnerException);
+        Assert.Equal(cancel.Token, error.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void AnAttemptTimeoutThatIsNotPositive_IsRefused(int seconds)
+    {
+        var options = new SluiceClientOptions { AttemptTimeout = TimeSpan.FromSeconds(seconds) };
+
+        Assert.Contains(options.Validate(), p => p.StartsWith("AttemptTimeout is", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AFailFastOnAStatus_SpendsNoRetryFromTheBudget()
     {
         var budget = new RetryBudget(ratio: 0, minimum: 1);
@@ -307,8 +364,9 @@ public sealed class SluiceClientHandlerTests
     [Fact]
     public async Task ARefusedConnectionOnLoopback_IsRetried_ThroughTheRealSocketsHandler()
     {
-        // Nothing listens on the port: .NET's own handler reports the refusal, which the retry must recognise.
-        var h = new ClientHarness(o => o.MaxAttempts = 3);
+        // Nothing listens on the port: .NET's own handler reports the refusal, which the retry must recognise. The
+        // harness moves its fake clock to the next timer while the real socket connects, so no attempt timeout here.
+        var h = new ClientHarness(o => (o.MaxAttempts, o.AttemptTimeout) = (3, Timeout.InfiniteTimeSpan));
         var attempts = 0;
         using var client = new HttpClient(new SluiceClientHandler(h.Options, new Counted(() => Interlocked.Increment(ref attempts), new SocketsHttpHandler())))
         {
