@@ -152,16 +152,22 @@ public sealed class SluiceClientHandler : DelegatingHandler
                 pacer.PauseUntil(now + (limits.Wait ?? backoff));
             }
 
-            if (!IsRetryable(response.StatusCode, request.Method) || attempt >= _options.MaxAttempts || !_options.RetryBudget.TryWithdraw())
+            if (!IsRetryable(response.StatusCode, request.Method) || attempt >= _options.MaxAttempts)
             {
                 return response;
             }
 
+            // The deadline is checked before a retry is taken from the budget, as for a connection failure: a request
+            // that fails fast makes no retry and spends none. With the budget spent, the answer is returned as it is.
             var delay = Jittered(Max(backoff, limits.Wait ?? TimeSpan.Zero));
-            if (!TryCheckDeadline(delay, deadline, out var limit))
+            var withinDeadline = TryCheckDeadline(delay, deadline, out var limit);
+            if (withinDeadline ? !_options.RetryBudget.TryWithdraw() : _options.RetryBudget.Available < 1)
             {
-                // The retry is not made: the budget keeps it for a request that can.
-                _options.RetryBudget.Refund();
+                return response;
+            }
+
+            if (!withinDeadline)
+            {
                 var status = response.StatusCode;
                 response.Dispose();
                 throw new SluiceRateLimitedException(

@@ -255,13 +255,18 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
-    public void ARefund_NeverRaisesTheBudgetPastItsCap()
+    public async Task WithTheBudgetSpent_AWaitPastTheDeadline_ReturnsTheAnswerAsItIs()
     {
-        var budget = new RetryBudget(ratio: 0, minimum: 1);
+        var h = new ClientHarness(o => o.RetryBudget = new RetryBudget(ratio: 0, minimum: 0));
+        h.Server.Then(HttpStatusCode.TooManyRequests, ("Retry-After", "30"));
+        using var client = h.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+        request.Options.Set(SluiceClientOptions.DeadlineKey, h.Time.GetUtcNow() + TimeSpan.FromSeconds(10));
 
-        budget.Refund();
+        var response = await client.SendAsync(request);
 
-        Assert.Equal(1, budget.Available);
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Single(h.Server.Received);
     }
 
     [Fact]

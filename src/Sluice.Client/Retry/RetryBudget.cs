@@ -50,18 +50,6 @@ public sealed class RetryBudget
         }
     }
 
-    /// <summary>
-    /// Gives back one retry that <see cref="TryWithdraw"/> took but that was never made (the request failed fast
-    /// instead), up to the budget's cap.
-    /// </summary>
-    public void Refund()
-    {
-        lock (_gate)
-        {
-            _tokens = Math.Min(_cap, _tokens + 1);
-        }
-    }
-
     /// <summary>Takes one retry; false when the budget is spent (then do not retry).</summary>
     public bool TryWithdraw()
     {
