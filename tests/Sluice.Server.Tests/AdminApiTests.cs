@@ -94,18 +94,20 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(600, usage.GetProperty("keys")[0].GetProperty("rate_limits")[0].GetProperty("limit").GetInt64());
     }
 
+    /// <summary>A key created on a first server over this test's database, given <paramref name="rates"/>; the server then stops.</summary>
+    private async Task<(long KeyId, string Key)> KeyWithRatesSetBeforeARestartAsync(params string[] rates)
+    {
+        await using var first = new ServerHost(directory: _host.Directory);
+        var created = await first.CreateKeyAsync(await first.CreateAccountAsync());
+        using var admin = first.Admin();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/admin/keys/{created.Id}/limits", new { rates })).StatusCode);
+        return created;
+    }
+
     [Fact]
     public async Task AKeysRaisedLimit_SurvivesARestart_WhichLogsNoWarningOfUnusedLayers()
     {
-        long keyId;
-        string key;
-        await using (var first = new ServerHost(directory: _host.Directory))
-        {
-            var account = await first.CreateAccountAsync();
-            (keyId, key) = await first.CreateKeyAsync(account);
-            using var admin = first.Admin();
-            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
-        }
+        var (_, key) = await KeyWithRatesSetBeforeARestartAsync("600/min");
 
         await using var restarted = new ServerHost(directory: _host.Directory);
         using var client = restarted.WithKey(key);
@@ -120,15 +122,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [Fact]
     public async Task StoredKeyLimitsThatNoLongerFitTheLayer_AreLoggedAndLeftOut_AndTheServerStarts()
     {
-        string key;
-        long keyId;
-        await using (var first = new ServerHost(directory: _host.Directory))
-        {
-            var account = await first.CreateAccountAsync();
-            (keyId, key) = await first.CreateKeyAsync(account);
-            using var admin = first.Admin();
-            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min", "10000/h" } });
-        }
+        var (keyId, key) = await KeyWithRatesSetBeforeARestartAsync("600/min", "10000/h");
 
         // The operator makes the api-key layer a concurrency layer, which takes one rate: the stored two do not fit.
         await using var restarted = new ServerHost(
@@ -165,15 +159,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [Fact]
     public async Task AServerWithStoredKeyLimits_StartsEvenWhenTheSharedStoreIsDown()
     {
-        string key;
-        await using (var first = new ServerHost(directory: _host.Directory))
-        {
-            var account = await first.CreateAccountAsync();
-            long keyId;
-            (keyId, key) = await first.CreateKeyAsync(account);
-            using var admin = first.Admin();
-            await admin.PutAsJsonAsync($"/admin/keys/{keyId}/limits", new { rates = new[] { "600/min" } });
-        }
+        var (_, key) = await KeyWithRatesSetBeforeARestartAsync("600/min");
 
         await using var restarted = new ServerHost(
             new() { ["Sluice:Store"] = "Redis", ["Sluice:Redis:Configuration"] = "127.0.0.1:1,connectTimeout=200", ["Sluice:Redis:Timeout"] = "00:00:00.200" },
