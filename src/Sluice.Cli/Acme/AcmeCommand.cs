@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Sluice.Cli.Output;
 using Sluice.Client;
 using Spectre.Console;
 
@@ -65,11 +66,10 @@ internal static class AcmeCommand
 
                 report = asJson
                     ? await new AcmeRunner(settings).RunAsync(cancellationToken: cancellationToken)
-                    : await AnsiConsole.Progress().StartAsync(async context =>
-                    {
-                        var task = context.AddTask($"{settings.Mode.ToString().ToLowerInvariant()}: {count} names", maxValue: count * 2);
-                        return await new AcmeRunner(settings).RunAsync((done, _) => task.Value = done, cancellationToken);
-                    });
+                    : await CliConsole.WithProgressAsync(
+                        $"{settings.Mode.ToString().ToLowerInvariant()}: {count} names",
+                        count * 2,
+                        progress => new AcmeRunner(settings).RunAsync((done, _) => progress(done), cancellationToken));
             }
             catch (HttpRequestException e)
             {
@@ -77,13 +77,13 @@ internal static class AcmeCommand
                 return 1;
             }
 
-            Print(report, asJson);
+            Print(report, asJson, CliConsole.Results());
             return 0;
         });
         return command;
     }
 
-    internal static void Print(AcmeReport report, bool asJson)
+    internal static void Print(AcmeReport report, bool asJson, IAnsiConsole console)
     {
         if (asJson)
         {
@@ -110,6 +110,6 @@ internal static class AcmeCommand
             report.WallSeconds.ToString("0.000", CultureInfo.InvariantCulture),
             report.TheoreticalMinSeconds.ToString("0.000", CultureInfo.InvariantCulture),
             report.Ratio.ToString("0.00", CultureInfo.InvariantCulture));
-        AnsiConsole.Write(table);
+        console.Write(table);
     }
 }

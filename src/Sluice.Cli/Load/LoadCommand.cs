@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Sluice.Cli.Output;
 using Spectre.Console;
 
 namespace Sluice.Cli.Load;
@@ -77,18 +78,17 @@ internal static class LoadCommand
             var asJson = parse.GetValue(json);
             var report = asJson
                 ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken, warmup: TimeSpan.FromSeconds(warmupFor))
-                : await AnsiConsole.Progress().StartAsync(async context =>
-                {
-                    var task = context.AddTask($"GET {settings.Url} at {settings.Rate}/s", maxValue: settings.Total);
-                    return await new LoadRunner(settings).RunAsync(sent => task.Value = sent, cancellationToken, TimeSpan.FromSeconds(warmupFor));
-                });
-            Print(report, asJson);
+                : await CliConsole.WithProgressAsync(
+                    $"GET {settings.Url} at {settings.Rate}/s",
+                    settings.Total,
+                    progress => new LoadRunner(settings).RunAsync(sent => progress(sent), cancellationToken, TimeSpan.FromSeconds(warmupFor)));
+            Print(report, asJson, CliConsole.Results());
             return 0;
         });
         return command;
     }
 
-    internal static void Print(LoadReport report, bool asJson)
+    internal static void Print(LoadReport report, bool asJson, IAnsiConsole console)
     {
         if (asJson)
         {
@@ -111,7 +111,7 @@ internal static class LoadCommand
             table.AddRow(status, count.ToString(CultureInfo.InvariantCulture));
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "latency p50 {0:0.00} ms, p90 {1:0.00} ms, p99 {2:0.00} ms, max {3:0.00} ms; {4} requests in {5:0.00} s", report.P50Ms, report.P90Ms, report.P99Ms, report.MaxMs, report.Sent, report.WallSeconds);
+        console.Write(table);
+        console.MarkupLine(CultureInfo.InvariantCulture, "latency p50 {0:0.00} ms, p90 {1:0.00} ms, p99 {2:0.00} ms, max {3:0.00} ms; {4} requests in {5:0.00} s", report.P50Ms, report.P90Ms, report.P99Ms, report.MaxMs, report.Sent, report.WallSeconds);
     }
 }
