@@ -12,21 +12,9 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
 {
     private async Task<(int Exit, string Out, string Error)> Run(params string[] args)
     {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var exit = await SluiceCommandLine.Create().Parse(args).InvokeAsync();
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
+        using var console = new ConsoleCapture();
+        var exit = await SluiceCommandLine.Create().Parse(args).InvokeAsync();
+        return (exit, console.Out, console.Error);
     }
 
     private string Url => server.BaseAddress.AbsoluteUri;
