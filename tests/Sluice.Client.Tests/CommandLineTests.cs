@@ -10,10 +10,14 @@ public sealed class ConsoleCollection;
 [Collection(nameof(ConsoleCollection))]
 public sealed class CommandLineTests(KestrelServer server) : IClassFixture<KestrelServer>
 {
-    private async Task<(int Exit, string Out, string Error)> Run(params string[] args)
+    private Task<(int Exit, string Out, string Error)> Run(params string[] args) => Run(CancellationToken.None, args);
+
+    /// <param name="interrupt">Fires as Ctrl+C would: System.CommandLine hands it to the command.</param>
+    /// <param name="args">The command line.</param>
+    private static async Task<(int Exit, string Out, string Error)> Run(CancellationToken interrupt, params string[] args)
     {
         using var console = new ConsoleCapture();
-        var exit = await SluiceCommandLine.Create().Parse(args).InvokeAsync();
+        var exit = await SluiceCommandLine.Create().Parse(args).InvokeAsync(cancellationToken: interrupt);
         return (exit, console.Out, console.Error);
     }
 
@@ -179,6 +183,90 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
         Assert.Equal(50, report.Sent);
         Assert.Equal(50, report.Statuses["200"]);
         Assert.Equal(70, sent);
+    }
+
+    [Fact]
+    public async Task Load_InterruptedByCtrlC_PrintsWhatWasSent_AndExitsWith130()
+    {
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromMilliseconds(600));
+
+        var result = await Run(interrupt.Token, "load", "--url", Url + "healthz", "--rate", "50", "--duration", "60", "--json");
+
+        var report = JsonDocument.Parse(result.Out.TrimEnd().Split('\n')[^1]).RootElement;
+        var sent = report.GetProperty("sent").GetInt32();
+        Assert.Equal(130, result.Exit);
+        Assert.True(report.GetProperty("interrupted").GetBoolean());
+        Assert.InRange(sent, 1, 2_999);
+        Assert.Equal(sent, report.GetProperty("statuses").EnumerateObject().Sum(s => s.Value.GetInt32()));
+        Assert.Contains($"Interrupted: {sent} of 3000 requests sent.", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Load_Interrupted_CountsRequestsWithoutAnAnswerAsCancelled_AndLeavesThemOutOfTheLatencies()
+    {
+        using var interrupt = new CancellationTokenSource();
+        var transport = new AnswersThenHangs(answered: 3, onFirstHang: () => interrupt.CancelAfter(TimeSpan.FromMilliseconds(300)));
+        var settings = new Sluice.Cli.Load.LoadSettings(new Uri("http://load.test/"), 100, TimeSpan.FromSeconds(60), 0, "k");
+
+        var report = await new Sluice.Cli.Load.LoadRunner(settings, transport).RunAsync(cancellationToken: interrupt.Token);
+
+        Assert.True(report.Interrupted);
+        Assert.Equal(3, report.Statuses["200"]);
+        Assert.Equal(report.Sent - 3, report.Statuses[Sluice.Cli.Load.LoadRunner.Cancelled]);
+        Assert.InRange(report.Sent, 4, 100);
+
+        // The abandoned requests waited at least 300 ms; the answered ones were answered at once.
+        Assert.True(report.MaxMs < 250, $"max {report.MaxMs} ms includes an abandoned request");
+    }
+
+    [Fact]
+    public async Task Load_InterruptedDuringTheWarmup_SaysNothingWasMeasured()
+    {
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var result = await Run(interrupt.Token, "load", "--url", Url + "healthz", "--rate", "20", "--duration", "5", "--warmup", "10");
+
+        Assert.Equal(130, result.Exit);
+        Assert.Contains("nothing was measured", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("latency", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Acme_Interrupted_SaysWhatMayRemain_AndExitsWith130()
+    {
+        var token = await NewKeyAsync();
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        // Naive mode with deSEC's 2/s: the run waits on throttled writes long past the interruption.
+        var result = await Run(interrupt.Token, "acme", "--server", Url, "--token", token, "--domain", "interrupted.example", "--names", "20", "--mode", "naive");
+
+        Assert.Equal(130, result.Exit);
+        Assert.Contains("Interrupted: challenges written so far may remain on interrupted.example", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Answers the first requests at once; every later one waits until it is cancelled.</summary>
+    private sealed class AnswersThenHangs(int answered, Action onFirstHang) : HttpMessageHandler
+    {
+        private int _seen;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var seen = Interlocked.Increment(ref _seen);
+            if (seen <= answered)
+            {
+                return new HttpResponseMessage(System.Net.HttpStatusCode.OK);
+            }
+
+            if (seen == answered + 1)
+            {
+                onFirstHang();
+            }
+
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
     }
 
     private sealed class CountingTransport(Action counted) : HttpMessageHandler

@@ -76,6 +76,11 @@ internal static class AcmeCommand
                 await Console.Error.WriteLineAsync("The run failed: " + e.Message);
                 return 1;
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync($"Interrupted: challenges written so far may remain on {settings.Domain} (and on warmup-{settings.Domain} with --warmup).");
+                return Load.LoadCommand.InterruptedExitCode;
+            }
 
             Print(report, asJson, CliConsole.Results());
             return 0;

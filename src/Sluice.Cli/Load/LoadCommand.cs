@@ -9,6 +9,9 @@ namespace Sluice.Cli.Load;
 /// <summary><c>sluice load</c>: a bounded load generator reporting status counts and latency percentiles.</summary>
 internal static class LoadCommand
 {
+    /// <summary>The exit code of a run stopped by Ctrl+C (128 + SIGINT), after its partial report.</summary>
+    public const int InterruptedExitCode = 130;
+
     public static Command Create()
     {
         var url = Http.UrlOption.Create("--url", "The URL to GET.");
@@ -76,13 +79,29 @@ internal static class LoadCommand
 
             var settings = new LoadSettings(parse.GetValue(url)!, rateValue, TimeSpan.FromSeconds(seconds), keyCount, parse.GetValue(keyPrefix)!, keyList);
             var asJson = parse.GetValue(json);
-            var report = asJson
-                ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken, warmup: TimeSpan.FromSeconds(warmupFor))
-                : await CliConsole.WithProgressAsync(
-                    $"GET {settings.Url} at {settings.Rate}/s",
-                    settings.Total,
-                    progress => new LoadRunner(settings).RunAsync(sent => progress(sent), cancellationToken, TimeSpan.FromSeconds(warmupFor)));
+            LoadReport report;
+            try
+            {
+                report = asJson
+                    ? await new LoadRunner(settings).RunAsync(cancellationToken: cancellationToken, warmup: TimeSpan.FromSeconds(warmupFor))
+                    : await CliConsole.WithProgressAsync(
+                        $"GET {settings.Url} at {settings.Rate}/s",
+                        settings.Total,
+                        progress => new LoadRunner(settings).RunAsync(sent => progress(sent), cancellationToken, TimeSpan.FromSeconds(warmupFor)));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("Interrupted during the warm-up: nothing was measured.");
+                return InterruptedExitCode;
+            }
+
             Print(report, asJson, CliConsole.Results());
+            if (report.Interrupted)
+            {
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Interrupted: {report.Sent} of {settings.Total} requests sent."));
+                return InterruptedExitCode;
+            }
+
             return 0;
         });
         return command;
@@ -101,6 +120,7 @@ internal static class LoadCommand
                 p99_ms = Math.Round(report.P99Ms, 3),
                 max_ms = Math.Round(report.MaxMs, 3),
                 wall_seconds = Math.Round(report.WallSeconds, 3),
+                interrupted = report.Interrupted,
             }));
             return;
         }

@@ -17,6 +17,12 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
     /// <paramref name="warmup"/>, the same load is first sent for that long (at most <see cref="MaxWarmup"/>) on the same
     /// connections and left out of the report, so the measured run pays no first-use costs (JIT, connecting).
     /// </summary>
+    /// <remarks>
+    /// When <paramref name="cancellationToken"/> fires (Ctrl+C) during the measured run, no further request is sent,
+    /// requests still waiting for an answer are abandoned and counted as <c>cancelled</c>, and the report covers what
+    /// was sent so far (<see cref="LoadReport.Interrupted"/>). Cancelled during the warm-up, it throws
+    /// <see cref="OperationCanceledException"/>: nothing was measured.
+    /// </remarks>
     public async Task<LoadReport> RunAsync(Action<int>? progress = null, CancellationToken cancellationToken = default, TimeSpan warmup = default)
     {
         using var http = new HttpClient(transport ?? new SocketsHttpHandler { MaxConnectionsPerServer = 256 }, disposeHandler: transport is null) { Timeout = TimeSpan.FromSeconds(30) };
@@ -24,71 +30,99 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
         {
             var unmeasured = (int)Math.Min(settings.Total, Math.Round(settings.Rate * Math.Min(warmup.TotalSeconds, MaxWarmup.TotalSeconds)));
             await SendAsync(http, unmeasured, new double[unmeasured], new string[unmeasured], null, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         var total = settings.Total;
         var latencies = new double[total];
         var statuses = new string[total];
         var clock = Stopwatch.StartNew();
-        await SendAsync(http, total, latencies, statuses, progress, cancellationToken).ConfigureAwait(false);
+        var sent = await SendAsync(http, total, latencies, statuses, progress, cancellationToken).ConfigureAwait(false);
         clock.Stop();
-        Array.Sort(latencies);
+
+        // Requests abandoned at an interruption have no latency: the percentiles are over the answered ones.
+        var answered = Enumerable.Range(0, sent).Where(i => statuses[i] != Cancelled).Select(i => latencies[i]).Order().ToArray();
         return new LoadReport(
-            total,
-            statuses.GroupBy(s => s).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            Percentile(latencies, 0.50),
-            Percentile(latencies, 0.90),
-            Percentile(latencies, 0.99),
-            total > 0 ? latencies[^1] : 0,
-            clock.Elapsed.TotalSeconds);
+            sent,
+            statuses.Take(sent).GroupBy(s => s).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            Percentile(answered, 0.50),
+            Percentile(answered, 0.90),
+            Percentile(answered, 0.99),
+            answered.Length > 0 ? answered[^1] : 0,
+            clock.Elapsed.TotalSeconds)
+        {
+            Interrupted = sent < total || cancellationToken.IsCancellationRequested,
+        };
     }
 
-    /// <summary>Sends <paramref name="total"/> requests on the schedule and waits for every answer.</summary>
-    private async Task SendAsync(HttpClient http, int total, double[] latencies, string[] statuses, Action<int>? progress, CancellationToken cancellationToken)
+    /// <summary>The status of a request abandoned because the run was interrupted.</summary>
+    internal const string Cancelled = "cancelled";
+
+    /// <summary>
+    /// Sends up to <paramref name="total"/> requests on the schedule and waits for every answer; stops sending when
+    /// <paramref name="cancellationToken"/> fires. Returns how many were sent.
+    /// </summary>
+    private async Task<int> SendAsync(HttpClient http, int total, double[] latencies, string[] statuses, Action<int>? progress, CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromSeconds(1 / settings.Rate);
         var clock = Stopwatch.StartNew();
         var running = new List<Task>(total);
-        for (var i = 0; i < total; i++)
+        var sent = 0;
+        for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
         {
             var due = interval * i;
             if (due > clock.Elapsed)
             {
-                await Task.Delay(due - clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(due - clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
 
             var index = i;
-            progress?.Invoke(i + 1);
-            running.Add(Task.Run(
-                async () =>
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, settings.Url);
-                    if (settings.KeyFor(index) is { } key)
-                    {
-                        request.Headers.Add("X-API-Key", key);
-                    }
-
-                    var started = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                        statuses[index] = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
-                    }
-                    catch (HttpRequestException)
-                    {
-                        statuses[index] = "error";
-                    }
-                    catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        statuses[index] = "timeout";
-                    }
-
-                    latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                },
-                cancellationToken));
+            sent = i + 1;
+            progress?.Invoke(sent);
+            running.Add(SendOneAsync(http, index, latencies, statuses, cancellationToken));
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
+        return sent;
+    }
+
+    private async Task SendOneAsync(HttpClient http, int index, double[] latencies, string[] statuses, CancellationToken cancellationToken)
+    {
+        // Off the scheduling loop: building and sending a request must not delay the next one's due time.
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, settings.Url);
+        if (settings.KeyFor(index) is { } key)
+        {
+            request.Headers.Add("X-API-Key", key);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            statuses[index] = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            statuses[index] = "error";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            statuses[index] = Cancelled;
+        }
+        catch (TaskCanceledException)
+        {
+            statuses[index] = "timeout";
+        }
+
+        latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
     }
 
     private static double Percentile(double[] sorted, double p)
