@@ -15,8 +15,9 @@ namespace Sluice.Client;
 /// </summary>
 /// <remarks>
 /// A transient connection failure (<see cref="HttpRequestException"/> from the inner handler: refused, reset, or a response
-/// cut short) of an idempotent request is retried with the same backoff, within the attempts, the retry budget and the
-/// deadline; a POST or PATCH is never sent again after one, since the server may have applied it.
+/// cut short) or an attempt abandoned after <see cref="SluiceClientOptions.AttemptTimeout"/> of an idempotent request is
+/// retried with the same backoff, within the attempts, the retry budget and the deadline; a POST or PATCH is never sent
+/// again after one, since the server may have applied it.
 /// Retry order: wait = max(backoff, server wait) × (1 + U[0, MaxJitter)), backoff starting at
 /// <see cref="SluiceClientOptions.InitialDelay"/> and doubling; the server wait is <c>Retry-After</c>, else the IETF
 /// <c>RateLimit</c> <c>t</c>, else <c>X-RateLimit-Reset</c>/<c>RateLimit-Reset</c>. After the last attempt, or when the
@@ -111,11 +112,11 @@ public sealed class SluiceClientHandler : DelegatingHandler
                     response = await SendAttemptAsync(request, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (HttpRequestException e) when (IsTransient(e) && RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
+            catch (Exception e) when (IsTransient(e, cancellationToken) && RetriesFailure(request.Method, attempt, backoff, deadline, out retryIn))
             {
-                // The connection failed (refused, reset, closed early): an idempotent request is sent again after the
-                // backoff. Its send time stays counted, since the server may have seen it. Past the attempts, the
-                // budget or the deadline, the failure propagates as it is.
+                // The connection failed (refused, reset, closed early) or the attempt timed out: an idempotent request
+                // is sent again after the backoff. Its send time stays counted, since the server may have seen it.
+                // Past the attempts, the budget or the deadline, the failure propagates as it is.
                 await Task.Delay(retryIn, time, cancellationToken).ConfigureAwait(false);
                 backoff *= _options.BackoffMultiplier;
                 continue;
@@ -339,6 +340,14 @@ public sealed class SluiceClientHandler : DelegatingHandler
     /// </summary>
     private static bool IsTransient(HttpRequestException e)
         => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError;
+
+    /// <summary>A transient connection failure, or an attempt abandoned after <see cref="SluiceClientOptions.AttemptTimeout"/> (not the caller's own cancellation).</summary>
+    private static bool IsTransient(Exception e, CancellationToken callerToken) => e switch
+    {
+        HttpRequestException failure => IsTransient(failure),
+        TaskCanceledException { InnerException: TimeoutException } => !callerToken.IsCancellationRequested,
+        _ => false,
+    };
 
     private bool IsRetryable(HttpStatusCode status, HttpMethod method) => status switch
     {

@@ -55,9 +55,11 @@ public sealed class SluiceClientOptions
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// How long one attempt (one request sent and its response headers read) may take before it is abandoned with a
-    /// <see cref="TaskCanceledException"/> whose inner exception is a <see cref="TimeoutException"/>, as
-    /// <see cref="HttpClient.Timeout"/> reports it; the waits between attempts are bounded by <see cref="MaxWait"/>
+    /// How long one attempt (one request sent and its response headers read) may take before it is abandoned. An
+    /// idempotent request (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) is then sent again, as after a connection failure,
+    /// within <see cref="MaxAttempts"/>, the retry budget and the deadline; otherwise, and after the last attempt, the
+    /// request fails with a <see cref="TaskCanceledException"/> whose inner exception is a <see cref="TimeoutException"/>,
+    /// as <see cref="HttpClient.Timeout"/> reports it. The waits between attempts are bounded by <see cref="MaxWait"/>
     /// instead. <see cref="Timeout.InfiniteTimeSpan"/> turns it off. The default value is 100 seconds, HttpClient's own
     /// default, which <c>AddSluiceClient</c> lifts from the whole request so that pacing and retry waits are not cut short.
     /// </summary>

@@ -179,13 +179,13 @@ public sealed class SluiceClientHandlerTests
     }
 
     [Fact]
-    public async Task AnAttemptPastTheAttemptTimeout_IsAbandoned_AsHttpClientReportsATimeout()
+    public async Task APostPastTheAttemptTimeout_IsAbandoned_AsHttpClientReportsATimeout_AndNotSentAgain()
     {
         var h = new ClientHarness(o => o.AttemptTimeout = TimeSpan.FromSeconds(30));
         h.Server.ThenHangs();
         using var client = h.NewClient();
 
-        var sending = client.GetAsync("items");
+        var sending = client.PostAsync("items", new StringContent("{}"));
         while (h.Server.Received.Count == 0 && !sending.IsCompleted)
         {
             await Task.Delay(1);
@@ -200,6 +200,49 @@ public sealed class SluiceClientHandlerTests
         Assert.Same(sending, await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(10))));
         var error = await Assert.ThrowsAsync<TaskCanceledException>(() => sending);
         Assert.False(early);
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.Single(h.Server.Received);
+    }
+
+    [Fact]
+    public async Task AGetPastTheAttemptTimeout_IsSentAgainAfterTheBackoff()
+    {
+        var h = new ClientHarness(o => (o.AttemptTimeout, o.InitialDelay) = (TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2)));
+        h.Server.ThenHangs().Then(HttpStatusCode.OK);
+        using var client = h.NewClient();
+        var start = h.Time.GetUtcNow();
+
+        using var response = await h.Drive(client.GetAsync("items"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Server.Received.Count);
+        Assert.Equal(TimeSpan.FromSeconds(32), h.Since(start, 1));
+    }
+
+    [Fact]
+    public async Task AGetThatTimesOutOnEveryAttempt_FailsWithATimeout_AfterTheLastAttempt()
+    {
+        var h = new ClientHarness(o => (o.AttemptTimeout, o.MaxAttempts) = (TimeSpan.FromSeconds(30), 3));
+        h.Server.ThenHangs().ThenHangs().ThenHangs().Then(HttpStatusCode.OK);
+        using var client = h.NewClient();
+
+        var error = await Assert.ThrowsAsync<TaskCanceledException>(() => h.Drive(client.GetAsync("items")));
+
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.Equal(3, h.Server.Received.Count);
+    }
+
+    [Fact]
+    public async Task AGetPastTheAttemptTimeout_IsNotSentAgain_WhenTheBackoffWouldPassTheDeadline()
+    {
+        var h = new ClientHarness(o => (o.AttemptTimeout, o.InitialDelay) = (TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)));
+        h.Server.ThenHangs().Then(HttpStatusCode.OK);
+        using var client = h.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+        request.Options.Set(SluiceClientOptions.DeadlineKey, h.Time.GetUtcNow() + TimeSpan.FromSeconds(35));
+
+        var error = await Assert.ThrowsAsync<TaskCanceledException>(() => h.Drive(client.SendAsync(request)));
+
         Assert.IsType<TimeoutException>(error.InnerException);
         Assert.Single(h.Server.Received);
     }
