@@ -40,7 +40,7 @@ builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis")
 
 // EF Core logs every failed command and save as an error, also those an endpoint expects and answers (a domain name
 // that is taken): at Debug here. A failure no endpoint handles is still logged once, as an error, by ApiErrorMiddleware.
-builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString)
+builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout())
     .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
 builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
 builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));

@@ -27,6 +27,20 @@ public sealed class SqliteQuotaStoreTests : IDisposable
         Assert.Equal(2, usage.Used);
     }
 
+    [Theory]
+    [InlineData("", 30_000)]
+    [InlineData(";Default Timeout=5", 5_000)]
+    public async Task ItsConnections_WaitForALockInSqlitesBusyHandler_ForTheConnectionsDefaultTimeout(string suffix, long expected)
+    {
+        var store = new SqliteQuotaStore(new SqliteQuotaStoreOptions { ConnectionString = _database.ConnectionString + suffix, TimeProvider = _time });
+
+        await using var connection = await store.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout;";
+
+        Assert.Equal(expected, (long)(await command.ExecuteScalarAsync())!);
+    }
+
     [Fact]
     public async Task TwoStoresOnOneFile_LikeTwoProcesses_NeverAdmitMoreThanTheLimit()
     {

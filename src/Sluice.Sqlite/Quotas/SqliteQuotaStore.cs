@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 
@@ -253,10 +254,18 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_options.ConnectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var busy = connection.CreateCommand())
+        {
+            // SQLite's own busy handler waits for a lock a few milliseconds at a time; without it, Microsoft.Data.Sqlite
+            // retries every 150 ms, and writers sharing the file (the server's own) queue behind those sleeps.
+            busy.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)connection.DefaultTimeout * 1000};");
+            await busy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (!_schemaReady)
         {
             await using var create = connection.CreateCommand();
