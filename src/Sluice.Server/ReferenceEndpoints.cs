@@ -1,3 +1,5 @@
+using Sluice.Server.Api;
+
 namespace Sluice.Server;
 
 /// <summary>
@@ -14,6 +16,7 @@ internal static class ReferenceEndpoints
                     ? Results.Problem(statusCode: 400, title: "Invalid email", extensions: new Dictionary<string, object?> { ["code"] = "VALIDATION_FAILED", ["field"] = "email" })
                     : Results.Accepted())
             .Produces(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithJsonBodyLimit(app)
             .RequireRateLimit("auth");
     }
 

@@ -125,6 +125,7 @@ public sealed class OpenApiStatusTests : IAsyncLifetime
             (HttpMethod.Put, Rrsets + "zz/TXT/", """{"subname":"zz","type":"TXT","ttl":3600,"records":["\"6\""]}"""),
             (HttpMethod.Patch, Rrsets + "b/TXT/", """{"records":[]}"""),
             (HttpMethod.Delete, Rrsets + "a/TXT/", ""),
+            (HttpMethod.Patch, Rrsets, "[" + new string(' ', 4 * 1024 * 1024) + "]"),
         };
         foreach (var (method, url, body) in writes)
         {

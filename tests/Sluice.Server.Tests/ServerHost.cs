@@ -22,7 +22,16 @@ public sealed class ServerHost : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly bool _ownsDirectory;
 
-    public ServerHost(Dictionary<string, string?>? settings = null, string environment = "Testing", string? directory = null, ManualTimeProvider? time = null, Action<IServiceCollection>? services = null)
+    /// <param name="settings">Configuration over the defaults (a fresh SQLite file, <see cref="AdminToken"/>).</param>
+    /// <param name="environment">The hosting environment.</param>
+    /// <param name="directory">Where the database lives; a fresh directory, deleted at the end, when null.</param>
+    /// <param name="time">The server's clock; a fake one when null.</param>
+    /// <param name="services">More service registrations.</param>
+    /// <param name="kestrel">
+    /// Whether to serve on Kestrel, on a free loopback port, instead of the in-memory test server: for what only a real
+    /// server does, such as enforcing a request body size limit.
+    /// </param>
+    public ServerHost(Dictionary<string, string?>? settings = null, string environment = "Testing", string? directory = null, ManualTimeProvider? time = null, Action<IServiceCollection>? services = null, bool kestrel = false)
     {
         Directory = directory ?? System.IO.Directory.CreateTempSubdirectory("sluice-server-").FullName;
         _ownsDirectory = directory is null;
@@ -32,6 +41,12 @@ public sealed class ServerHost : IAsyncDisposable
             ["ConnectionStrings:Sluice"] = $"Data Source={DatabasePath}",
             ["Admin:Token"] = AdminToken,
         };
+        if (kestrel)
+        {
+            // A free port: the server's own default is 5080.
+            all["urls"] = "http://127.0.0.1:0";
+        }
+
         foreach (var (key, value) in settings ?? [])
         {
             all[key] = value;
@@ -54,6 +69,11 @@ public sealed class ServerHost : IAsyncDisposable
                 services?.Invoke(s);
             });
         });
+        if (kestrel)
+        {
+            _factory.UseKestrel(0);
+            _factory.StartServer();
+        }
     }
 
     public string Directory { get; }

@@ -20,12 +20,12 @@ internal static class AdminEndpoints
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").RequireAdminToken().DisableRateLimit().WithTags("Admin");
-        admin.MapPost("/accounts", CreateAccount).Produces<AccountResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("CreateAccount");
+        admin.MapPost("/accounts", CreateAccount).Produces<AccountResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("CreateAccount").WithJsonBodyLimit(app);
         admin.MapPost("/accounts/{id:long}/keys", CreateKey).Produces<KeyCreatedResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status404NotFound).WithName("CreateKey");
         admin.MapDelete("/keys/{keyId:long}", RevokeKey).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithName("RevokeKey");
-        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).Produces<KeyLimitsResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetKeyLimits");
+        admin.MapPut("/keys/{keyId:long}/limits", SetLimits).Produces<KeyLimitsResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetKeyLimits").WithJsonBodyLimit(app);
         admin.MapDelete("/keys/{keyId:long}/limits", RemoveLimits).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithName("RemoveKeyLimits");
-        admin.MapPut("/accounts/{id:long}/quota", SetQuota).Produces<AccountResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetAccountQuota");
+        admin.MapPut("/accounts/{id:long}/quota", SetQuota).Produces<AccountResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithName("SetAccountQuota").WithJsonBodyLimit(app);
         admin.MapGet("/accounts/{id:long}/usage", GetUsage).Produces<UsageResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithName("GetAccountUsage");
     }
 

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Sluice.Server.Api;
 
 /// <summary>
-/// Gives a body to error responses that have none (no route: 404, wrong method: 405, wrong content type: 415): a
+/// Gives a body to error responses that have none (no route: 404, wrong method: 405, a body past the endpoint's size
+/// limit, which the server refuses before the endpoint runs: 413, wrong content type: 415): a
 /// problem+json with a <c>code</c> on the CertDirectory API and the admin API, deSEC's <c>{"detail": "..."}</c> on the
 /// DNS API, so every error a client sees is one it can parse.
 /// </summary>
@@ -22,6 +23,7 @@ internal static class EmptyErrorBodies
             StatusCodes.Status404NotFound => ("NOT_FOUND", "Not found"),
             StatusCodes.Status405MethodNotAllowed => ("METHOD_NOT_ALLOWED", "Method not allowed"),
             StatusCodes.Status415UnsupportedMediaType => ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+            StatusCodes.Status413PayloadTooLarge => ("PAYLOAD_TOO_LARGE", "Payload too large"),
             _ => ("HTTP_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture), "Request failed"),
         };
         // Django REST Framework's messages, which deSEC answers with.
@@ -30,6 +32,8 @@ internal static class EmptyErrorBodies
             StatusCodes.Status415UnsupportedMediaType => $"Unsupported media type \"{http.Request.ContentType}\" in request.",
             StatusCodes.Status405MethodNotAllowed => $"Method \"{Echo.Of(http.Request.Method)}\" not allowed.",
             StatusCodes.Status404NotFound => "Not found.",
+            StatusCodes.Status413PayloadTooLarge when http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } max
+                => $"The request body is larger than {max} bytes.",
             _ => title + ".",
         };
 

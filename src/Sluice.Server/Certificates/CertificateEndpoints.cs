@@ -19,7 +19,7 @@ internal static class CertificateEndpoints
     {
         var api = app.MapGroup("/api").RequireApiKey().WithTags("Certificates");
         api.MapGet("/me", GetMe).Produces<MeResponse>().WithName("GetMe").WithSummary("The caller's account and its quota usage this month.").WithQuotaHeaders();
-        api.MapPost("/certificates", Issue).Produces<CertificateResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithName("IssueCertificate").WithSummary("Issues one certificate; a recipient new this month is charged to the quota.").WithQuotaHeaders();
+        api.MapPost("/certificates", Issue).Produces<CertificateResponse>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).WithJsonBodyLimit(app).WithName("IssueCertificate").WithSummary("Issues one certificate; a recipient new this month is charged to the quota.").WithQuotaHeaders();
         api.MapGet("/certificates", List).Produces<CertificatePage>().ProducesProblem(StatusCodes.Status400BadRequest).WithName("ListCertificates").WithSummary("The account's certificates, newest first, paged.");
         api.MapGet("/certificates/{id:long}", Get).Produces<CertificateResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithName("GetCertificate").WithSummary("One certificate.");
         api.MapPost("/certificates/bulk", Bulk)
@@ -121,7 +121,7 @@ internal static class CertificateEndpoints
         }
 
         var max = options.Value.BulkMaxBytes;
-        if (await ReadBoundedAsync(request, max, cancellationToken) is not { } body)
+        if (await BoundedBody.ReadAsync(request, max, cancellationToken) is not { } body)
         {
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "PAYLOAD_TOO_LARGE", "Payload too large", $"The CSV body is larger than {max} bytes; split it.");
         }
@@ -215,29 +215,6 @@ internal static class CertificateEndpoints
         => ApiProblems.Problem(StatusCodes.Status400BadRequest, "MALFORMED_CSV", "Malformed CSV", $"Row {row}: {message}. Nothing was issued.", new Dictionary<string, object?> { ["row"] = row });
 
     /// <summary>The body's bytes, or null when it is longer than <paramref name="max"/> bytes (checked before and while reading).</summary>
-    private static async Task<MemoryStream?> ReadBoundedAsync(HttpRequest request, long max, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > max)
-        {
-            return null;
-        }
-
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > max)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer;
-    }
-
     private static Certificate NewCertificate(Account account, CertificateRequest request, TimeProvider time) => new()
     {
         AccountId = account.Id,

@@ -15,6 +15,12 @@ public sealed class DnsOptions
     /// <summary>The most RRsets one bulk request may carry. The default value is 1000.</summary>
     public int MaxBulkItems { get; set; } = 1000;
 
+    /// <summary>
+    /// The largest request body a DNS endpoint reads, in bytes; a larger one is answered 413 before it is parsed. The
+    /// default value is 4 MiB: a bulk request of <see cref="MaxBulkItems"/> RRsets with a few kilobytes of records each.
+    /// </summary>
+    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Every problem with these options, with its configuration path.</summary>
     public List<string> Validate()
     {
@@ -38,6 +44,11 @@ public sealed class DnsOptions
         if (MaxBulkItems < 1)
         {
             problems.Add($"Dns:MaxBulkItems is {MaxBulkItems}; it must be at least 1.");
+        }
+
+        if (MaxBodyBytes < 1)
+        {
+            problems.Add($"Dns:MaxBodyBytes is {MaxBodyBytes}; it must be positive.");
         }
 
         return problems;

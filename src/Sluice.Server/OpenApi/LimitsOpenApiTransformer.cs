@@ -121,6 +121,7 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
                 "Invalid input, as deSEC answers it: each field's messages ({\"ttl\": [\"A valid integer is required.\"]}), one such object per item of a bulk request, or {\"detail\": ...} for a body that is not JSON.",
                 "application/json",
                 new OpenApiSchema { OneOf = [fieldErrors, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fieldErrors }] });
+            DeSecDetail(operation, "413", "The body is larger than Dns:MaxBodyBytes (4 MiB by default); it was not read: {\"detail\": ...}.");
         }
     }
 

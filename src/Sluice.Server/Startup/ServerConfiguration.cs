@@ -47,7 +47,7 @@ internal static class ServerConfiguration
         }
 
         Bind<Dns.DnsOptions>(configuration, "Dns", problems, o => o.Validate());
-        Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.BulkMaxBytes > 0 ? [] : [$"Certificates:BulkMaxBytes is {o.BulkMaxBytes}; it must be positive."]);
+        Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.Validate());
 
         if (problems.Count > 0)
         {
