@@ -10,6 +10,7 @@ public sealed class DatabaseConnectionTests
     [Theory]
     [InlineData("", 30_000)]
     [InlineData(";Default Timeout=7", 7_000)]
+    [InlineData(";Default Timeout=0", int.MaxValue)]
     public async Task EveryConnection_WaitsForALockInSqlitesBusyHandler_ForTheConnectionStringsDefaultTimeout(string suffix, long expected)
     {
         var directory = Directory.CreateTempSubdirectory("sluice-db-").FullName;

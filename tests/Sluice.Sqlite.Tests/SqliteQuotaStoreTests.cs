@@ -30,6 +30,8 @@ public sealed class SqliteQuotaStoreTests : IDisposable
     [Theory]
     [InlineData("", 30_000)]
     [InlineData(";Default Timeout=5", 5_000)]
+    [InlineData(";Default Timeout=0", int.MaxValue)]
+    [InlineData(";Default Timeout=3000000", int.MaxValue)]
     public async Task ItsConnections_WaitForALockInSqlitesBusyHandler_ForTheConnectionsDefaultTimeout(string suffix, long expected)
     {
         var store = new SqliteQuotaStore(new SqliteQuotaStoreOptions { ConnectionString = _database.ConnectionString + suffix, TimeProvider = _time });

@@ -25,11 +25,17 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// <c>Default Timeout</c> in milliseconds for SQLite; 0, which Microsoft.Data.Sqlite reads as no timeout, and values
+    /// past what an <see cref="int"/> holds become <see cref="int.MaxValue"/> (about 24 days).
+    /// </summary>
+    internal static int Milliseconds(int seconds) => seconds <= 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, seconds * 1000L);
+
     private static void Apply(DbConnection connection)
     {
         if (connection is SqliteConnection sqlite)
         {
-            SQLitePCL.raw.sqlite3_busy_timeout(sqlite.Handle, sqlite.DefaultTimeout * 1000);
+            SQLitePCL.raw.sqlite3_busy_timeout(sqlite.Handle, Milliseconds(sqlite.DefaultTimeout));
         }
     }
 }

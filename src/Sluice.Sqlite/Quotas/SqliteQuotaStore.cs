@@ -260,7 +260,9 @@ public sealed partial class SqliteQuotaStore : QuotaStore
         // SQLite's own busy handler waits for a lock a few milliseconds at a time; without it, Microsoft.Data.Sqlite
         // retries every 150 ms, and writers sharing the file (the server's own) queue behind those sleeps. Set through
         // the C API: a PRAGMA statement on every open costs more than the read it precedes.
-        SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, connection.DefaultTimeout * 1000);
+        // 0, which Microsoft.Data.Sqlite reads as no timeout, and values past an int's milliseconds: about 24 days.
+        var seconds = connection.DefaultTimeout;
+        SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, seconds <= 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, seconds * 1000L));
         if (!_schemaReady)
         {
             await using var create = connection.CreateCommand();
