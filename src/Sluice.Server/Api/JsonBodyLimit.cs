@@ -6,8 +6,9 @@ namespace Sluice.Server.Api;
 
 /// <summary>
 /// Bounds the JSON body of an endpoint of the CertDirectory or admin API to <see cref="BulkUploadOptions.JsonMaxBytes"/>:
-/// the server stops reading past it and answers 413 <c>PAYLOAD_TOO_LARGE</c> (through <see cref="ApiErrorMiddleware"/>),
-/// instead of parsing whatever the 30 MB server-wide limit lets through.
+/// the server stops reading past it, the endpoint does not run, and the answer is 413 <c>PAYLOAD_TOO_LARGE</c> (its body
+/// written by <see cref="EmptyErrorBodies"/>), instead of parsing whatever the 30 MB server-wide limit lets through.
+/// Kestrel enforces it; the in-memory test server does not.
 /// </summary>
 internal static class JsonBodyLimit
 {

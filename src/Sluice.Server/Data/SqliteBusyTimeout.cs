@@ -13,7 +13,7 @@ namespace Sluice.Server.Data;
 /// </summary>
 /// <remarks>
 /// Set through SQLite's C API (<c>sqlite3_busy_timeout</c>), not a <c>PRAGMA</c> statement: EF Core opens a pooled
-/// connection for every query, and a statement each time cost reads about a fifth of their throughput.
+/// connection for every query, and a statement each time slowed reads (see docs/benchmarks.md).
 /// </remarks>
 internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
 {

@@ -46,9 +46,10 @@ public sealed class DnsOptions
             problems.Add($"Dns:MaxBulkItems is {MaxBulkItems}; it must be at least 1.");
         }
 
-        if (MaxBodyBytes < 1)
+        if (MaxBodyBytes is < 1 or > Certificates.BulkUploadOptions.MaxBytes)
         {
-            problems.Add($"Dns:MaxBodyBytes is {MaxBodyBytes}; it must be positive.");
+            // The body is read into one buffer.
+            problems.Add($"Dns:MaxBodyBytes is {MaxBodyBytes}; it must be between 1 and {Certificates.BulkUploadOptions.MaxBytes} (1 GiB).");
         }
 
         return problems;
