@@ -26,6 +26,9 @@ internal static partial class SluiceLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "UseSluice() runs before UseRouting(): the endpoint of {Method} {Path} was chosen after Sluice decided, so endpoint layers, route-pattern layers and DisableRateLimit cannot apply. Call app.UseRouting() before app.UseSluice(). Logged once.")]
     public static partial void RoutingAfterSluice(ILogger logger, string method, string path);
 
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Layer '{Layer}' keys on the user or a claim, but {Method} {Path} was authenticated after Sluice decided, so the layer found no key and did not apply. Call app.UseAuthentication() before app.UseSluice(). Logged once.")]
+    public static partial void AuthenticationAfterSluice(ILogger logger, string layer, string method, string path);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{Layer} is an endpoint layer that applies to no mapped endpoint (none requires it through RequireRateLimit or [RateLimit] without DisableRateLimit, and no Endpoints pattern matches one): it never applies.")]
     public static partial void UnusedEndpointLayer(ILogger logger, string layer);
 

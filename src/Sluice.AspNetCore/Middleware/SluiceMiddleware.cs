@@ -34,6 +34,9 @@ internal sealed class SluiceMiddleware
     /// <summary>Set once routing was seen running after this middleware (logged once, then no longer watched).</summary>
     private volatile bool _routingAfterSluiceReported;
 
+    /// <summary>Set once authentication was seen running after this middleware (logged once, then no longer watched).</summary>
+    private volatile bool _authenticationAfterSluiceReported;
+
     public SluiceMiddleware(RequestDelegate next, SluiceRuntime runtime, EndpointDataSource? endpoints = null)
     {
         _next = next;
@@ -53,6 +56,11 @@ internal sealed class SluiceMiddleware
 
         var routed = context.GetEndpoint();
         var endpoint = plan.For(routed);
+
+        // Read before the rest of the pipeline runs, which may complete before the call below returns.
+        var userLayer = endpoint.KeyedOnUser is { } keyedOnUser && !_authenticationAfterSluiceReported && context.User.Identity?.IsAuthenticated != true
+            ? keyedOnUser
+            : null;
         var decided = endpoint.Disabled || endpoint.Layers.Length == 0
             ? _next(context)
             : _runtime.Store is MemoryRateLimitStore memory && !endpoint.HoldsPermits && endpoint.Layers.Length <= InlineLayers
@@ -60,7 +68,28 @@ internal sealed class SluiceMiddleware
                 : DecideAsync(context, plan, endpoint);
 
         // No endpoint yet: an unmatched request, or routing placed after this middleware, which only shows afterwards.
-        return routed is null && !_routingAfterSluiceReported ? WatchForRoutingAfterSluice(context, decided) : decided;
+        if (routed is null && !_routingAfterSluiceReported)
+        {
+            return WatchForRoutingAfterSluice(context, decided);
+        }
+
+        // A layer keyed on the user found none: an anonymous request, or authentication placed after this middleware.
+        return userLayer is null ? decided : WatchForAuthenticationAfterSluice(context, decided, userLayer);
+    }
+
+    /// <summary>
+    /// Logs once (event 10) when a request that reached this middleware unauthenticated, on an endpoint with a layer
+    /// keyed on the user or a claim, comes back authenticated: authentication ran after Sluice, so that layer found no
+    /// key and did not apply. Only anonymous requests to such endpoints pay, until it is logged.
+    /// </summary>
+    private async Task WatchForAuthenticationAfterSluice(HttpContext context, Task decided, CompiledLayer layer)
+    {
+        await decided.ConfigureAwait(false);
+        if (context.User.Identity?.IsAuthenticated == true && !_authenticationAfterSluiceReported)
+        {
+            _authenticationAfterSluiceReported = true;
+            SluiceLog.AuthenticationAfterSluice(_runtime.Logger, layer.Layer.Name, context.Request.Method, context.Request.Path);
+        }
     }
 
     /// <summary>

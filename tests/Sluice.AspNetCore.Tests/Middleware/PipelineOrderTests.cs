@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,6 +39,61 @@ public sealed class PipelineOrderTests
         Assert.All(errors, e => Assert.Equal(LogLevel.Error, e.Level));
     }
 
+    [Theory]
+    [InlineData("after", 1)]
+    [InlineData("before", 0)]
+    [InlineData("implicit", 0)]
+    public async Task UseAuthenticationAfterUseSluice_WithALayerKeyedOnTheUser_IsLoggedOnceAsAnError(string authentication, int expected)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:per-user:Key"] = "User",
+            ["Sluice:Layers:per-user:Rates:0"] = "1/min",
+            ["Sluice:RateLimitHeaders"] = "false",
+        };
+        await using var app = await TestApp.StartAsync(
+            settings,
+            map: a =>
+            {
+                if (authentication == "after")
+                {
+                    a.UseAuthentication();
+                }
+
+                a.MapGet("/me", () => "ok");
+            },
+            services: s => s.AddAuthentication(TestUserHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestUserHandler>(TestUserHandler.SchemeName, null),
+            beforeSluice: a =>
+            {
+                if (authentication == "before")
+                {
+                    a.UseAuthentication();
+                }
+            });
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var user in (string?[])[null, "alice", "alice", "alice"])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+            if (user is not null)
+            {
+                request.Headers.Add(TestUserHandler.Header, user);
+            }
+
+            statuses.Add((await app.Client.SendAsync(request)).StatusCode);
+        }
+
+        var errors = app.Logs.Entries.Where(e => e.Id.Id == 10 && e.Message.Contains("was authenticated after Sluice decided", StringComparison.Ordinal)).ToList();
+
+        // In force, the per-user layer admits alice once a minute; authenticated after Sluice, it never applies.
+        Assert.Equal(
+            authentication == "after" ? [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK] : [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            statuses);
+        Assert.Equal(expected, errors.Count);
+        Assert.All(errors, e => Assert.Equal(LogLevel.Error, e.Level));
+        Assert.All(errors, e => Assert.StartsWith("Layer 'per-user' keys on the user or a claim, but GET /me was authenticated after Sluice decided", e.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task WithUseCorsBeforeUseSluice_ABrowserCanReadA429_AndPreflightsCostNothing()
     {
@@ -71,5 +129,19 @@ public sealed class PipelineOrderTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], answers.Select(a => a.StatusCode));
         Assert.Equal("https://app.example", answers[2].Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Contains("Retry-After", answers[2].Headers.GetValues("Access-Control-Expose-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Authenticates a request as the user named in <see cref="Header"/>.</summary>
+    private sealed class TestUserHandler(Microsoft.Extensions.Options.IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string SchemeName = "TestUser";
+
+        public const string Header = "X-Test-User";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+            => Task.FromResult(Request.Headers[Header].ToString() is { Length: > 0 } name
+                ? AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName)), SchemeName))
+                : AuthenticateResult.NoResult());
     }
 }
