@@ -246,6 +246,29 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Load_MeasuresLatencyFromWhenEachRequestWasDue_SoAStallIsNotHidden()
+    {
+        // 20 requests at 100/s against a transport that answers at once; the first progress report stalls the sending
+        // loop for 300 ms, so requests 2 to 20 leave up to 300 ms after they were due.
+        var settings = new Sluice.Cli.Load.LoadSettings(new Uri("http://load.test/"), 100, TimeSpan.FromSeconds(0.2), 0, "k");
+        var runner = new Sluice.Cli.Load.LoadRunner(settings, new CountingTransport(() => { }));
+
+        var report = await runner.RunAsync(progress: sent =>
+        {
+            if (sent == 1)
+            {
+                Thread.Sleep(300);
+            }
+        });
+
+        Assert.Equal(20, report.Statuses["200"]);
+
+        // Request 2 was due at 10 ms and left after 300: measured from its due time, it waited at least 290 ms.
+        Assert.True(report.MaxMs >= 285, $"max {report.MaxMs} ms");
+        Assert.True(report.P50Ms >= 150, $"p50 {report.P50Ms} ms");
+    }
+
     /// <summary>Answers the first requests at once; every later one waits until it is cancelled.</summary>
     private sealed class AnswersThenHangs(int answered, Action onFirstHang) : HttpMessageHandler
     {

@@ -65,6 +65,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
     private async Task<int> SendAsync(HttpClient http, int total, double[] latencies, string[] statuses, Action<int>? progress, CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromSeconds(1 / settings.Rate);
+        var started = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
         var running = new List<Task>(total);
         var sent = 0;
@@ -86,14 +87,20 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             var index = i;
             sent = i + 1;
             progress?.Invoke(sent);
-            running.Add(SendOneAsync(http, index, latencies, statuses, cancellationToken));
+            running.Add(SendOneAsync(http, index, started + (long)(due.TotalSeconds * Stopwatch.Frequency), latencies, statuses, cancellationToken));
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
         return sent;
     }
 
-    private async Task SendOneAsync(HttpClient http, int index, double[] latencies, string[] statuses, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends request <paramref name="index"/> and records its status and its latency, measured from
+    /// <paramref name="scheduled"/>, the time it was due (a <see cref="Stopwatch"/> timestamp), not the time it left: a
+    /// request that this process sent late, behind a stall, counts the wait it was made to do, as wrk2 counts it.
+    /// Measured from the actual send, a stall would show as one slow request among many fast ones (coordinated omission).
+    /// </summary>
+    private async Task SendOneAsync(HttpClient http, int index, long scheduled, double[] latencies, string[] statuses, CancellationToken cancellationToken)
     {
         // Off the scheduling loop: building and sending a request must not delay the next one's due time.
         await Task.Yield();
@@ -103,7 +110,6 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             request.Headers.Add("X-API-Key", key);
         }
 
-        var started = Stopwatch.GetTimestamp();
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -122,7 +128,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             statuses[index] = "timeout";
         }
 
-        latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        latencies[index] = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
     }
 
     private static double Percentile(double[] sorted, double p)
