@@ -30,6 +30,10 @@ public sealed class FailedIssueTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
         Assert.Equal(0, me.GetProperty("quota").GetProperty("used").GetInt64());
+
+        // The request was counted: the 500 carries the rate-limit headers, and not the quota headers written before it failed.
+        Assert.Equal("59", failed.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.False(failed.Headers.Contains("X-Quota-Remaining"));
     }
 
     [Fact]

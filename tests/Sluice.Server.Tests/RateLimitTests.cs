@@ -33,6 +33,28 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, nextWindow.StatusCode);
     }
 
+    [Theory]
+    [InlineData("POST", "/api/certificates", "{")]
+    [InlineData("POST", "/api/certificates", "[1,")]
+    [InlineData("GET", "/api/certificates?page=abc", null)]
+    [InlineData("GET", "/api/certificates?page_size=999999999999", null)]
+    public async Task AnApiKeyRequestThatFailsToBind_StillCarriesTheRateLimitHeaders(string method, string url, string? json)
+    {
+        var (_, _, client) = await _host.NewCustomerAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("60", response.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("59", response.Headers.GetValues("X-RateLimit-Remaining").Single());
+        Assert.Single(response.Headers.GetValues("X-RateLimit-Reset"));
+    }
+
     [Fact]
     public async Task KeysAreLimitedIndependently()
     {

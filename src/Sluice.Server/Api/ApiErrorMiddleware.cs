@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Primitives;
 using Sluice.Quotas;
 
 namespace Sluice.Server.Api;
@@ -31,7 +32,7 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
                 logger.LogWarning(e, "The quota store is unavailable.");
             }
 
-            context.Response.Clear();
+            ClearKeepingRateLimitHeaders(context.Response);
             if (retryAfter is { } seconds)
             {
                 context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -42,8 +43,33 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
         catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
             logger.LogError(e, "The request failed.");
-            context.Response.Clear();
+            ClearKeepingRateLimitHeaders(context.Response);
             await ApiProblems.Problem(StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "Internal error", "The server could not complete the request; nothing was charged. Try again later.").ExecuteAsync(context);
+        }
+    }
+
+    /// <summary>The headers Sluice writes on every request it decided, which an error answer keeps.</summary>
+    private static readonly string[] s_rateLimitHeaders = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit"];
+
+    /// <summary>
+    /// Clears what the endpoint started to answer (status, headers, buffered body) but keeps the rate-limit headers Sluice
+    /// wrote before it: the request was counted, and every API-key request carries them, errors included.
+    /// </summary>
+    private static void ClearKeepingRateLimitHeaders(HttpResponse response)
+    {
+        var kept = new StringValues[s_rateLimitHeaders.Length];
+        for (var i = 0; i < s_rateLimitHeaders.Length; i++)
+        {
+            kept[i] = response.Headers[s_rateLimitHeaders[i]];
+        }
+
+        response.Clear();
+        for (var i = 0; i < s_rateLimitHeaders.Length; i++)
+        {
+            if (kept[i].Count > 0)
+            {
+                response.Headers[s_rateLimitHeaders[i]] = kept[i];
+            }
         }
     }
 
