@@ -165,6 +165,29 @@ public sealed class CertificateApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(4, 2)]
+    [InlineData(21_474_838, 100)]
+    [InlineData(10_737_419, 200)]
+    [InlineData(int.MaxValue, 200)]
+    public async Task APagePastTheLast_IsEmpty_HoweverFarItIs(int page, int size)
+    {
+        var (_, _, client) = await _host.NewCustomerAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await ServerHost.Issue(client, $"r{i}@example.com");
+        }
+
+        var response = await client.GetAsync($"/api/certificates?page={page}&page_size={size}");
+        var body = await ServerHost.Json(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(body.GetProperty("items").EnumerateArray());
+        Assert.Equal(page, body.GetProperty("page").GetInt32());
+        Assert.Equal(5, body.GetProperty("total").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, body.GetProperty("next").ValueKind);
+    }
+
+    [Theory]
     [InlineData("page=0", "page")]
     [InlineData("page_size=500", "page_size")]
     [InlineData("page=abc", "page")]

@@ -95,7 +95,13 @@ internal static class CertificateEndpoints
         var caller = ApiCaller.Of(context);
         var query = db.Certificates.AsNoTracking().Where(c => c.AccountId == caller.AccountId);
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(c => c.Id).Skip((number - 1) * size).Take(size).ToListAsync(cancellationToken);
+
+        // In 64 bits: (page - 1) × page_size passes int.MaxValue from page 10,737,419 at 200 a page, and a wrapped,
+        // negative offset would answer a far page with the first one's certificates.
+        var offset = (long)(number - 1) * size;
+        var items = offset >= total
+            ? []
+            : await query.OrderByDescending(c => c.Id).Skip((int)offset).Take(size).ToListAsync(cancellationToken);
         var next = (long)number * size < total ? $"/api/certificates?page={number + 1}&page_size={size}" : null;
         return TypedResults.Ok(new CertificatePage(items.Select(CertificateResponse.From).ToList(), number, size, total, next));
     }
