@@ -23,6 +23,32 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
 
     private static string Prefix() => "t-" + Guid.NewGuid().ToString("N")[..8] + ":";
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    public async Task ASlidingLayerOfManyRatesOfAThousandSegments_IsDecidedInRedis_AsInMemory(int rateCount)
+    {
+        // The reference server's per-domain layer is 4 rates of 1,000 segments: its first write named ~8,000 hash values,
+        // more than Lua unpacks into one call, so the script failed and every such decision fell back.
+        string[] texts = ["2/s", "15/min", "100/h", "300/day", "400/2day", "500/3day", "600/4day", "700/5day"];
+        var layer = new RateLimitLayer("writes", RateLimitAlgorithm.SlidingWindow, texts.Take(rateCount).Select(R), shadow: false, slidingWindowSegments: 1000);
+        var clock = new ManualTimeProvider();
+        using var store = Store(Prefix(), clock, serverTime: false);
+        var memory = new MemoryRateLimitStore(new MemoryRateLimitStoreOptions { TimeProvider = clock });
+
+        for (var step = 0; step < 8; step++)
+        {
+            await using var inRedis = await store.AcquireAsync(layer.For("example.com"));
+            await using var inMemory = await memory.AcquireAsync(layer.For("example.com"));
+
+            Assert.Equal(inMemory.IsAllowed, inRedis.IsAllowed);
+            Assert.Equal(inMemory.Statuses.Select(s => (s.Remaining, s.ResetAt, s.RetryAfter, s.Outcome)), inRedis.Statuses.Select(s => (s.Remaining, s.ResetAt, s.RetryAfter, s.Outcome)));
+            clock.Advance(TimeSpan.FromMilliseconds(step % 3 == 2 ? 1500 : 200));
+        }
+
+        Assert.Equal(0, store.FallbackCount);
+    }
+
     [Fact]
     public async Task CallersThatGiveUp_DoNotOpenTheCircuit()
     {

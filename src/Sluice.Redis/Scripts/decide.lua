@@ -197,6 +197,29 @@ do
   end
 end
 
+-- Lua 5.1 passes at most about 8,000 values to one call (LUAI_MAXCSTACK: unpack fails with "too many results to
+-- unpack"), and the early path below reads and writes every rate of a sliding layer at once: 8 rates of 1,000 segments
+-- name 8,016 fields, and their rewrite 16,000 values. Longer lists go to Redis in chunks of CHUNK values (an even
+-- number, so that HSET's field-value pairs stay whole), within the same script, so still atomically.
+local CHUNK = 4000
+local function hmget_all(key, names)
+  local n = #names
+  if n <= CHUNK then return redis.call('HMGET', key, unpack(names)) end
+  local values = {}
+  for from = 1, n, CHUNK do
+    local part = redis.call('HMGET', key, unpack(names, from, math.min(from + CHUNK - 1, n)))
+    for j = 1, #part do values[#values + 1] = part[j] end
+  end
+  return values
+end
+local function hset_all(key, changes)
+  local n = #changes
+  if n <= CHUNK then return redis.call('HSET', key, unpack(changes)) end
+  for from = 1, n, CHUNK do
+    redis.call('HSET', key, unpack(changes, from, math.min(from + CHUNK - 1, n)))
+  end
+end
+
 -- Every layer a fixed or sliding window without reload hops, or a one-rate token bucket (the common cases), decided
 -- before anything else is defined: Redis interprets Lua, and that overhead, not the commands, is most of a script's
 -- cost, so this path makes no closures of its own and calls only the helpers above.
@@ -280,7 +303,7 @@ if fast then
         local names = sliding_names(r, segments)
         for f = 1, segments + 2 do wanted[#wanted + 1] = names[f] end
       end
-      local fields = redis.call('HMGET', KEYS[i], unpack(wanted))
+      local fields = hmget_all(KEYS[i], wanted)
       local rates = {}
       ok = true
       for r = 0, rate_count - 1 do
@@ -411,7 +434,7 @@ if fast then
           changes[#changes + 1] = format('%d', rate[11] + cost)
           if rate[3] > expires then expires = rate[3] end
         end
-        redis.call('HSET', KEYS[i], unpack(changes))
+        hset_all(KEYS[i], changes)
         local ttl = math.ceil((expires - now) / 1000)
         if ttl < 1 then ttl = 1 end
         ttl = ttl + padding
