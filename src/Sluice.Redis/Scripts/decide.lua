@@ -228,7 +228,7 @@ end
 -- Token buckets: bucket_check above, the state in the hash field 't0', whose theoretical arrival time (16 digits) is
 -- formatted with %d; a charge extends the key's TTL only when it would end before the bucket is full again.
 -- Sliding windows: the arithmetic of sliding below without hops; one HMGET reads every rate's ring and one HSET
--- writes every charged rate's changes.
+-- writes every charged rate's changes (each split in chunks past CHUNK values, by hmget_all and hset_all above).
 if fast then
   local floor = math.floor
   local format = string.format
