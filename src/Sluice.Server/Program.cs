@@ -17,77 +17,88 @@ using Sluice.Server.OpenApi;
 using Sluice.Server.Quotas;
 using Sluice.Server.Startup;
 
-// appsettings.json is read from the working directory when it has one (`dotnet run` runs in the project directory, so
-// edits to the source file reload live), else from beside the app, so `dotnet Sluice.Server.dll` works from anywhere.
-var contentRoot = File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? Directory.GetCurrentDirectory() : AppContext.BaseDirectory;
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
-
-// http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or URLS says otherwise.
-if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+try
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+    // appsettings.json is read from the working directory when it has one (`dotnet run` runs in the project directory, so
+    // edits to the source file reload live), else from beside the app, so `dotnet Sluice.Server.dll` works from anywhere.
+    var contentRoot = File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? Directory.GetCurrentDirectory() : AppContext.BaseDirectory;
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
+
+    // http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or URLS says otherwise.
+    if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+    {
+        builder.WebHost.UseUrls("http://127.0.0.1:5080");
+    }
+
+    // The Sluice settings made in code: the per-domain layer's key selector.
+    Action<SluiceOptions> sluiceCode = o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain;
+    ServerConfiguration.Validate(builder.Configuration, sluiceCode);
+    var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
+
+    builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), sluiceCode);
+
+    // Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
+    builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
+
+    // EF Core logs every failed command and save as an error, also those an endpoint expects and answers (a domain name
+    // that is taken): at Debug here. A failure no endpoint handles is still logged once, as an error, by ApiErrorMiddleware.
+    builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout())
+        .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
+    builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
+    builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
+    builder.Services.Configure<DnsOptions>(builder.Configuration.GetSection("Dns"));
+    builder.Services.AddScoped<RRsetWriter>();
+    builder.Services.AddSingleton(sp => new DomainWriteLocks(sp.GetRequiredService<Sluice.RateLimitStore>(), sp.GetRequiredService<TimeProvider>()));
+    builder.Services.AddSingleton<QuotaStore>(sp =>
+    {
+        var time = sp.GetRequiredService<TimeProvider>();
+        return string.Equals(sp.GetRequiredService<IOptions<QuotaOptions>>().Value.Store, "Redis", StringComparison.OrdinalIgnoreCase)
+            ? new RedisQuotaStore(new RedisQuotaStoreOptions
+            {
+                Configuration = builder.Configuration["Sluice:Redis:Configuration"] ?? "127.0.0.1:6379",
+                KeyPrefix = builder.Configuration["Sluice:Redis:KeyPrefix"] ?? "sluice:",
+                TimeProvider = time,
+            })
+            : new SqliteQuotaStore(new SqliteQuotaStoreOptions { ConnectionString = connectionString, TimeProvider = time });
+    });
+    builder.Services.AddSingleton<RecipientQuota>();
+    builder.Services.AddSingleton<AdminToken>();
+    builder.Services.AddAuthentication(ApiClaims.Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiClaims.Scheme, null);
+
+    builder.Services.Configure<JsonOptions>(o =>
+    {
+        o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.SerializerOptions.DictionaryKeyPolicy = null;
+    });
+    builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+    builder.Services.AddProblemDetails();
+    builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransformer>());
+
+    var app = builder.Build();
+    await ServerInitializer.InitializeAsync(app);
+
+    app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
+    app.UseMiddleware<ApiErrorMiddleware>();
+    app.UseRouting();
+    app.UseAuthentication();
+    app.UseSluice();
+    app.MapOpenApi();
+    app.MapHealthChecks("/healthz/store").DisableRateLimit();
+    app.MapReferenceEndpoints();
+    app.MapCertificateEndpoints();
+    app.MapAdminEndpoints();
+    app.MapDnsEndpoints();
+    await ServerInitializer.RestoreKeyLimitsAsync(app);
+    await app.RunAsync();
+}
+catch (Exception e) when (StartupFailure.IsOwnProcess && StartupFailure.OperatorMessage(e) is { } message)
+{
+    // A configuration problem or an unusable database: the message alone, which names every setting at fault.
+    await Console.Error.WriteLineAsync(message);
+    return 1;
 }
 
-// The Sluice settings made in code: the per-domain layer's key selector.
-Action<SluiceOptions> sluiceCode = o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain;
-ServerConfiguration.Validate(builder.Configuration, sluiceCode);
-var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
-
-builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), sluiceCode);
-
-// Used only when Sluice:Store is "Redis" (Sluice:Redis:Configuration, Timeout, FailureMode, ...).
-builder.Services.AddSluiceRedis(builder.Configuration.GetSection("Sluice:Redis"));
-
-// EF Core logs every failed command and save as an error, also those an endpoint expects and answers (a domain name
-// that is taken): at Debug here. A failure no endpoint handles is still logged once, as an error, by ApiErrorMiddleware.
-builder.Services.AddDbContext<ServerDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout())
-    .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
-builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection("Quotas"));
-builder.Services.Configure<BulkUploadOptions>(builder.Configuration.GetSection("Certificates"));
-builder.Services.Configure<DnsOptions>(builder.Configuration.GetSection("Dns"));
-builder.Services.AddScoped<RRsetWriter>();
-builder.Services.AddSingleton(sp => new DomainWriteLocks(sp.GetRequiredService<Sluice.RateLimitStore>(), sp.GetRequiredService<TimeProvider>()));
-builder.Services.AddSingleton<QuotaStore>(sp =>
-{
-    var time = sp.GetRequiredService<TimeProvider>();
-    return string.Equals(sp.GetRequiredService<IOptions<QuotaOptions>>().Value.Store, "Redis", StringComparison.OrdinalIgnoreCase)
-        ? new RedisQuotaStore(new RedisQuotaStoreOptions
-        {
-            Configuration = builder.Configuration["Sluice:Redis:Configuration"] ?? "127.0.0.1:6379",
-            KeyPrefix = builder.Configuration["Sluice:Redis:KeyPrefix"] ?? "sluice:",
-            TimeProvider = time,
-        })
-        : new SqliteQuotaStore(new SqliteQuotaStoreOptions { ConnectionString = connectionString, TimeProvider = time });
-});
-builder.Services.AddSingleton<RecipientQuota>();
-builder.Services.AddSingleton<AdminToken>();
-builder.Services.AddAuthentication(ApiClaims.Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiClaims.Scheme, null);
-
-builder.Services.Configure<JsonOptions>(o =>
-{
-    o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-    o.SerializerOptions.DictionaryKeyPolicy = null;
-});
-builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransformer>());
-
-var app = builder.Build();
-await ServerInitializer.InitializeAsync(app);
-
-app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
-app.UseMiddleware<ApiErrorMiddleware>();
-app.UseRouting();
-app.UseAuthentication();
-app.UseSluice();
-app.MapOpenApi();
-app.MapHealthChecks("/healthz/store").DisableRateLimit();
-app.MapReferenceEndpoints();
-app.MapCertificateEndpoints();
-app.MapAdminEndpoints();
-app.MapDnsEndpoints();
-await ServerInitializer.RestoreKeyLimitsAsync(app);
-await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to the test host.</summary>
 public partial class Program;

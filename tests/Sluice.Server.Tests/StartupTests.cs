@@ -221,7 +221,7 @@ public sealed class StartupTests
 
             var error = Assert.ThrowsAny<Exception>(() => host.Services);
 
-            Assert.IsType<InvalidOperationException>(error);
+            Assert.IsType<Sluice.Server.Startup.ServerStartupException>(error);
             Assert.StartsWith($"The server cannot use its database '{path}' (ConnectionStrings:Sluice): ", error.Message, StringComparison.Ordinal);
         }
         finally
@@ -256,6 +256,58 @@ public sealed class StartupTests
         var error = Assert.ThrowsAny<Exception>(() => host.Services);
 
         Assert.Contains("60/fortnight", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Sluice:Layers:api-key:Rates:0=often --Dns:MaxBodyBytes=-1", "The server's configuration is invalid:|  - Sluice:Layers:api-key:Rates:0 'often' is not a valid rate|  - Dns:MaxBodyBytes is -1")]
+    [InlineData("--ConnectionStrings:Sluice=Data Source=/proc/sluice/s.db", "The server cannot use its database '/proc/sluice/s.db' (ConnectionStrings:Sluice)")]
+    public async Task TheBuiltServer_MisconfiguredOrWithAnUnusableDatabase_PrintsTheMessageAlone_AndExitsWith1(string arguments, string expected)
+    {
+        var directory = Directory.CreateTempSubdirectory("sluice-misconfigured-").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll"), "--urls", $"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        start.Environment["ConnectionStrings__Sluice"] = $"Data Source={Path.Combine(directory, "s.db")}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Admin__Token"] = "a-long-enough-secret-for-the-admin-api";
+        foreach (var argument in arguments.Split(" --"))
+        {
+            start.ArgumentList.Add(argument.StartsWith("--", StringComparison.Ordinal) ? argument : "--" + argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+
+        var printed = await error;
+        Assert.Equal(1, process.ExitCode);
+        foreach (var line in expected.Split('|'))
+        {
+            Assert.Contains(line, printed, StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith(expected.Split('|')[0], printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
+        Assert.Equal("", await output);
     }
 
     [Theory]

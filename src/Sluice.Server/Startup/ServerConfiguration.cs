@@ -20,7 +20,7 @@ internal static class ServerConfiguration
     /// in code) together, so that one message lists every problem; the checks that need the mapped endpoints follow when
     /// the pipeline is built.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Lists every problem found.</exception>
+    /// <exception cref="ServerStartupException">Lists every problem found.</exception>
     public static void Validate(IConfiguration configuration, Action<SluiceOptions> sluiceCode)
     {
         var problems = new List<string>(SluiceConfiguration.Validate(configuration.GetSection("Sluice"), sluiceCode));
@@ -51,7 +51,7 @@ internal static class ServerConfiguration
 
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
+            throw new ServerStartupException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
     }
 

@@ -45,7 +45,7 @@ internal static class ServerInitializer
         {
             // A directory that cannot be made, a file that is not a database, one the server may not write: one line that
             // names the setting, not a stack trace from deep inside the provider.
-            throw new InvalidOperationException(
+            throw new ServerStartupException(
                 $"The server cannot use its database '{source}' (ConnectionStrings:Sluice): {e.Message} Check that its directory exists or can be created, that the server may write there, and that the file, if it exists, is a SQLite database.",
                 e);
         }
