@@ -38,6 +38,9 @@ public sealed class OpenApiStatusTests : IAsyncLifetime
             .ToList();
 
         Assert.True(undocumented.Count == 0, "Answered but not documented: " + string.Join("; ", undocumented));
+        // The pagination answers were reached, not throttled away.
+        Assert.Contains(("get", "/api/v1/domains/{name}/rrsets", 400), _recorder.Answers);
+        Assert.Contains(("get", "/api/v1/domains", 404), _recorder.Answers);
         // The sweep reached every operation the document describes (the document itself aside).
         var reached = _recorder.Answers.Select(a => (a.Method, a.Path)).ToHashSet();
         var described = document.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(o => (Method: o.Name, Path: p.Name))).ToList();
@@ -109,6 +112,15 @@ public sealed class OpenApiStatusTests : IAsyncLifetime
         await dns.GetAsync("/api/v1/domains/missing.example/");
         await dns.GetAsync(Rrsets);
         await dns.GetAsync("/api/v1/domains/missing.example/rrsets/");
+
+        // Pagination: a list longer than a page without a cursor, its first page, and cursors the server did not make.
+        const string Long = "/api/v1/domains/long.example/rrsets/";
+        await dns.PostAsync("/api/v1/domains/", JsonBody("""{"name":"long.example"}"""));
+        await dns.PatchAsync(Long, JsonBody(JsonSerializer.Serialize(Enumerable.Range(0, 501).Select(i => new { subname = $"n{i}", type = "TXT", ttl = 3600, records = new[] { "\"v\"" } }))));
+        await dns.GetAsync(Long);
+        await dns.GetAsync(Long + "?cursor=");
+        await dns.GetAsync(Long + "?cursor=bogus");
+        await dns.GetAsync("/api/v1/domains/?cursor=bogus");
         var writes = new (HttpMethod Method, string Url, string Body)[]
         {
             (HttpMethod.Post, Rrsets, """{"subname":"a","type":"TXT","ttl":3600,"records":["\"1\""]}"""),

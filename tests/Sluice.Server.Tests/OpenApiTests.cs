@@ -104,6 +104,15 @@ public sealed class OpenApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public void DnsReads_DocumentNo400()
-        => Assert.False(Operation("/api/v1/domains/{name}/rrsets", "get").GetProperty("responses").TryGetProperty("400", out _));
+    public void DnsReads_DocumentNo400_ButThePaginationOneOnLists()
+    {
+        Assert.False(Operation("/api/v1/domains/{name}", "get").GetProperty("responses").TryGetProperty("400", out _));
+        foreach (var list in new[] { "/api/v1/domains", "/api/v1/domains/{name}/rrsets" })
+        {
+            var operation = Operation(list, "get");
+            Assert.Contains("Pagination required", operation.GetProperty("responses").GetProperty("400").GetProperty("description").GetString(), StringComparison.Ordinal);
+            Assert.True(operation.GetProperty("responses").GetProperty("200").GetProperty("headers").TryGetProperty("Link", out _));
+            Assert.Contains(operation.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "cursor" && p.GetProperty("in").GetString() == "query");
+        }
+    }
 }

@@ -168,6 +168,7 @@ public sealed class StartupTests
             ["Dns:MaximumTtl"] = "-5",
             ["Dns:MaxBulkItems"] = "0",
             ["Dns:MaxBodyBytes"] = "2147483648",
+            ["Dns:PageSize"] = "0",
             ["Certificates:JsonMaxBytes"] = "0",
             ["Sluice:Store"] = "Mongo",
             ["Sluice:Layers:api-key:Rates:0"] = "often",
@@ -203,6 +204,7 @@ public sealed class StartupTests
         Assert.Contains("Dns:MaximumTtl is -5; it must not be below Dns:MinimumTtl (0).", message, StringComparison.Ordinal);
         Assert.Contains("Dns:MaxBulkItems is 0; it must be at least 1.", message, StringComparison.Ordinal);
         Assert.Contains("Dns:MaxBodyBytes is 2147483648; it must be between 1 and 1073741824 (1 GiB).", message, StringComparison.Ordinal);
+        Assert.Contains("Dns:PageSize is 0; it must be between 1 and 10000.", message, StringComparison.Ordinal);
         Assert.Contains("Certificates:JsonMaxBytes is 0; it must be between 1 and 1073741824 (1 GiB).", message, StringComparison.Ordinal);
     }
 

@@ -26,12 +26,12 @@ internal static class DnsEndpoints
     public static void MapDnsEndpoints(this IEndpointRouteBuilder app)
     {
         var dns = app.MapGroup("/api/v1/domains").RequireApiKey(Unauthorized).OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
-        dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>();
+        dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>().WithCursorPagination();
         dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily)
             .Accepts<DomainRequest>("application/json").Produces<DomainResponse>(StatusCodes.Status201Created);
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();
         dns.MapDelete("/{name}/", DeleteDomain).RequireRateLimit(DomainChanges, Daily).Produces(StatusCodes.Status204NoContent);
-        dns.MapGet("/{name}/rrsets/", ListRRsets).RequireRateLimit(Reads, Daily).Produces<List<RRsetResponse>>();
+        dns.MapGet("/{name}/rrsets/", ListRRsets).RequireRateLimit(Reads, Daily).Produces<List<RRsetResponse>>().WithCursorPagination();
         // One RRset (an object) or a bulk request (an array): the RRsets written, or 204 when a single write left none.
         dns.MapPost("/{name}/rrsets/", WriteCollection).RequireRateLimit(PerDomainWrites, Daily)
             .Accepts<JsonElement>("application/json").Produces<List<RRsetResponse>>(StatusCodes.Status201Created).Produces(StatusCodes.Status204NoContent);
@@ -52,8 +52,17 @@ internal static class DnsEndpoints
     private static async Task<IResult> ListDomains(HttpContext context, ServerDb db, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
         var caller = ApiCaller.Of(context);
-        var domains = await db.Domains.AsNoTracking().Where(d => d.AccountId == caller.AccountId).OrderBy(d => d.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(domains.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList());
+        return await CursorPagination.Of(context.Request).AnswerAsync(
+            context,
+            options.Value.PageSize,
+            db.Domains.AsNoTracking().Where(d => d.AccountId == caller.AccountId),
+            q => q.OrderBy(d => d.Name),
+            q => q.OrderByDescending(d => d.Name),
+            (q, key) => q.Where(d => string.Compare(d.Name, key) > 0),
+            (q, key) => q.Where(d => string.Compare(d.Name, key) < 0),
+            d => d.Name,
+            domains => TypedResults.Ok(domains.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList()),
+            cancellationToken);
     }
 
     /// <remarks>
@@ -145,7 +154,7 @@ internal static class DnsEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ListRRsets(string name, string? subname, string? type, HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    private static async Task<IResult> ListRRsets(string name, string? subname, string? type, HttpContext context, ServerDb db, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
         if (await FindDomain(name, context, db, tracked: false, cancellationToken) is not { } domain)
         {
@@ -165,8 +174,33 @@ internal static class DnsEndpoints
             query = query.Where(r => r.Type == wanted);
         }
 
-        var rrsets = await query.OrderBy(r => r.Subname).ThenBy(r => r.Type).ToListAsync(cancellationToken);
-        return TypedResults.Ok(rrsets.Select(r => RRsetResponse.From(r, domain.Name)).ToList());
+        // Pages run in (subname, type) order; a cursor holds the two, split by a line feed, which neither may contain.
+        return await CursorPagination.Of(context.Request).AnswerAsync(
+            context,
+            options.Value.PageSize,
+            query,
+            q => q.OrderBy(r => r.Subname).ThenBy(r => r.Type),
+            q => q.OrderByDescending(r => r.Subname).ThenByDescending(r => r.Type),
+            (q, key) => After(q, SplitKey(key)),
+            (q, key) => Before(q, SplitKey(key)),
+            r => r.Subname + "\n" + r.Type,
+            rrsets => TypedResults.Ok(rrsets.Select(r => RRsetResponse.From(r, domain.Name)).ToList()),
+            cancellationToken);
+
+        static (string Subname, string Type) SplitKey(string key)
+            => key.LastIndexOf('\n') is var at and >= 0 ? (key[..at], key[(at + 1)..]) : (key, string.Empty);
+
+        static IQueryable<RRset> After(IQueryable<RRset> q, (string Subname, string Type) key)
+        {
+            var (subname, type) = key;
+            return q.Where(r => string.Compare(r.Subname, subname) > 0 || (r.Subname == subname && string.Compare(r.Type, type) > 0));
+        }
+
+        static IQueryable<RRset> Before(IQueryable<RRset> q, (string Subname, string Type) key)
+        {
+            var (subname, type) = key;
+            return q.Where(r => string.Compare(r.Subname, subname) < 0 || (r.Subname == subname && string.Compare(r.Type, type) < 0));
+        }
     }
 
     private static async Task<IResult> GetRRset(string name, string? path, HttpContext context, ServerDb db, CancellationToken cancellationToken)

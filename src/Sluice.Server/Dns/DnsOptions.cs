@@ -21,6 +21,12 @@ public sealed class DnsOptions
     /// </summary>
     public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The most domains or RRsets one list answers (deSEC's page size). A longer list needs the <c>cursor</c> parameter:
+    /// without it the list is refused with 400 and a <c>Link</c> to its first page. The default value is 500, as on deSEC.
+    /// </summary>
+    public int PageSize { get; set; } = 500;
+
     /// <summary>Every problem with these options, with its configuration path.</summary>
     public List<string> Validate()
     {
@@ -44,6 +50,11 @@ public sealed class DnsOptions
         if (MaxBulkItems < 1)
         {
             problems.Add($"Dns:MaxBulkItems is {MaxBulkItems}; it must be at least 1.");
+        }
+
+        if (PageSize is < 1 or > 10_000)
+        {
+            problems.Add($"Dns:PageSize is {PageSize}; it must be between 1 and 10000.");
         }
 
         if (MaxBodyBytes is < 1 or > Certificates.BulkUploadOptions.MaxBytes)

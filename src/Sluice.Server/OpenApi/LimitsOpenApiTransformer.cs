@@ -20,6 +20,7 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
         var apiKey = metadata.OfType<ApiKeyRequiredMetadata>().Any();
         var quota = metadata.OfType<QuotaHeadersMetadata>().Any();
         var deSec = metadata.OfType<DeSecBodiesMetadata>().Any();
+        var paginated = metadata.OfType<CursorPaginatedMetadata>().Any();
         operation.Responses ??= [];
 
         if (apiKey && deSec)
@@ -43,6 +44,11 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
             var parameters = context.Description.ParameterDescriptions;
             var namesADomain = parameters.Any(p => p.Name == "name") && !(context.Description.HttpMethod == "DELETE" && !parameters.Any(p => p.Name == "path"));
             DeSecErrors(operation, context.Description.HttpMethod, namesADomain);
+        }
+
+        if (paginated)
+        {
+            Paginated(operation, namesADomain: deSec && context.Description.ParameterDescriptions.Any(p => p.Name == "name"));
         }
 
         if (limited)
@@ -123,6 +129,32 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
                 new OpenApiSchema { OneOf = [fieldErrors, new OpenApiSchema { Type = JsonSchemaType.Array, Items = fieldErrors }] });
             DeSecDetail(operation, "413", "The body is larger than Dns:MaxBodyBytes (4 MiB by default); it was not read: {\"detail\": ...}.");
         }
+    }
+
+    /// <summary>deSEC's cursor pagination: the <c>cursor</c> parameter, <c>Link</c> on 200, and its 400 and 404.</summary>
+    private static void Paginated(OpenApiOperation operation, bool namesADomain)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "cursor",
+            In = ParameterLocation.Query,
+            Description = "A page of the list: empty for the first, else as a Link header gave it. Without it, a list longer than a page (Dns:PageSize, 500 by default) is refused with 400.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
+        foreach (var (status, response) in operation.Responses!)
+        {
+            if (status.StartsWith('2') && response is OpenApiResponse success)
+            {
+                Header(success, "Link", "When the list spans pages: the first page, and the previous and next where there are such (rel=\"first\", \"prev\", \"next\"), as absolute URLs.", JsonSchemaType.String);
+            }
+        }
+
+        var required = DeSecDetail(operation, "400", "The list is longer than a page and no cursor was sent: {\"detail\": \"Pagination required. You can query up to 500 items at a time (N total). Please use the `first` page link (see Link header).\"}.");
+        Header(required, "Link", "The first page (rel=\"first\").", JsonSchemaType.String);
+        DeSecDetail(operation, "404", namesADomain
+            ? "No such domain of this account ({\"detail\": \"Not found.\"}), or a cursor this server did not make ({\"detail\": \"Invalid cursor\"})."
+            : "A cursor this server did not make: {\"detail\": \"Invalid cursor\"}.");
     }
 
     /// <summary>A response whose body is deSEC's <c>{"detail": "..."}</c>.</summary>

@@ -12,4 +12,9 @@ internal static class OpenApiEndpointExtensions
     public static TBuilder WithDeSecBodies<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(DeSecBodiesMetadata.Instance);
+
+    /// <summary>Documents deSEC's cursor pagination (the <c>cursor</c> parameter, <c>Link</c>, its 400 and 404) on this list.</summary>
+    public static TBuilder WithCursorPagination<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(CursorPaginatedMetadata.Instance);
 }

@@ -1,0 +1,187 @@
+using System.Buffers.Text;
+using System.Text;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Sluice.Server.Dns;
+
+/// <summary>
+/// deSEC's pagination of its lists (desec-stack's <c>LinkHeaderCursorPagination</c>, over Django REST framework's
+/// <c>CursorPagination</c>), for a query ordered by a unique key:
+/// <list type="bullet">
+/// <item>without a <c>cursor</c> parameter, a list that fits in one page is answered whole, and a longer one is refused
+/// with 400 <c>{"detail": "Pagination required. You can query up to 500 items at a time (N total). Please use the
+/// `first` page link (see Link header)."}</c> and <c>Link: &lt;…?cursor=&gt;; rel="first"</c>;</item>
+/// <item><c>?cursor=</c> (empty) is the first page, and every page of a list that needs more than one carries
+/// <c>Link</c> with <c>first</c>, then <c>prev</c> and <c>next</c> where there is such a page: absolute URLs that keep
+/// the request's other parameters;</item>
+/// <item>a cursor this server did not make is answered 404 <c>{"detail": "Invalid cursor"}</c>.</item>
+/// </list>
+/// A cursor holds the key of the item a page starts after (or, going back, ends before), so pages stay consistent while
+/// items are added or removed between requests.
+/// </summary>
+internal readonly struct CursorPagination
+{
+    private const string Parameter = "cursor";
+
+    private CursorPagination(bool requested, bool backward, string? key, bool invalid)
+    {
+        Requested = requested;
+        Backward = backward;
+        Key = key;
+        Invalid = invalid;
+    }
+
+    /// <summary>Whether the request names a page (sends <c>cursor</c>, even empty).</summary>
+    public bool Requested { get; }
+
+    /// <summary>Whether the page is the one before <see cref="Key"/> (a <c>prev</c> link), not the one after it.</summary>
+    public bool Backward { get; }
+
+    /// <summary>The key the page starts after, or ends before when <see cref="Backward"/>; null for the first page.</summary>
+    public string? Key { get; }
+
+    /// <summary>Whether the cursor is not one this server made.</summary>
+    public bool Invalid { get; }
+
+    /// <summary>The page a request asks for.</summary>
+    public static CursorPagination Of(HttpRequest request)
+    {
+        if (!request.Query.TryGetValue(Parameter, out var values))
+        {
+            return new CursorPagination(false, false, null, false);
+        }
+
+        var text = values.Count == 1 ? values[0] ?? string.Empty : null;
+        if (text is "")
+        {
+            return new CursorPagination(true, false, null, false);
+        }
+
+        // 'a' or 'b' (after or before), then the key in base64url.
+        if (text is not { Length: > 1 } || text[0] is not ('a' or 'b') || !TryDecode(text.AsSpan(1), out var key))
+        {
+            return new CursorPagination(true, false, null, true);
+        }
+
+        return new CursorPagination(true, text[0] == 'b', key, false);
+    }
+
+    /// <summary>
+    /// Answers the page: <paramref name="ordered"/> is the list in key order, <paramref name="after"/> and
+    /// <paramref name="before"/> filter it to the items whose key is past or before a given one, and
+    /// <paramref name="respond"/> makes the 200 of the items.
+    /// </summary>
+    public async Task<IResult> AnswerAsync<T>(
+        HttpContext context,
+        int pageSize,
+        IQueryable<T> query,
+        Func<IQueryable<T>, IOrderedQueryable<T>> ascending,
+        Func<IQueryable<T>, IOrderedQueryable<T>> descending,
+        Func<IQueryable<T>, string, IQueryable<T>> after,
+        Func<IQueryable<T>, string, IQueryable<T>> before,
+        Func<T, string> keyOf,
+        Func<List<T>, IResult> respond,
+        CancellationToken cancellationToken)
+    {
+        if (Invalid)
+        {
+            return TypedResults.Json(new Dictionary<string, string> { ["detail"] = "Invalid cursor" }, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        List<T> items;
+        bool hasNext, hasPrevious;
+        if (Backward)
+        {
+            items = await descending(before(query, Key!)).Take(pageSize + 1).ToListAsync(cancellationToken);
+            hasPrevious = items.Count > pageSize;
+            hasNext = true;
+            if (hasPrevious)
+            {
+                items.RemoveAt(pageSize);
+            }
+
+            items.Reverse();
+        }
+        else
+        {
+            items = await ascending(Key is null ? query : after(query, Key)).Take(pageSize + 1).ToListAsync(cancellationToken);
+            hasNext = items.Count > pageSize;
+            hasPrevious = Key is not null;
+            if (hasNext)
+            {
+                items.RemoveAt(pageSize);
+            }
+        }
+
+        if (!hasNext && !hasPrevious)
+        {
+            return respond(items);
+        }
+
+        var links = new List<string> { Link(context.Request, string.Empty, "first") };
+        if (!Requested)
+        {
+            var total = await query.CountAsync(cancellationToken);
+            context.Response.Headers.Link = links[0];
+            return TypedResults.Json(
+                new Dictionary<string, string> { ["detail"] = $"Pagination required. You can query up to {pageSize} items at a time ({total} total). Please use the `first` page link (see Link header)." },
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (hasPrevious)
+        {
+            links.Add(Link(context.Request, "b" + Encode(items.Count > 0 ? keyOf(items[0]) : Key!), "prev"));
+        }
+
+        if (hasNext)
+        {
+            links.Add(Link(context.Request, "a" + Encode(items.Count > 0 ? keyOf(items[^1]) : Key!), "next"));
+        }
+
+        context.Response.Headers.Link = string.Join(", ", links);
+        return respond(items);
+    }
+
+    /// <summary>The request's absolute URL with <c>cursor</c> set, the parameters in name order (as Django REST framework writes them).</summary>
+    private static string Link(HttpRequest request, string cursor, string relation)
+    {
+        var query = new QueryBuilder();
+        foreach (var (name, values) in request.Query.Where(p => p.Key != Parameter).Append(new(Parameter, cursor)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var value in values)
+            {
+                query.Add(name, value ?? string.Empty);
+            }
+        }
+
+        return $"<{UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, query.ToQueryString())}>; rel=\"{relation}\"";
+    }
+
+    private static string Encode(string key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key));
+
+    private static bool TryDecode(ReadOnlySpan<char> text, out string key)
+    {
+        key = string.Empty;
+        if (text.Length > 4096 || !Base64Url.IsValid(text, out var length))
+        {
+            return false;
+        }
+
+        var bytes = new byte[length];
+        if (Base64Url.DecodeFromChars(text, bytes) != length)
+        {
+            return false;
+        }
+
+        try
+        {
+            key = new UTF8Encoding(false, true).GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+}
