@@ -12,13 +12,18 @@ public sealed class ReferenceServer : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("sluice-client-").FullName;
     private readonly WebApplicationFactory<Program> _factory;
 
-    public ReferenceServer()
+    /// <summary>The server on its own SQLite file, with <paramref name="settings"/> over its configuration.</summary>
+    public ReferenceServer(Dictionary<string, string>? settings = null)
     {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseEnvironment("Testing");
             b.UseSetting("ConnectionStrings:Sluice", $"Data Source={Path.Combine(_directory, "server.db")}");
             b.UseSetting("Admin:Token", AdminToken);
+            foreach (var (key, value) in settings ?? [])
+            {
+                b.UseSetting(key, value);
+            }
         });
     }
 

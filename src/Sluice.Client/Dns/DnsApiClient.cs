@@ -10,7 +10,7 @@ namespace Sluice.Client.Dns;
 /// <see cref="HttpClient"/> whose base address is the server and whose handler chain includes
 /// <see cref="SluiceClientHandler"/> to be paced and retried; authentication is <c>Authorization: Token</c>.
 /// </summary>
-public sealed class DnsApiClient
+public sealed partial class DnsApiClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly HttpClient _http;
@@ -49,10 +49,24 @@ public sealed class DnsApiClient
         await EnsureSuccess(response, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The domain's RRsets, optionally only those of one subname or type.</summary>
+    /// <summary>
+    /// The caller's domains, every page of them: deSEC answers at most 500 per request, and this follows its
+    /// <c>Link</c> headers (see <see cref="ListRRsetsAsync"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<DnsDomain>> ListDomainsAsync(CancellationToken cancellationToken = default)
+        => await ListAsync<DnsDomain>("api/v1/domains/?cursor=", cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The domain's RRsets, optionally only those of one subname or type, every page of them. deSEC answers a list at
+    /// most 500 items at a time and refuses a longer one asked for without a cursor (400 "Pagination required"), so this
+    /// always asks for the first page (<c>cursor=</c>) and follows the <c>Link</c> header's <c>next</c> page, one request
+    /// per page, each paced and retried by the handler chain like any other. A <c>next</c> link to another scheme, host
+    /// or port than the request's is refused with <see cref="InvalidOperationException"/> before anything is sent to it,
+    /// since the token would go with it.
+    /// </summary>
     public async Task<IReadOnlyList<RRset>> ListRRsetsAsync(string domain, string? subname = null, string? type = null, CancellationToken cancellationToken = default)
     {
-        var query = new List<string>();
+        var query = new List<string> { "cursor=" };
         if (subname is not null)
         {
             query.Add("subname=" + Uri.EscapeDataString(subname));
@@ -63,8 +77,7 @@ public sealed class DnsApiClient
             query.Add("type=" + Uri.EscapeDataString(type));
         }
 
-        using var response = await SendAsync(HttpMethod.Get, $"api/v1/domains/{Segment(domain)}/rrsets/{(query.Count > 0 ? "?" + string.Join('&', query) : string.Empty)}", null, cancellationToken).ConfigureAwait(false);
-        return await Read<List<RRset>>(response, cancellationToken).ConfigureAwait(false);
+        return await ListAsync<RRset>($"api/v1/domains/{Segment(domain)}/rrsets/?{string.Join('&', query)}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes one RRset in its own request (PUT semantics through a one-item bulk PATCH, so it is created if missing); empty records delete it.</summary>
@@ -96,6 +109,61 @@ public sealed class DnsApiClient
 
         return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Every page of a list, from its first page's URL, following <c>Link: &lt;…&gt;; rel="next"</c>.</summary>
+    private async Task<List<T>> ListAsync<T>(string url, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        for (string? next = url; next is not null;)
+        {
+            using var response = await SendAsync(HttpMethod.Get, next, null, cancellationToken).ConfigureAwait(false);
+            items.AddRange(await Read<List<T>>(response, cancellationToken).ConfigureAwait(false));
+            var sent = response.RequestMessage?.RequestUri is { IsAbsoluteUri: true } final ? final
+                : Uri.TryCreate(next, UriKind.Absolute, out var absolute) ? absolute
+                : new Uri(_http.BaseAddress!, next);
+            next = NextPage(response, sent);
+            if (next is not null && !visited.Add(next))
+            {
+                throw new InvalidOperationException($"The server linked to a page already read ({next}); the list was not read to its end.");
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>The <c>next</c> link of a response, checked to stay on the request's origin; null on the last page.</summary>
+    private static string? NextPage(HttpResponseMessage response, Uri from)
+    {
+        if (!response.Headers.TryGetValues("Link", out var values))
+        {
+            return null;
+        }
+
+        foreach (var value in values)
+        {
+            foreach (System.Text.RegularExpressions.Match link in LinkPattern().Matches(value))
+            {
+                if (!link.Groups["rel"].Value.Split(' ').Contains("next", StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                if (!Uri.TryCreate(from, link.Groups["url"].Value, out var target)
+                    || Uri.Compare(from, target, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
+                {
+                    throw new InvalidOperationException($"The server's next page ({link.Groups["url"].Value}) is not on {from.GetLeftPart(UriPartial.Authority)}; it was not requested, so that the token is not sent elsewhere.");
+                }
+
+                return target.AbsoluteUri;
+            }
+        }
+
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""<(?<url>[^>]*)>\s*;\s*rel\s*=\s*"?(?<rel>[^";,]*)"?""")]
+    private static partial System.Text.RegularExpressions.Regex LinkPattern();
 
     /// <summary>
     /// A domain as one path segment. A name that would leave it (<c>..</c>, a slash, a query, a fragment, or an escape
