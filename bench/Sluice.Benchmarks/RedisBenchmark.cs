@@ -135,7 +135,7 @@ public static class RedisBenchmark
             foreach (var (name, layer, key) in new[]
             {
                 ("fixed window", RateLimitLayer.FixedWindow("m-f", Rate.Parse("100/min")), "b:m-f:f:client-1"),
-                ("sliding window, 10 segments", RateLimitLayer.SlidingWindow("m-s", Rate.Parse("100/min")), "b:m-s:s10:client-1"),
+                ("sliding window, 10 segments", RateLimitLayer.SlidingWindow("m-s", Rate.Parse("100/min")), "b:m-s:w10:client-1"),
                 ("token bucket", RateLimitLayer.TokenBucket("m-t", Rate.Parse("100/min")), "b:m-t:t:client-1"),
                 ("concurrency, one lease held", RateLimitLayer.Concurrency("m-c", 10), "b:m-c:c:client-1"),
             })

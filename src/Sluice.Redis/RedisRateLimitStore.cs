@@ -504,7 +504,9 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
         var algorithm = layer.Algorithm switch
         {
             RateLimitAlgorithm.FixedWindow => "f",
-            RateLimitAlgorithm.SlidingWindow => "s" + layer.SlidingWindowSegments.ToString(CultureInfo.InvariantCulture),
+            // 'w' since the hash holds only the segments with a count (before, 's': every segment of a ring, a layout
+            // this script no longer reads; such keys are left to their TTL, and their layers count afresh once).
+            RateLimitAlgorithm.SlidingWindow => "w" + layer.SlidingWindowSegments.ToString(CultureInfo.InvariantCulture),
             RateLimitAlgorithm.TokenBucket => "t",
             _ => "c",
         };

@@ -49,6 +49,36 @@ public sealed class RedisRateLimitStoreTests(RedisServer redis) : IClassFixture<
         Assert.Equal(0, store.FallbackCount);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASlidingLayersHash_HoldsOnlyTheSegmentsWithACountInItsWindow(bool throughTheGeneralPath)
+    {
+        // 1,000 segments of 1 ms for 100/s, one request every 30 ms: of the 1,001 segments of the window, 34 have a
+        // count (the one just charged and the 33 before it within the second); older ones are deleted as the window
+        // moves on. A concurrency layer beside it sends the decision through the script's general path.
+        var prefix = Prefix();
+        var layer = new RateLimitLayer("writes", RateLimitAlgorithm.SlidingWindow, [R("100/s")], shadow: false, slidingWindowSegments: 1000);
+        var clock = new ManualTimeProvider();
+        using var store = Store(prefix, clock, serverTime: false);
+        LayerKey[] layers = throughTheGeneralPath
+            ? [layer.For("example.com"), RateLimitLayer.Concurrency("in-flight", 1000).For("example.com")]
+            : [layer.For("example.com")];
+
+        for (var i = 0; i < 200; i++)
+        {
+            await using var lease = await store.AcquireAsync(layers);
+            Assert.True(lease.IsAllowed);
+            clock.Advance(TimeSpan.FromMilliseconds(30));
+        }
+
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var fields = await connection.GetDatabase().HashKeysAsync(prefix + "writes:w1000:example.com");
+        Assert.Equal(34 + 1, fields.Length);
+        Assert.Contains(fields, f => f == "n0");
+        Assert.Equal(0, store.FallbackCount);
+    }
+
     [Fact]
     public async Task CallersThatGiveUp_DoNotOpenTheCircuit()
     {

@@ -5,7 +5,8 @@
 --
 -- KEYS[i]  the state of layer i for the request's key: a string per rate (fixed window; rate r > 0 in KEYS[i]#r,
 --          an undeclared key, in KEYS[i]'s slot on a cluster since the prefix's hash tag decides the slot), a hash
---          (sliding, token bucket) or a sorted set of leases (concurrency).
+--          (sliding: every rate's counted segments, see sliding_load; token bucket) or a sorted set of leases
+--          (concurrency).
 -- ARGV     now (empty: the server's TIME), cost (or 'carry', below), lease member, TTL padding in milliseconds, then
 --          per layer:
 --          algorithm (1 fixed, 2 sliding, 3 token bucket, 4 concurrency; 5 and 6: fixed and sliding with reload
@@ -149,35 +150,69 @@ if cost then
   end
 end
 
-local sliding_names_made, sliding_names, bucket_check
+local sliding_load, sliding_sum, sliding_freed, bucket_check
+-- A sliding window layer keeps every rate's state in its one hash. For rate r (0 to 7): 'n<r>' the newest segment
+-- written, 'c<r>' the mark of the newest reload hop its state reflects, and '<r><segment>' the count of each segment
+-- that has one, named by its number; a segment without a count has no field. Of those, the segments from the newest
+-- one back to `segments` before it are the window (as the in-memory store's ring of segments + 1); older ones are
+-- deleted when a charge moves the window past them. So a decision reads what was counted, not every segment of the
+-- window: a layer of 1,000 segments that saw a few requests reads a few fields.
+-- Segment numbers reach 16 digits (microseconds / width), so they are written with %d (Lua's own conversion keeps 14).
+local NEWEST = { [0] = 'n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7' }
+local MARK = { [0] = 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7' }
+local DIGIT = { [0] = '0', '1', '2', '3', '4', '5', '6', '7' }
 do
-  -- A sliding window's hash field names for rate r: 'n<r>' (the newest segment written), 's<r>_<p>' for each ring
-  -- position p (at index p + 2), then 'c<r>' (the moment of the newest reload hop that the ring already reflects). Lua
-  -- builds and interns every string it concatenates, which cost more than the commands reading the fields, so each rate's
-  -- names are made once per run, and for the default 10 segments not at all: they are literals, made when the script is
-  -- loaded.
-  sliding_names_made = {}
-  sliding_names = function(r, segments)
-    local names = sliding_names_made[segments * 16 + r]
-    if names then return names end
-    if segments == 10 then
-      if r == 0 then names = { 'n0', 's0_0', 's0_1', 's0_2', 's0_3', 's0_4', 's0_5', 's0_6', 's0_7', 's0_8', 's0_9', 's0_10', 'c0' }
-      elseif r == 1 then names = { 'n1', 's1_0', 's1_1', 's1_2', 's1_3', 's1_4', 's1_5', 's1_6', 's1_7', 's1_8', 's1_9', 's1_10', 'c1' }
-      elseif r == 2 then names = { 'n2', 's2_0', 's2_1', 's2_2', 's2_3', 's2_4', 's2_5', 's2_6', 's2_7', 's2_8', 's2_9', 's2_10', 'c2' }
-      elseif r == 3 then names = { 'n3', 's3_0', 's3_1', 's3_2', 's3_3', 's3_4', 's3_5', 's3_6', 's3_7', 's3_8', 's3_9', 's3_10', 'c3' }
-      elseif r == 4 then names = { 'n4', 's4_0', 's4_1', 's4_2', 's4_3', 's4_4', 's4_5', 's4_6', 's4_7', 's4_8', 's4_9', 's4_10', 'c4' }
-      elseif r == 5 then names = { 'n5', 's5_0', 's5_1', 's5_2', 's5_3', 's5_4', 's5_5', 's5_6', 's5_7', 's5_8', 's5_9', 's5_10', 'c5' }
-      elseif r == 6 then names = { 'n6', 's6_0', 's6_1', 's6_2', 's6_3', 's6_4', 's6_5', 's6_6', 's6_7', 's6_8', 's6_9', 's6_10', 'c6' }
-      elseif r == 7 then names = { 'n7', 's7_0', 's7_1', 's7_2', 's7_3', 's7_4', 's7_5', 's7_6', 's7_7', 's7_8', 's7_9', 's7_10', 'c7' }
+  -- The layer's hash, read whole, as one table per rate 0 .. rate_count - 1: n (the newest segment's text, or nil),
+  -- c (the mark, or nil), counts (segment number -> count), and segments and names (each count's segment number and
+  -- field name, in the same order). Fields of a rate past rate_count are left out.
+  sliding_load = function(key, rate_count)
+    local raw = redis.call('HGETALL', key)
+    local rates = {}
+    for r = 0, rate_count - 1 do rates[r] = { counts = {}, segments = {}, names = {} } end
+    local byte, sub = string.byte, string.sub
+    for i = 1, #raw, 2 do
+      local name = raw[i]
+      local b = byte(name)
+      if b < 58 then
+        local rate = rates[b - 48]
+        if rate then
+          local segment = tonumber(sub(name, 2))
+          rate.counts[segment] = tonumber(raw[i + 1])
+          rate.segments[#rate.segments + 1] = segment
+          rate.names[#rate.names + 1] = name
+        end
+      else
+        local rate = rates[tonumber(sub(name, 2))]
+        if rate then
+          if b == 110 then rate.n = raw[i + 1] else rate.c = raw[i + 1] end
+        end
       end
     end
-    if not names then
-      names = { 'n' .. r }
-      for position = 0, segments do names[#names + 1] = 's' .. r .. '_' .. position end
-      names[#names + 1] = 'c' .. r
+    return rates
+  end
+
+  -- The sum of the counts of segments lo .. hi.
+  sliding_sum = function(counts, lo, hi)
+    local sum = 0
+    for segment, count in pairs(counts) do
+      if segment >= lo and segment <= hi then sum = sum + count end
     end
-    sliding_names_made[segments * 16 + r] = names
-    return names
+    return sum
+  end
+
+  -- The first segment from lo up to hi by whose end the counts from lo add up to `needed`, or nil.
+  sliding_freed = function(counts, lo, hi, needed)
+    local segments = {}
+    for segment in pairs(counts) do
+      if segment >= lo and segment <= hi then segments[#segments + 1] = segment end
+    end
+    table.sort(segments)
+    local freed = 0
+    for k = 1, #segments do
+      freed = freed + counts[segments[k]]
+      if freed >= needed then return segments[k] end
+    end
+    return nil
   end
 
   -- A token bucket's check (GCRA) against its stored theoretical arrival time (0: none): passed, remaining after the
@@ -198,25 +233,19 @@ do
 end
 
 -- Lua 5.1 passes at most about 8,000 values to one call (LUAI_MAXCSTACK: unpack fails with "too many results to
--- unpack"), and the early path below reads and writes every rate of a sliding layer at once: 8 rates of 1,000 segments
--- name 8,016 fields, and their rewrite 16,000 values. Longer lists go to Redis in chunks of CHUNK values (an even
--- number, so that HSET's field-value pairs stay whole), within the same script, so still atomically.
+-- unpack"), and a sliding layer of 8 rates of 1,000 segments may delete or write 8,000 fields at once. Longer lists go
+-- to Redis in chunks of CHUNK values (an even number, so that HSET's field-value pairs stay whole), within the same
+-- script, so still atomically.
 local CHUNK = 4000
-local function hmget_all(key, names)
-  local n = #names
-  if n <= CHUNK then return redis.call('HMGET', key, unpack(names)) end
-  local values = {}
-  for from = 1, n, CHUNK do
-    local part = redis.call('HMGET', key, unpack(names, from, math.min(from + CHUNK - 1, n)))
-    for j = 1, #part do values[#values + 1] = part[j] end
+local function call_chunked(command, key, values)
+  local n = #values
+  if n == 0 then return end
+  if n <= CHUNK then
+    redis.call(command, key, unpack(values))
+    return
   end
-  return values
-end
-local function hset_all(key, changes)
-  local n = #changes
-  if n <= CHUNK then return redis.call('HSET', key, unpack(changes)) end
   for from = 1, n, CHUNK do
-    redis.call('HSET', key, unpack(changes, from, math.min(from + CHUNK - 1, n)))
+    redis.call(command, key, unpack(values, from, math.min(from + CHUNK - 1, n)))
   end
 end
 
@@ -227,8 +256,8 @@ end
 -- path above.
 -- Token buckets: bucket_check above, the state in the hash field 't0', whose theoretical arrival time (16 digits) is
 -- formatted with %d; a charge extends the key's TTL only when it would end before the bucket is full again.
--- Sliding windows: the arithmetic of sliding below without hops; one HMGET reads every rate's ring and one HSET
--- writes every charged rate's changes (each split in chunks past CHUNK values, by hmget_all and hset_all above).
+-- Sliding windows: the arithmetic of sliding below without hops; one HGETALL reads every rate's counts (see
+-- sliding_load), and one HDEL and one HSET (each split in chunks past CHUNK values by call_chunked) write a charge.
 if fast then
   local floor = math.floor
   local format = string.format
@@ -297,22 +326,16 @@ if fast then
       -- the current segment's count.
       local segments, rate_count = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
       at = at + 4
-      local ring = segments + 1
-      local wanted = {}
-      for r = 0, rate_count - 1 do
-        local names = sliding_names(r, segments)
-        for f = 1, segments + 2 do wanted[#wanted + 1] = names[f] end
-      end
-      local fields = hmget_all(KEYS[i], wanted)
+      local loaded = sliding_load(KEYS[i], rate_count)
       local rates = {}
       ok = true
       for r = 0, rate_count - 1 do
         local limit, period = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
         at = at + 2
-        local base = r * (segments + 2) + 2
+        local stored = loaded[r]
         local width = floor((period + segments - 1) / segments)
         local now_segment = floor(now / width)
-        local newest = tonumber(fields[base - 1]) or 0
+        local newest = tonumber(stored.n) or 0
         -- A newest segment past the whole window ahead of now was numbered under another width: start again.
         local foreign = newest - now_segment > segments
         if foreign then newest = now_segment end
@@ -323,8 +346,8 @@ if fast then
           local first = current - segments
           if newest - segments > first then first = newest - segments end
           if first < 0 then first = 0 end
-          for segment = first, newest do sum = sum + (tonumber(fields[base + (segment % ring)]) or 0) end
-          if current <= newest then own = tonumber(fields[base + (current % ring)]) or 0 end
+          sum = sliding_sum(stored.counts, first, newest)
+          if current <= newest then own = stored.counts[current] or 0 end
         end
         local drained = now
         if sum > 0 then drained = (newest + segments + 1) * width end
@@ -335,20 +358,16 @@ if fast then
         if cost > limit then
           retry = NEVER
         elseif not passed then
-          local needed, freed = sum + cost - limit, 0
           local retry_at = (newest + segments + 1) * width
           local oldest = current - segments
           if oldest < 0 then oldest = 0 end
-          for segment = oldest, newest do
-            if not foreign then freed = freed + (tonumber(fields[base + (segment % ring)]) or 0) end
-            if freed >= needed then
-              retry_at = (segment + segments + 1) * width
-              break
-            end
+          if not foreign then
+            local freed_by = sliding_freed(stored.counts, oldest, newest, sum + cost - limit)
+            if freed_by then retry_at = (freed_by + segments + 1) * width end
           end
           retry = retry_at - now
         end
-        rates[r + 1] = { passed, limit - sum - cost, (current + segments + 1) * width, retry, before, drained, r, newest, current, foreign, own }
+        rates[r + 1] = { passed, limit - sum - cost, (current + segments + 1) * width, retry, before, drained, r, newest, current, foreign, own, stored }
         ok = ok and passed
       end
       state[i] = { algorithm, ok, segments, rates }
@@ -404,37 +423,35 @@ if fast then
       at = at + 6
     else
       local segments, rates = s[3], s[4]
-      local ring = segments + 1
       if charge then
-        local changes = {}
+        local deletes, changes = {}, {}
         local expires = now
         for r = 1, #rates do
           local rate = rates[r]
-          local names = sliding_names(rate[7], segments)
-          local newest, current = rate[8], rate[9]
+          local index, newest, current, stored = rate[7], rate[8], rate[9], rate[12]
           if rate[10] then
-            for position = 0, segments do
-              changes[#changes + 1] = names[position + 2]
-              changes[#changes + 1] = 0
-            end
-            changes[#changes + 1] = names[1]
+            -- Numbered under another width: every stored segment goes.
+            for k = 1, #stored.names do deletes[#deletes + 1] = stored.names[k] end
+            changes[#changes + 1] = NEWEST[index]
             changes[#changes + 1] = format('%d', newest)
           end
           if current > newest then
-            local from = newest + 1
-            if current - segments > from then from = current - segments end
-            for segment = from, current do
-              changes[#changes + 1] = names[(segment % ring) + 2]
-              changes[#changes + 1] = 0
+            -- The window moves on: segments before its first leave.
+            local first = current - segments
+            if not rate[10] then
+              for k = 1, #stored.segments do
+                if stored.segments[k] < first then deletes[#deletes + 1] = stored.names[k] end
+              end
             end
-            changes[#changes + 1] = names[1]
+            changes[#changes + 1] = NEWEST[index]
             changes[#changes + 1] = format('%d', current)
           end
-          changes[#changes + 1] = names[(current % ring) + 2]
+          changes[#changes + 1] = DIGIT[index] .. format('%d', current)
           changes[#changes + 1] = format('%d', rate[11] + cost)
           if rate[3] > expires then expires = rate[3] end
         end
-        hset_all(KEYS[i], changes)
+        call_chunked('HDEL', KEYS[i], deletes)
+        call_chunked('HSET', KEYS[i], changes)
         local ttl = math.ceil((expires - now) / 1000)
         if ttl < 1 then ttl = 1 end
         ttl = ttl + padding
@@ -619,7 +636,8 @@ local function fixed(stored_value, key, r, limit, period, hops, froms)
   return false, left, window_end, window_end - now, left, window_end, charge
 end
 
--- A token bucket's hash field for rate r: 't<r>' (a literal for the usual one-rate bucket, as sliding_names explains).
+-- A token bucket's hash field for rate r: 't<r>' (a literal for the usual one-rate bucket: Lua builds and interns
+-- every string it concatenates, which costs more than the command that reads the field).
 local function bucket_field(r)
   if r == 0 then return 't0' end
   return 't' .. r
@@ -636,24 +654,16 @@ local function token_bucket(key, r, limit, period)
 end
 
 
--- A sliding window's hash fields for rate r: their names (see sliding_names) and values. The mark ('c<r>') is read
--- only when `marks` is set (reload hops sent, or an override's carry): without hops nothing reads it.
-local function sliding_read(key, r, segments, marks)
-  local names = sliding_names(r, segments)
-  if marks then return names, redis.call('HMGET', key, unpack(names)) end
-  return names, redis.call('HMGET', key, unpack(names, 1, segments + 2))
-end
-
 local function width_of(period, segments) return floor_div(period + segments - 1, segments) end
 
--- A sliding window's ring read through the reload hops after `absorbed` (the newest hop it already reflects) that
--- change the rate's period, as the in-memory store converts its keys at each (a hop that keeps the period leaves the
--- state alone): the ring is in the terms of the first such hop's old period, its sum at that moment moves into the new
--- period's segment of that moment, and each later hop moves what is still in the window at its own moment. Returns
--- the sum carried and the segment (of the current width) that holds it; 0 when nothing is carried.
-local function sliding_carried(fields, segments, period, hops, froms, absorbed)
-  local ring = segments + 1
-  local newest = tonumber(fields[1]) or 0
+-- A sliding window's state (`stored`, one rate's table from sliding_load) read through the reload hops after
+-- `absorbed` (the newest hop it already reflects) that change the rate's period, as the in-memory store converts its
+-- keys at each (a hop that keeps the period leaves the state alone): the state is in the terms of the first such hop's
+-- old period, its sum at that moment moves into the new period's segment of that moment, and each later hop moves what
+-- is still in the window at its own moment. Returns the sum carried and the segment (of the current width) that holds
+-- it; 0 when nothing is carried.
+local function sliding_carried(stored, segments, period, hops, froms, absorbed)
+  local newest = tonumber(stored.n) or 0
   local carried, carried_segment = 0, nil
   for k, step in ipairs(hop_steps(period, hops, froms, absorbed)) do
     local at, from, to = step[1], step[2], step[3]
@@ -663,9 +673,7 @@ local function sliding_carried(fields, segments, period, hops, froms, absorbed)
       if k == 1 then
         if newest > 0 and newest - at_segment <= segments then
           local current = math.max(at_segment, newest)
-          for segment = math.max(current - segments, newest - segments, 0), newest do
-            c = c + (tonumber(fields[2 + (segment % ring)]) or 0)
-          end
+          c = sliding_sum(stored.counts, math.max(current - segments, newest - segments, 0), newest)
         end
       elseif carried_segment and carried_segment >= at_segment - segments then
         c = carried
@@ -678,22 +686,22 @@ local function sliding_carried(fields, segments, period, hops, froms, absorbed)
   return 0, nil
 end
 
--- A sliding window read at now with segment width `width`: the newest segment written, whether the ring must be
--- rewritten before a charge (foreign), whether reload hops converted it, the current segment, each segment's count,
--- the sum in force, the usage carried by the hops (0: none) and the moment of the newest hop that changes the period
--- (nil: none). A newest segment past the whole window ahead of now was numbered under another width (a reload made
--- the period longer, or rates older than an override) or before a long clock step: the window starts again from the
--- current segment. A ring that reflects an older hop than the newest one is read through the hops instead.
-local function sliding_state(fields, segments, width, period, hops, froms)
-  local ring = segments + 1
+-- A sliding window read at now with segment width `width`: the newest segment written, whether the state must be
+-- rewritten before a charge (foreign), whether reload hops converted it, the current segment, the counts in force
+-- (segment number -> count), their sum, the usage carried by the hops (0: none) and the moment of the newest hop that
+-- changes the period (nil: none). A newest segment past the whole window ahead of now was numbered under another
+-- width (a reload made the period longer, or rates older than an override) or before a long clock step: the window
+-- starts again from the current segment. A state that reflects an older hop than the newest one is read through the
+-- hops instead.
+local function sliding_state(stored, segments, width, period, hops, froms)
   local now_segment = floor_div(now, width)
-  local newest = tonumber(fields[1]) or 0
+  local newest = tonumber(stored.n) or 0
   local carried, carried_segment = 0, nil
-  local mark, absorbed = hops_pending(period, hops, froms, fields[1], fields[segments + 3],
+  local mark, absorbed = hops_pending(period, hops, froms, stored.n, stored.c,
     newest - now_segment <= segments and now_segment - newest <= segments)
   local converted = absorbed ~= nil
   if converted then
-    carried, carried_segment = sliding_carried(fields, segments, period, hops, froms, absorbed)
+    carried, carried_segment = sliding_carried(stored, segments, period, hops, froms, absorbed)
     if carried > 0 and carried_segment < now_segment - segments then carried = 0 end
   end
   local foreign = not converted and newest - now_segment > segments
@@ -703,42 +711,40 @@ local function sliding_state(fields, segments, width, period, hops, froms)
     newest = now_segment
   end
   local current = math.max(now_segment, newest)
-  local function count(segment)
-    if converted then
-      if carried > 0 and segment == carried_segment then return carried end
-      return 0
-    end
-    if foreign then return 0 end
-    return tonumber(fields[2 + (segment % ring)]) or 0
+  local counts = stored.counts
+  if converted then
+    counts = {}
+    if carried > 0 then counts[carried_segment] = carried end
+  elseif foreign then
+    counts = {}
   end
-  local sum = 0
   -- No segment before the epoch's was written (a period longer than the time since 1970 reaches below 0).
-  for segment = math.max(current - segments, newest - segments, 0), newest do sum = sum + count(segment) end
-  return newest, foreign, converted, current, count, sum, carried, mark
+  local sum = sliding_sum(counts, math.max(current - segments, newest - segments, 0), newest)
+  return newest, foreign, converted, current, counts, sum, carried, mark
 end
 
-local function sliding(key, r, limit, period, segments, hops, froms)
-  local ring = segments + 1
-  local names, fields = sliding_read(key, r, segments, hops ~= nil)
+-- Every field of one rate of a sliding layer (its counts, newest segment and mark), for a state rewritten whole.
+local function sliding_fields(stored, r)
+  local names = { NEWEST[r], MARK[r] }
+  for k = 1, #stored.names do names[#names + 1] = stored.names[k] end
+  return names
+end
+
+local function sliding(stored, key, r, limit, period, segments, hops, froms)
   local width = width_of(period, segments)
-  local newest, rewrite, converted, current, count, sum, carried, mark = sliding_state(fields, segments, width, period, hops, froms)
+  local newest, rewrite, converted, current, counts, sum, carried, mark = sliding_state(stored, segments, width, period, hops, froms)
+  local gone = stored.names
   if converted then
-    if fields[1] or carried > 0 then
-      -- A ring converted by reload hops is written in this width's terms now, charged or not, as the in-memory store
+    if stored.n or carried > 0 then
+      -- A state converted by reload hops is written in this width's terms now, charged or not, as the in-memory store
       -- rewrites a key at the reload: usage carried then lasts as long as its new segment, whatever the old key's TTL.
-      local changes = {}
-      for position = 0, segments do
-        changes[#changes + 1] = names[position + 2]
-        changes[#changes + 1] = 0
-      end
+      call_chunked('HDEL', key, gone)
+      gone = {}
+      local changes = { NEWEST[r], int(newest), MARK[r], mark_text(mark) }
       if carried > 0 then
-        changes[#changes + 1] = names[(newest % ring) + 2]
+        changes[#changes + 1] = DIGIT[r] .. int(newest)
         changes[#changes + 1] = int(carried)
       end
-      changes[#changes + 1] = names[1]
-      changes[#changes + 1] = int(newest)
-      changes[#changes + 1] = names[segments + 3]
-      changes[#changes + 1] = mark_text(mark)
       redis.call('HSET', key, unpack(changes))
       local ttl = math.max(1, math.ceil(((newest + segments + 1) * width - now) / 1000)) + padding
       if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
@@ -750,32 +756,31 @@ local function sliding(key, r, limit, period, segments, hops, froms)
   local drained = now
   if sum > 0 then drained = (newest + segments + 1) * width end
   local charge = function()
-    local changes = {}
+    local deletes, changes = {}, {}
     if rewrite then
-      for position = 0, segments do
-        changes[#changes + 1] = names[position + 2]
-        changes[#changes + 1] = 0
-      end
-      changes[#changes + 1] = names[1]
+      deletes = gone
+      changes[#changes + 1] = NEWEST[r]
       changes[#changes + 1] = int(newest)
     end
     if current > newest then
-      for segment = math.max(newest + 1, current - segments), current do
-        changes[#changes + 1] = names[(segment % ring) + 2]
-        changes[#changes + 1] = 0
+      if not rewrite then
+        for k = 1, #gone do
+          if stored.segments[k] < current - segments then deletes[#deletes + 1] = gone[k] end
+        end
       end
-      changes[#changes + 1] = names[1]
+      changes[#changes + 1] = NEWEST[r]
       changes[#changes + 1] = int(current)
     end
     if mark then
-      changes[#changes + 1] = names[segments + 3]
+      changes[#changes + 1] = MARK[r]
       changes[#changes + 1] = mark_text(mark)
     end
     local own = 0
-    if current <= newest then own = count(current) end
-    changes[#changes + 1] = names[(current % ring) + 2]
+    if current <= newest then own = counts[current] or 0 end
+    changes[#changes + 1] = DIGIT[r] .. int(current)
     changes[#changes + 1] = int(own + cost)
-    redis.call('HSET', key, unpack(changes))
+    call_chunked('HDEL', key, deletes)
+    call_chunked('HSET', key, changes)
     return (current + segments + 1) * width
   end
   local before = math.max(0, limit - sum)
@@ -783,16 +788,9 @@ local function sliding(key, r, limit, period, segments, hops, froms)
   if sum + cost <= limit then
     return true, limit - sum - cost, (current + segments + 1) * width, 0, before, drained, charge
   end
-  local needed = sum + cost - limit
-  local freed = 0
   local retry_at = (newest + segments + 1) * width
-  for segment = oldest, newest do
-    freed = freed + count(segment)
-    if freed >= needed then
-      retry_at = (segment + segments + 1) * width
-      break
-    end
-  end
+  local freed_by = sliding_freed(counts, oldest, newest, sum + cost - limit)
+  if freed_by then retry_at = (freed_by + segments + 1) * width end
   return false, before, drained, retry_at - now, before, drained, charge
 end
 
@@ -831,6 +829,9 @@ if ARGV[2] == 'carry' then
     hops = {}
     for k = 1, hop_count do hops[k] = tonumber(ARGV[8 + k]) end
   end
+  -- Every rate's state of a sliding layer, read once (rates 0 to 7: the most a layer has).
+  local loaded = nil
+  if not is_fixed then loaded = sliding_load(key, 8) end
   for i = 9 + hop_count, #ARGV, 3 + hop_count do
     local r, from, to = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
     local froms = nil
@@ -868,26 +869,26 @@ if ARGV[2] == 'carry' then
         end
       end
     else
-      local names, fields = sliding_read(key, r, segments, true)
+      local stored = loaded[r]
       if from == 0 then
-        -- Settled: the ring is read as it is from now on, never through an earlier reload hop.
-        if fields[1] then redis.call('HSET', key, names[segments + 3], mark_text(written)) end
+        -- Settled: the state is read as it is from now on, never through an earlier reload hop.
+        if stored.n then redis.call('HSET', key, MARK[r], mark_text(written)) end
       else
-        local newest, _, converted, _, _, sum, carried = sliding_state(fields, segments, width_of(from, segments), from, hops, froms)
+        local newest, _, converted, _, _, sum, carried = sliding_state(stored, segments, width_of(from, segments), from, hops, froms)
         if from ~= to then
-          redis.call('HDEL', key, unpack(names))
+          call_chunked('HDEL', key, sliding_fields(stored, r))
           if sum > 0 then
-            -- Converted now: the ring reflects every reload hop up to this moment.
+            -- Converted now: the state reflects every reload hop up to this moment.
             local width = width_of(to, segments)
             local segment = floor_div(now, width)
-            redis.call('HSET', key, names[1], int(segment), names[(segment % (segments + 1)) + 2], int(sum), names[segments + 3], mark_text(written))
+            redis.call('HSET', key, NEWEST[r], int(segment), DIGIT[r] .. int(segment), int(sum), MARK[r], mark_text(written))
             expires = math.max(expires, (segment + segments + 1) * width)
           end
         elseif converted then
-          redis.call('HDEL', key, unpack(names))
+          call_chunked('HDEL', key, sliding_fields(stored, r))
           if carried > 0 then
             local width = width_of(from, segments)
-            redis.call('HSET', key, names[1], int(newest), names[(newest % (segments + 1)) + 2], int(carried), names[segments + 3], mark_text(written))
+            redis.call('HSET', key, NEWEST[r], int(newest), DIGIT[r] .. int(newest), int(carried), MARK[r], mark_text(written))
             expires = math.max(expires, (newest + segments + 1) * width)
           end
         end
@@ -929,12 +930,12 @@ if ARGV[2] == 'refund' then
         end
       elseif algorithm == 2 then
         local segment = floor_div(now, width_of(period, segments))
-        local names = sliding_names(r, segments)
-        local field = names[(segment % (segments + 1)) + 2]
-        local fields = redis.call('HMGET', key, names[1], field)
+        local field = DIGIT[r] .. int(segment)
+        local fields = redis.call('HMGET', key, NEWEST[r], field)
         local newest = tonumber(fields[1])
         if newest and segment <= newest and newest - segment <= segments then
-          redis.call('HSET', key, field, int(math.max(0, (tonumber(fields[2]) or 0) - refund)))
+          local left = math.max(0, (tonumber(fields[2]) or 0) - refund)
+          if left > 0 then redis.call('HSET', key, field, int(left)) else redis.call('HDEL', key, field) end
         end
       else
         local tat = tonumber(redis.call('HGET', key, bucket_field(r)))
@@ -969,6 +970,8 @@ for i = 1, #KEYS do
     arg = arg + 2 + hop_count
   end
   local layer = { key = key, algorithm = algorithm, shadow = shadow, passed = true, rates = {} }
+  local loaded = nil
+  if algorithm == 2 then loaded = sliding_load(key, rate_count) end
   for r = 0, rate_count - 1 do
     local limit, period = tonumber(ARGV[arg]), tonumber(ARGV[arg + 1])
     arg = arg + 2
@@ -982,7 +985,7 @@ for i = 1, #KEYS do
     if algorithm == 1 then
       ok, remaining, reset, retry, remaining_before, reset_before, charge = fixed(redis.call('GET', fixed_key(key, r)), key, r, limit, period, hops, froms)
     elseif algorithm == 2 then
-      ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(key, r, limit, period, segments, hops, froms)
+      ok, remaining, reset, retry, remaining_before, reset_before, charge = sliding(loaded[r], key, r, limit, period, segments, hops, froms)
     elseif algorithm == 3 then
       ok, remaining, reset, retry, remaining_before, reset_before, charge = token_bucket(key, r, limit, period)
     else
