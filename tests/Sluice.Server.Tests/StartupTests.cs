@@ -265,22 +265,53 @@ public sealed class StartupTests
     [InlineData("--ConnectionStrings:Sluice=Data Source=/proc/sluice/s.db", "The server cannot use its database '/proc/sluice/s.db' (ConnectionStrings:Sluice)")]
     public async Task TheBuiltServer_MisconfiguredOrWithAnUnusableDatabase_PrintsTheMessageAlone_AndExitsWith1(string arguments, string expected)
     {
-        var directory = Directory.CreateTempSubdirectory("sluice-misconfigured-").FullName;
+        var split = arguments.Split(" --").Select(a => a.StartsWith("--", StringComparison.Ordinal) ? a : "--" + a);
+        var (exitCode, printed, output) = await RunBuiltServerAsync(["--urls", $"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}", .. split]);
+
+        Assert.Equal(1, exitCode);
+        foreach (var line in expected.Split('|'))
+        {
+            Assert.Contains(line, printed, StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith(expected.Split('|')[0], printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task TheBuiltServer_OnAnAddressInUse_SaysSo_AndExitsWith1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (exitCode, printed, output) = await RunBuiltServerAsync(["--urls", $"http://127.0.0.1:{port}"]);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Failed to bind to address http://127.0.0.1:{port}: address already in use. Another process listens there", printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", printed + output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the built server (Production, its own database, an admin token) until it exits, at most a minute.</summary>
+    private static async Task<(int ExitCode, string Error, string Output)> RunBuiltServerAsync(IEnumerable<string> arguments)
+    {
+        var directory = Directory.CreateTempSubdirectory("sluice-exit-").FullName;
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll"), "--urls", $"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}" },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll") },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = directory,
         };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["ConnectionStrings__Sluice"] = $"Data Source={Path.Combine(directory, "s.db")}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Admin__Token"] = "a-long-enough-secret-for-the-admin-api";
-        foreach (var argument in arguments.Split(" --"))
-        {
-            start.ArgumentList.Add(argument.StartsWith("--", StringComparison.Ordinal) ? argument : "--" + argument);
-        }
-
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -299,17 +330,7 @@ public sealed class StartupTests
             Directory.Delete(directory, recursive: true);
         }
 
-        var printed = await error;
-        Assert.Equal(1, process.ExitCode);
-        foreach (var line in expected.Split('|'))
-        {
-            Assert.Contains(line, printed, StringComparison.Ordinal);
-        }
-
-        Assert.StartsWith(expected.Split('|')[0], printed, StringComparison.Ordinal);
-        Assert.DoesNotContain("Unhandled exception", printed, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
-        Assert.Equal("", await output);
+        return (process.ExitCode, await error, await output);
     }
 
     [Theory]

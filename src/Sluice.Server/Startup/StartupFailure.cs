@@ -5,8 +5,9 @@ using Sluice.AspNetCore;
 namespace Sluice.Server.Startup;
 
 /// <summary>
-/// Tells a failure to start that the operator can fix (a configuration problem, a database the server cannot use) from a
-/// defect, so that the first is reported as its message alone instead of an unhandled exception's stack trace.
+/// Tells a failure to start that the operator can fix (a configuration problem, a database the server cannot use, an
+/// address another process listens on) from a defect, so that the first is reported as its message alone instead of an
+/// unhandled exception's stack trace.
 /// </summary>
 internal static class StartupFailure
 {
@@ -24,6 +25,9 @@ internal static class StartupFailure
                     return e.Message;
                 case OptionsValidationException options:
                     return "The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, options.Failures.Select(f => "  - " + f));
+                case IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException }:
+                    // Kestrel's own words name the address; the setting that moves it is ours to name.
+                    return $"{e.Message} Another process listens there: stop it, or choose another address with --urls (or ASPNETCORE_URLS).";
             }
         }
 
