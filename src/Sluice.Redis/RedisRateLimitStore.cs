@@ -357,9 +357,10 @@ public sealed class RedisRateLimitStore : RateLimitStore, IDisposable
     /// <remarks>
     /// Reloads: the in-memory store rewrites every key without an override when a reload changes a period, and leaves
     /// keys under an override alone. So when the rates in force are the layer's, every rate is first read through the
-    /// reload hops (and written converted); when an override is removed, each rate it did not convert is settled: a
-    /// state that is not in force under the layer's period is dropped (a sliding window's ring marked as read as it is),
-    /// so that no hop of a reload that happened under the override reads it later.
+    /// reload hops (and written converted); when an override is removed, each rate it did not convert is settled: its
+    /// state is marked as read as it is, so that no hop of a reload that happened under the override reads it later, and
+    /// kept, as the in-memory store keeps the slot of a rate an override hid (a count not in force under the layer's
+    /// period reads as none, and counts again if a later reload brings its window back).
     /// </remarks>
     private async Task CarryUsageAsync(RateLimitLayer layer, string key, Rate[] to, CancellationToken cancellationToken)
     {

@@ -843,15 +843,17 @@ if ARGV[2] == 'carry' then
       local name = fixed_key(key, r)
       local value = redis.call('GET', name)
       if from == 0 then
-        -- Settled: a count that no longer reads as in force under `to` is dropped, and one that does is marked as
-        -- reflecting every reload hop so far, so that no hop of a reload that happened under the override reads it.
+        -- Settled: marked as reflecting every reload hop so far, so that no hop of a reload that happened under the
+        -- override reads it. Its window number and count stay as they are, as the in-memory store leaves the slot of a
+        -- rate the override hid: a count not in force under `to` reads as none, and counts again if a later period
+        -- brings its window back (a reload to the old period while another override hides the rate).
         if value then
-          local count, keep, foreign = fixed_state(value, floor_div(now, to))
+          local stored, count = fixed_parse(value)
           local ttl = redis.call('PTTL', name)
-          if foreign or ttl <= 0 then
-            redis.call('DEL', name)
+          if ttl > 0 then
+            redis.call('SET', name, fixed_value(stored, count, written), 'PX', ttl)
           else
-            redis.call('SET', name, fixed_value(keep, count, written), 'PX', ttl)
+            redis.call('DEL', name)
           end
         end
       else
