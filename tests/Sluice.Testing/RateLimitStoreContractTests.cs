@@ -684,6 +684,45 @@ public abstract class RateLimitStoreContractTests
     }
 
     [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow, 3)]
+    [InlineData(RateLimitAlgorithm.FixedWindow, 2)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow, 3)]
+    [InlineData(RateLimitAlgorithm.SlidingWindow, 2)]
+    public async Task ARateAReloadDropped_CountsItsUsageAgain_WhenALaterReloadBringsItBackWithinItsWindow(RateLimitAlgorithm algorithm, int ratesBack)
+    {
+        await using var h = await CreateAsync();
+        var first = new RateLimitLayer("dns", algorithm, [R("8/5s"), R("11/15min")], shadow: false, slidingWindowSegments: 6);
+        for (var i = 0; i < 11; i++)
+        {
+            Assert.True((await h.Acquire(first.For("c"))).IsAllowed);
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // Reloaded to one short rate, twice: the minute's usage waits in its own terms. Two minutes on, the key's own
+        // state under the short rates is long gone, and other keys' decisions sweep its stripe.
+        var shortOnly = new RateLimitLayer("dns", algorithm, [R("8/s")], shadow: false, slidingWindowSegments: 6);
+        await h.Acquire(shortOnly.For("c"));
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        var otherShort = new RateLimitLayer("dns", algorithm, [R("10/30s")], shadow: false, slidingWindowSegments: 6);
+        await h.Acquire(otherShort.For("c"));
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        for (var i = 0; i < 64; i++)
+        {
+            await h.Acquire(otherShort.For("other-" + i));
+        }
+
+        // Back with the 15 minutes at the same position (and, with 3 rates, one more, which grows every key's state).
+        Rate[] rates = ratesBack == 3 ? [R("3/10s"), R("9/15min"), R("9/5s")] : [R("3/10s"), R("9/15min")];
+        var back = new RateLimitLayer("dns", algorithm, rates, shadow: false, slidingWindowSegments: 6);
+        var result = await h.Acquire(back.For("c"));
+
+        // The 11 of the first 15 minutes still count against its 9.
+        Assert.False(result.IsAllowed);
+        Assert.Equal(RateOutcome.Denied, result.Statuses[1].Outcome);
+        Assert.Equal(0, result.Statuses[1].Remaining);
+    }
+
+    [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
     public async Task TwoReloadsBeforeAKeyIsSeenAgain_CarryItsUsageThroughBoth(RateLimitAlgorithm algorithm)

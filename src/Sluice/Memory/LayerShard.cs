@@ -37,6 +37,7 @@ internal sealed class LayerShard
     private int _mask = MinCapacity - 1;
     private long[] _more;
     private int _stride;
+    private readonly Func<LayerShard, int, long, bool> _holdsUsage;
     private int _count;
     private long _nextSweepMicros;
 
@@ -44,9 +45,14 @@ internal sealed class LayerShard
     /// <param name="epochMicros">The store's epoch: expiries are seconds after it.</param>
     /// <param name="sweepIntervalMicros">How often a decision may sweep the stripe.</param>
     /// <param name="pinned">Keys never reclaimed (the layer's overrides), read only when the stripe is rebuilt.</param>
-    public LayerShard(int stride, long epochMicros, long sweepIntervalMicros, ConcurrentDictionary<string, Rate[]> pinned)
+    /// <param name="holdsUsage">
+    /// Whether the entry at an index, whose expiry has passed, still counts usage (under a rate its expiry did not
+    /// cover: one a reload dropped, or brought back): such an entry is kept. Asked only when the stripe is rebuilt.
+    /// </param>
+    public LayerShard(int stride, long epochMicros, long sweepIntervalMicros, ConcurrentDictionary<string, Rate[]> pinned, Func<LayerShard, int, long, bool> holdsUsage)
     {
         _pinned = pinned;
+        _holdsUsage = holdsUsage;
         _stride = stride;
         _more = new long[MinCapacity * (stride - 1)];
         _epochMicros = epochMicros;
@@ -244,15 +250,26 @@ internal sealed class LayerShard
         return live * 2 > capacity ? capacity * 2 : capacity;
     }
 
-    private bool IsReclaimable(in Entry entry, long now)
-        => _epochMicros + ((long)entry.ExpirySeconds * 1_000_000) <= now && !_pinned.ContainsKey(entry.Key!);
+    /// <summary>
+    /// Whether the entry at <paramref name="index"/> can go: its state is empty by its expiry, it has no override, and no
+    /// rate still counts in it (a decision under fewer rates than the entry holds sets the expiry from those alone, which
+    /// keeps the decision paths as they are; the others are looked at here, only for an expired entry of a stripe being
+    /// rebuilt).
+    /// </summary>
+    private bool IsReclaimable(int index, long now)
+    {
+        ref readonly var entry = ref _entries[index];
+        return _epochMicros + ((long)entry.ExpirySeconds * 1_000_000) <= now
+            && !_pinned.ContainsKey(entry.Key!)
+            && !_holdsUsage(this, index, now);
+    }
 
     private int CountLive(long now)
     {
         var live = 0;
-        foreach (ref readonly var entry in _entries.AsSpan())
+        for (var i = 0; i < _entries.Length; i++)
         {
-            if (entry.Key is not null && !IsReclaimable(entry, now))
+            if (_entries[i].Key is not null && !IsReclaimable(i, now))
             {
                 live++;
             }
@@ -270,7 +287,7 @@ internal sealed class LayerShard
         for (var i = 0; i < _entries.Length; i++)
         {
             ref readonly var entry = ref _entries[i];
-            if (entry.Key is null || IsReclaimable(entry, now))
+            if (entry.Key is null || IsReclaimable(i, now))
             {
                 continue;
             }

@@ -17,14 +17,13 @@ internal sealed class LayerTable
         Algorithm = WindowAlgorithm.For(layer.Algorithm, layer.SlidingWindowSegments);
         SlotsPerRate = Algorithm.SlotsPerRate;
         Kind = layer.Algorithm;
+        _adoption = new Adoption { LayerId = layer.Id, Rates = layer.RateArray };
         _shards = new LayerShard[shardCount];
         _shardMask = shardCount - 1;
         for (var i = 0; i < shardCount; i++)
         {
-            _shards[i] = new LayerShard(layer.RateArray.Length * Algorithm.SlotsPerRate, epochMicros, sweepIntervalMicros, Overrides);
+            _shards[i] = new LayerShard(layer.RateArray.Length * Algorithm.SlotsPerRate, epochMicros, sweepIntervalMicros, Overrides, HoldsUsage);
         }
-
-        _adoption = new Adoption { LayerId = layer.Id, Rates = layer.RateArray };
     }
 
     /// <summary>Position in the store's lock order: stripes are locked by (table order, stripe index).</summary>
@@ -92,7 +91,7 @@ internal sealed class LayerTable
                 }
             }
 
-            adoption.Rates = Rate.Following(from, to);
+            Volatile.Write(ref adoption.Rates, Rate.Following(from, to));
             Volatile.Write(ref adoption.LayerId, layer.Id);
         }
     }
@@ -114,6 +113,28 @@ internal sealed class LayerTable
                 shard.ExtendExpiry(index, expiry);
             }
         }
+    }
+
+    /// <summary>
+    /// Under the stripe's lock, as it is rebuilt, for a key whose expiry has passed: whether any of its rates still counts
+    /// usage at <paramref name="now"/>. A decision sets the expiry from the rates it decides with, so a rate a reload
+    /// dropped (kept in its own period's terms, <see cref="Rate.Following"/>) is not covered by it, and neither is that
+    /// rate once a later reload brings it back, until the key is next charged. Such usage still counts, as the Redis
+    /// store keeps it until its key's TTL; the key is kept while it does.
+    /// </summary>
+    private bool HoldsUsage(LayerShard shard, int index, long now)
+    {
+        // Read without the adoption's lock: a reload takes that lock and then each stripe's, and this runs under a stripe's.
+        var rates = Volatile.Read(ref _adoption.Rates);
+        for (var r = 0; r < rates.Length && (r + 1) * SlotsPerRate <= shard.Stride; r++)
+        {
+            if (Algorithm.Check(shard.Slots(index, r * SlotsPerRate), rates[r], now, 0).Remaining < rates[r].Limit)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public Rate[] RatesFor(RateLimitLayer layer, string key, out bool isOverride)
