@@ -249,24 +249,27 @@ public sealed class CommandLineTests(KestrelServer server) : IClassFixture<Kestr
     [Fact]
     public async Task Load_MeasuresLatencyFromWhenEachRequestWasDue_SoAStallIsNotHidden()
     {
-        // 20 requests at 100/s against a transport that answers at once; the first progress report stalls the sending
-        // loop for 300 ms, so requests 2 to 20 leave up to 300 ms after they were due.
+        // 20 requests at 100/s against a transport that answers at once, on a fake clock; the first progress report
+        // stalls the sending loop for 300 ms (the clock moves while it runs), so requests 2 to 20 leave at 300 ms, up to
+        // 290 ms after they were due, and the clock does not move again.
+        var clock = new ManualTimeProvider();
         var settings = new Sluice.Cli.Load.LoadSettings(new Uri("http://load.test/"), 100, TimeSpan.FromSeconds(0.2), 0, "k");
-        var runner = new Sluice.Cli.Load.LoadRunner(settings, new CountingTransport(() => { }));
+        var runner = new Sluice.Cli.Load.LoadRunner(settings, new CountingTransport(() => { }), clock);
 
         var report = await runner.RunAsync(progress: sent =>
         {
             if (sent == 1)
             {
-                Thread.Sleep(300);
+                clock.Advance(TimeSpan.FromMilliseconds(300));
             }
         });
 
+        // Measured from their due times (0, 10, ..., 190 ms), the latencies are 300, 290, ..., 110 ms; measured from the
+        // send, every one would be 0 but the first.
         Assert.Equal(20, report.Statuses["200"]);
-
-        // Request 2 was due at 10 ms and left after 300: measured from its due time, it waited at least 290 ms.
-        Assert.True(report.MaxMs >= 285, $"max {report.MaxMs} ms");
-        Assert.True(report.P50Ms >= 150, $"p50 {report.P50Ms} ms");
+        Assert.Equal(300, report.MaxMs, 3);
+        Assert.Equal(200, report.P50Ms, 3);
+        Assert.Equal(0.3, report.WallSeconds, 3);
     }
 
     /// <summary>Answers the first requests at once; every later one waits until it is cancelled.</summary>

@@ -1,14 +1,16 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Sluice.Cli.Load;
 
 /// <summary>
 /// Sends requests on a fixed schedule (open loop: a slow server does not slow the schedule), bounded in count and time,
-/// and records each answer's status and latency. Failures to connect count as status <c>error</c>.
+/// and records each answer's status and latency. Failures to connect count as status <c>error</c>. The schedule and the
+/// latencies come from <c>time</c> (<see cref="TimeProvider.System"/> unless given).
 /// </summary>
-internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? transport = null)
+internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? transport = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>The longest unmeasured warm-up a run may have.</summary>
     public static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(10);
 
@@ -36,9 +38,9 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
         var total = settings.Total;
         var latencies = new double[total];
         var statuses = new string[total];
-        var clock = Stopwatch.StartNew();
+        var measuredFrom = _time.GetTimestamp();
         var sent = await SendAsync(http, total, latencies, statuses, progress, cancellationToken).ConfigureAwait(false);
-        clock.Stop();
+        var elapsed = _time.GetElapsedTime(measuredFrom);
 
         // Requests abandoned at an interruption have no latency: the percentiles are over the answered ones.
         var answered = Enumerable.Range(0, sent).Where(i => statuses[i] != Cancelled).Select(i => latencies[i]).Order().ToArray();
@@ -49,7 +51,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             Percentile(answered, 0.90),
             Percentile(answered, 0.99),
             answered.Length > 0 ? answered[^1] : 0,
-            clock.Elapsed.TotalSeconds)
+            elapsed.TotalSeconds)
         {
             Interrupted = sent < total || cancellationToken.IsCancellationRequested,
         };
@@ -65,18 +67,17 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
     private async Task<int> SendAsync(HttpClient http, int total, double[] latencies, string[] statuses, Action<int>? progress, CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromSeconds(1 / settings.Rate);
-        var started = Stopwatch.GetTimestamp();
-        var clock = Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         var running = new List<Task>(total);
         var sent = 0;
         for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
         {
             var due = interval * i;
-            if (due > clock.Elapsed)
+            if (due > _time.GetElapsedTime(started))
             {
                 try
                 {
-                    await Task.Delay(due - clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(due - _time.GetElapsedTime(started), _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -87,7 +88,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             var index = i;
             sent = i + 1;
             progress?.Invoke(sent);
-            running.Add(SendOneAsync(http, index, started + (long)(due.TotalSeconds * Stopwatch.Frequency), latencies, statuses, cancellationToken));
+            running.Add(SendOneAsync(http, index, started + (long)(due.TotalSeconds * _time.TimestampFrequency), latencies, statuses, cancellationToken));
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
@@ -96,7 +97,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
 
     /// <summary>
     /// Sends request <paramref name="index"/> and records its status and its latency, measured from
-    /// <paramref name="scheduled"/>, the time it was due (a <see cref="Stopwatch"/> timestamp), not the time it left: a
+    /// <paramref name="scheduled"/>, the time it was due (a timestamp of the runner's <see cref="TimeProvider"/>), not the time it left: a
     /// request that this process sent late, behind a stall, counts the wait it was made to do, as wrk2 counts it.
     /// Measured from the actual send, a stall would show as one slow request among many fast ones (coordinated omission).
     /// </summary>
@@ -128,7 +129,7 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
             statuses[index] = "timeout";
         }
 
-        latencies[index] = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
+        latencies[index] = _time.GetElapsedTime(scheduled).TotalMilliseconds;
     }
 
     private static double Percentile(double[] sorted, double p)
