@@ -32,7 +32,7 @@ try
 
     // The Sluice settings made in code: the per-domain layer's key selector.
     Action<SluiceOptions> sluiceCode = o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain;
-    ServerConfiguration.Validate(builder.Configuration, sluiceCode);
+    var serverProblems = ServerConfiguration.Check(builder.Configuration);
     var connectionString = ServerConfiguration.ConnectionString(builder.Configuration);
 
     builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"), sluiceCode);
@@ -74,20 +74,33 @@ try
     builder.Services.AddProblemDetails();
     builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransformer>());
 
-    var app = builder.Build();
-    await ServerInitializer.InitializeAsync(app);
+    WebApplication app;
+    try
+    {
+        app = builder.Build();
+        app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
+        app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseSluice();
+        app.MapOpenApi();
+        app.MapHealthChecks("/healthz/store").DisableRateLimit();
+        app.MapReferenceEndpoints();
+        app.MapCertificateEndpoints();
+        app.MapAdminEndpoints();
+        app.MapDnsEndpoints();
+    }
+    catch (Exception) when (serverProblems.Count > 0)
+    {
+        // Settings at fault can make building fail: report them, not what they broke.
+        ServerConfiguration.Validate(builder.Configuration, sluiceCode, serverProblems, endpoints: null);
+        throw;
+    }
 
-    app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
-    app.UseMiddleware<ApiErrorMiddleware>();
-    app.UseRouting();
-    app.UseAuthentication();
-    app.UseSluice();
-    app.MapOpenApi();
-    app.MapHealthChecks("/healthz/store").DisableRateLimit();
-    app.MapReferenceEndpoints();
-    app.MapCertificateEndpoints();
-    app.MapAdminEndpoints();
-    app.MapDnsEndpoints();
+    // Every configuration problem, the endpoints' included, in one message before the database is created or migrated
+    // (and, on a first start, before the admin token is printed).
+    ServerConfiguration.Validate(builder.Configuration, sluiceCode, serverProblems, app);
+    await ServerInitializer.InitializeAsync(app);
     await ServerInitializer.RestoreKeyLimitsAsync(app);
     await app.RunAsync();
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace Sluice.Server.Tests;
 
@@ -280,6 +281,40 @@ public sealed class StartupTests
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ALayerTheEndpointsRequire_MissingFromAppsettings_IsListedWithTheOtherProblems_BeforeTheDatabaseIsCreatedOrATokenPrinted(bool alsoABadRate)
+    {
+        // An operator's appsettings.json without the auth layer (and with a bad rate): one message lists both, and a first
+        // start does nothing else, so no admin token is printed that the next start would not show again.
+        var databaseCreated = true;
+        var (exitCode, printed, output) = await RunBuiltServerAsync(
+            ["--urls", $"http://127.0.0.1:{Sluice.Testing.LoopbackPort.Free()}"],
+            prepare: directory =>
+            {
+                var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+                var layers = settings["Sluice"]!["Layers"]!.AsObject();
+                Assert.True(layers.Remove("auth"));
+                if (alsoABadRate)
+                {
+                    layers["api-key"]!["Rates"] = new JsonArray("often");
+                }
+
+                File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
+            },
+            inspect: directory => databaseCreated = File.Exists(Path.Combine(directory, "s.db")),
+            adminToken: false);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("The server's configuration is invalid:", printed, StringComparison.Ordinal);
+        Assert.Equal(alsoABadRate, printed.Contains("  - Sluice:Layers:api-key:Rates:0 'often' is not a valid rate", StringComparison.Ordinal));
+        Assert.Contains("  - Endpoint 'HTTP: POST /api/auth/resend-verification-public' requires rate-limit layer 'auth', which is not configured under Sluice:Layers.", printed, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
+        Assert.Equal("", output);
+        Assert.False(databaseCreated);
+    }
+
     [Fact]
     public async Task TheBuiltServer_OnAnAddressInUse_SaysSo_AndExitsWith1()
     {
@@ -294,9 +329,11 @@ public sealed class StartupTests
     }
 
     /// <summary>Runs the built server (Production, its own database, an admin token) until it exits, at most a minute.</summary>
-    private static async Task<(int ExitCode, string Error, string Output)> RunBuiltServerAsync(IEnumerable<string> arguments)
+    /// <summary>Runs the built server in a new working directory, which <paramref name="prepare"/> may fill first and <paramref name="inspect"/> look at after.</summary>
+    private static async Task<(int ExitCode, string Error, string Output)> RunBuiltServerAsync(IEnumerable<string> arguments, Action<string>? prepare = null, Action<string>? inspect = null, bool adminToken = true)
     {
         var directory = Directory.CreateTempSubdirectory("sluice-exit-").FullName;
+        prepare?.Invoke(directory);
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll") },
@@ -311,7 +348,11 @@ public sealed class StartupTests
 
         start.Environment["ConnectionStrings__Sluice"] = $"Data Source={Path.Combine(directory, "s.db")}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Admin__Token"] = "a-long-enough-secret-for-the-admin-api";
+        if (adminToken)
+        {
+            start.Environment["Admin__Token"] = "a-long-enough-secret-for-the-admin-api";
+        }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -327,6 +368,7 @@ public sealed class StartupTests
                 process.Kill(entireProcessTree: true);
             }
 
+            inspect?.Invoke(directory);
             Directory.Delete(directory, recursive: true);
         }
 

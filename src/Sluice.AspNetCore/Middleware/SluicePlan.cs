@@ -157,17 +157,7 @@ internal sealed class SluicePlan
                 templates.Add(template);
             }
 
-            foreach (var metadata in endpoint.Metadata.GetOrderedMetadata<IRateLimitMetadata>())
-            {
-                foreach (var name in metadata.Layers)
-                {
-                    if (!plan.Layers.ContainsKey(name))
-                    {
-                        problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under {plan.Options.SectionPath}:Layers.");
-                    }
-                }
-            }
-
+            CheckRequiredLayers(endpoint, plan.Layers.ContainsKey, plan.Options.SectionPath, problems);
             var applied = plan.For(endpoint).Layers.Length;
             if (applied > maxLayers && plan.Global.Length <= maxLayers)
             {
@@ -182,6 +172,32 @@ internal sealed class SluicePlan
                 if (!templates.Exists(t => RoutePatternGlob.Matches(layer.Routes[i], t)))
                 {
                     problems.Add($"{plan.Options.SectionPath}:Layers:{name}:Endpoints:{i} '{layer.Routes[i]}' matches no mapped endpoint.");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lists endpoints that require a layer <paramref name="options"/> do not declare: the one endpoint check that needs
+    /// no compiled plan, so that it is reported beside the problems that keep the configuration from compiling.
+    /// </summary>
+    public static void CheckRequiredLayers(SluiceOptions options, IEnumerable<Endpoint> endpoints, List<string> problems)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            CheckRequiredLayers(endpoint, options.Layers.ContainsKey, options.SectionPath, problems);
+        }
+    }
+
+    private static void CheckRequiredLayers(Endpoint endpoint, Func<string, bool> configured, string sectionPath, List<string> problems)
+    {
+        foreach (var metadata in endpoint.Metadata.GetOrderedMetadata<IRateLimitMetadata>())
+        {
+            foreach (var name in metadata.Layers)
+            {
+                if (!configured(name))
+                {
+                    problems.Add($"Endpoint '{endpoint.DisplayName}' requires rate-limit layer '{name}', which is not configured under {sectionPath}:Layers.");
                 }
             }
         }

@@ -105,6 +105,11 @@ internal sealed class SluiceRuntime : IDisposable
         {
             SluicePlan.CheckEndpoints(plan, endpoints.Endpoints, Store.MaxLayersPerDecision, problems);
         }
+        else if (endpoints is not null)
+        {
+            // The configuration does not compile: still list the endpoints that name a layer it lacks, in the same message.
+            SluicePlan.CheckRequiredLayers(options, endpoints.Endpoints, problems);
+        }
 
         return problems.Count == 0 ? plan : null;
     }

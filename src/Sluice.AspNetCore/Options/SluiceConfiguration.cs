@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Sluice.AspNetCore.Middleware;
 using Sluice.Configuration;
@@ -15,7 +16,8 @@ public static class SluiceConfiguration
     /// Every problem <c>AddSluice</c> and <c>UseSluice</c> would report for <paramref name="configuration"/> (then
     /// <paramref name="configure"/>, as passed to <c>AddSluice</c>), in the same words, except those that need the mapped
     /// endpoints (an endpoint requiring a missing layer, an <c>Endpoints</c> pattern matching nothing, more layers on one
-    /// endpoint than the store decides at once) and whether the named <c>Store</c> is registered. Empty when there are none.
+    /// endpoint than the store decides at once; the overload taking the endpoints checks all but the last) and whether
+    /// the named <c>Store</c> is registered. Empty when there are none.
     /// </summary>
     /// <param name="configuration">The <c>Sluice</c> section, as passed to <c>AddSluice</c>.</param>
     /// <param name="configure">The code-only settings (key selectors, callbacks), as passed to <c>AddSluice</c>; optional.</param>
@@ -27,6 +29,39 @@ public static class SluiceConfiguration
         configure?.Invoke(options);
         var problems = new List<string>();
         SluicePlan.Build(options, problems);
+        return problems;
+    }
+
+    /// <summary>
+    /// Every problem <c>AddSluice</c> and <c>UseSluice</c> would report for <paramref name="configuration"/> (then
+    /// <paramref name="configure"/>) and <paramref name="endpoints"/>, in the same words, except whether the named
+    /// <c>Store</c> is registered and how many layers it decides at once. Endpoints that require a layer the
+    /// configuration does not declare are listed even when the configuration has other problems. Lets an application
+    /// check everything after mapping its endpoints and before any other startup work (a database migration, a
+    /// secret printed once), instead of when the host builds the pipeline. On a <c>WebApplication</c>, the mapped
+    /// endpoints are <c>((IEndpointRouteBuilder)app).DataSources.SelectMany(s =&gt; s.Endpoints)</c>.
+    /// </summary>
+    /// <param name="configuration">The <c>Sluice</c> section, as passed to <c>AddSluice</c>.</param>
+    /// <param name="configure">The code-only settings, as passed to <c>AddSluice</c>; may be null.</param>
+    /// <param name="endpoints">The application's endpoints.</param>
+    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<SluiceOptions>? configure, IEnumerable<Endpoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var options = new SluiceOptions();
+        Bind(configuration, options);
+        configure?.Invoke(options);
+        var problems = new List<string>();
+        var listed = endpoints as IReadOnlyCollection<Endpoint> ?? [.. endpoints];
+        if (SluicePlan.Build(options, problems) is { } plan)
+        {
+            SluicePlan.CheckEndpoints(plan, listed, int.MaxValue, problems);
+        }
+        else
+        {
+            SluicePlan.CheckRequiredLayers(options, listed, problems);
+        }
+
         return problems;
     }
 

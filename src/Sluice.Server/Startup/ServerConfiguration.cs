@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.AspNetCore.Routing;
 using Sluice.AspNetCore;
 using Sluice.Configuration;
 using Sluice.Server.Certificates;
@@ -16,14 +17,13 @@ internal static class ServerConfiguration
             : $"Data Source={Path.Combine(AppContext.BaseDirectory, "sluice.db")}";
 
     /// <summary>
-    /// Checks the server's settings and the <c>Sluice</c> section (with <paramref name="sluiceCode"/>, the settings made
-    /// in code) together, so that one message lists every problem; the checks that need the mapped endpoints follow when
-    /// the pipeline is built.
+    /// The problems in the server's own settings (all but the <c>Sluice</c> section, which <see cref="Validate"/> checks
+    /// with the endpoints). Read before the app is built; nothing is thrown yet, so that one message can list these with
+    /// Sluice's.
     /// </summary>
-    /// <exception cref="ServerStartupException">Lists every problem found.</exception>
-    public static void Validate(IConfiguration configuration, Action<SluiceOptions> sluiceCode)
+    public static List<string> Check(IConfiguration configuration)
     {
-        var problems = new List<string>(SluiceConfiguration.Validate(configuration.GetSection("Sluice"), sluiceCode));
+        var problems = new List<string>();
         try
         {
             _ = new SqliteConnectionStringBuilder(ConnectionString(configuration));
@@ -48,7 +48,34 @@ internal static class ServerConfiguration
 
         Bind<Dns.DnsOptions>(configuration, "Dns", problems, o => o.Validate());
         Bind<BulkUploadOptions>(configuration, "Certificates", problems, o => o.Validate());
+        return problems;
+    }
 
+    /// <summary>
+    /// Checks the <c>Sluice</c> section (with <paramref name="sluiceCode"/>, the settings made in code) against the
+    /// mapped endpoints, before the database is touched, and throws with every problem: Sluice's first, then
+    /// <paramref name="serverProblems"/> from <see cref="Check"/>. Without endpoints (the app could not be built or
+    /// mapped), or when reading them fails while the server's own settings are already at fault, the endpoint checks are
+    /// left out.
+    /// </summary>
+    /// <exception cref="ServerStartupException">Lists every problem found.</exception>
+    public static void Validate(IConfiguration configuration, Action<SluiceOptions> sluiceCode, List<string> serverProblems, IEndpointRouteBuilder? endpoints)
+    {
+        var section = configuration.GetSection("Sluice");
+        IReadOnlyList<string> sluice;
+        try
+        {
+            sluice = endpoints is null
+                ? SluiceConfiguration.Validate(section, sluiceCode)
+                : SluiceConfiguration.Validate(section, sluiceCode, [.. endpoints.DataSources.SelectMany(s => s.Endpoints)]);
+        }
+        catch (Exception) when (serverProblems.Count > 0)
+        {
+            // An endpoint reads settings when it is built (the JSON body limit): those are already reported.
+            sluice = SluiceConfiguration.Validate(section, sluiceCode);
+        }
+
+        var problems = sluice.Concat(serverProblems).ToList();
         if (problems.Count > 0)
         {
             throw new ServerStartupException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));

@@ -69,7 +69,8 @@ public sealed class ConfigurationTests
         Assert.Contains("Sluice:Layers:c:Exempt:1 'office' is not an IP address or network", error.Message);
         Assert.Contains("Sluice:Layers:c:Exempt:2 is empty", error.Message);
         Assert.Contains("Sluice:Layers:c:Rates:1 '10/500us' is not a valid rate: the period is shorter than 1 ms", error.Message);
-        Assert.Equal(8, error.Problems.Count);
+        Assert.Contains("Endpoint 'HTTP: GET /x' requires rate-limit layer 'missing', which is not configured under Sluice:Layers.", error.Problems);
+        Assert.Equal(9, error.Problems.Count);
     }
 
     [Fact]
@@ -256,6 +257,59 @@ public sealed class ConfigurationTests
         Assert.Contains(withCode, p => p.StartsWith("Sluice:Layers:auth:Rates is empty", StringComparison.Ordinal));
         Assert.Contains(withoutCode, p => p.StartsWith("Sluice:Layers:domain:Key 'Custom:domain'", StringComparison.Ordinal));
         Assert.Empty(valid);
+    }
+
+    [Fact]
+    public async Task SluiceConfigurationValidate_WithTheEndpoints_ListsAMissingLayerBesideABadRate_AsStartupDoes()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "often",
+        };
+        Action<WebApplication> map = app =>
+        {
+            app.MapGet("/x", () => "x").RequireRateLimit("auth");
+            app.MapGet("/y", () => "y").RequireRateLimit("api-key", "reports");
+        };
+        var section = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Sluice");
+
+        var validated = SluiceConfiguration.Validate(section, null, MappedEndpoints(map));
+        var startup = await Assert.ThrowsAsync<SluiceConfigurationException>(() => TestApp.StartAsync(settings, map));
+
+        Assert.Equal(startup.Problems.Order(), validated.Order());
+        Assert.Equal(3, validated.Count);
+        Assert.Contains(validated, p => p.StartsWith("Sluice:Layers:api-key:Rates:0 'often' is not a valid rate", StringComparison.Ordinal));
+        Assert.Contains("Endpoint 'HTTP: GET /x' requires rate-limit layer 'auth', which is not configured under Sluice:Layers.", validated);
+        Assert.Contains("Endpoint 'HTTP: GET /y' requires rate-limit layer 'reports', which is not configured under Sluice:Layers.", validated);
+    }
+
+    [Fact]
+    public void SluiceConfigurationValidate_WithTheEndpoints_ReportsAPatternThatMatchesNone_AndNothingForAValidConfiguration()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sluice:Layers:api-key:Key"] = "ApiKey",
+            ["Sluice:Layers:api-key:Rates:0"] = "60/min",
+            ["Sluice:Layers:auth:Key"] = "Ip",
+            ["Sluice:Layers:auth:Rates:0"] = "3/15min",
+            ["Sluice:Layers:auth:Scope"] = "Endpoint",
+        };
+        var endpoints = MappedEndpoints(app => app.MapGet("/x", () => "x").RequireRateLimit("auth"));
+        var valid = SluiceConfiguration.Validate(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Sluice"), null, endpoints);
+        settings["Sluice:Layers:auth:Endpoints:0"] = "/login";
+
+        var unmatched = SluiceConfiguration.Validate(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Sluice"), null, endpoints);
+
+        Assert.Equal([], valid);
+        Assert.Equal("Sluice:Layers:auth:Endpoints:0 '/login' matches no mapped endpoint.", Assert.Single(unmatched));
+    }
+
+    private static List<Microsoft.AspNetCore.Http.Endpoint> MappedEndpoints(Action<WebApplication> map)
+    {
+        var app = WebApplication.CreateSlimBuilder().Build();
+        map(app);
+        return [.. ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints)];
     }
 
     [Fact]
