@@ -80,6 +80,7 @@ try
         app = builder.Build();
         app.UseStatusCodePages(EmptyErrorBodies.WriteAsync);
         app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseMiddleware<ForwardedOriginMiddleware>();
         app.UseRouting();
         app.UseAuthentication();
         app.UseSluice();

@@ -107,4 +107,44 @@ public sealed class DnsPaginationTests : IAsyncLifetime
             return Task.FromResult(response);
         }
     }
+
+    [Fact]
+    public async Task BehindAProxyThatServesTheApiUnderAnotherOrigin_EveryPageIsRead()
+    {
+        // The proxy (at 127.0.0.1, trusted) answers https://dns.example/desec/ and forwards to the server at http://localhost/.
+        await using var server = new ReferenceServer(new() { ["Dns:PageSize"] = "3", ["Sluice:ClientIp:TrustedProxies:0"] = "127.0.0.1" });
+        var proxy = new Proxy(new Uri("https://dns.example/desec/"), server.BaseAddress) { InnerHandler = server.Transport(IPAddress.Loopback) };
+        var http = new HttpClient(new SluiceClientHandler(new SluiceClientOptions { Registry = new PacerRegistry() }, proxy)) { BaseAddress = new Uri("https://dns.example/desec/") };
+        var dns = new DnsApiClient(http, await server.NewKeyAsync());
+        await dns.CreateDomainAsync("example.com");
+        await dns.WriteRRsetsAsync("example.com", [.. Enumerable.Range(0, 7).Select(i => new RRsetWrite($"n{i}", "TXT", 3600, ["\"v\""]))]);
+
+        var listed = await dns.ListRRsetsAsync("example.com");
+
+        Assert.Equal(7, listed.Count);
+        Assert.Equal(3, proxy.Forwarded.Count(p => p.Contains("/rrsets/?cursor=", StringComparison.Ordinal)));
+    }
+
+    /// <summary>A reverse proxy: takes requests for <c>outside</c>, sends them to <c>inside</c> with the X-Forwarded-* headers a proxy adds.</summary>
+    private sealed class Proxy(Uri outside, Uri inside) : DelegatingHandler
+    {
+        public List<string> Forwarded { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var uri = request.RequestUri!;
+            Assert.True(outside.IsBaseOf(uri), $"The client left the proxy's origin: {uri}");
+            request.RequestUri = new Uri(inside, outside.MakeRelativeUri(uri));
+            request.Headers.Add("X-Forwarded-Proto", outside.Scheme);
+            request.Headers.Add("X-Forwarded-Host", outside.Authority);
+            request.Headers.Add("X-Forwarded-Prefix", outside.AbsolutePath.TrimEnd('/'));
+            Forwarded.Add(request.RequestUri.PathAndQuery);
+            var response = await base.SendAsync(request, cancellationToken);
+
+            // The client sees its own request, as it would through a real proxy.
+            request.RequestUri = uri;
+            response.RequestMessage = request;
+            return response;
+        }
+    }
 }

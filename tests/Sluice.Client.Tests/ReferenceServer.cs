@@ -32,6 +32,9 @@ public sealed class ReferenceServer : IAsyncDisposable
     /// <summary>A transport into the test host, for a handler chain of the test's own.</summary>
     public HttpMessageHandler Transport() => _factory.Server.CreateHandler();
 
+    /// <summary>A transport into the test host whose requests arrive from <paramref name="remote"/> (the test host leaves the address empty otherwise).</summary>
+    public HttpMessageHandler Transport(System.Net.IPAddress remote) => _factory.Server.CreateHandler(context => context.Connection.RemoteIpAddress = remote);
+
     /// <summary>A new account with a key; returns the key.</summary>
     public async Task<string> NewKeyAsync()
     {

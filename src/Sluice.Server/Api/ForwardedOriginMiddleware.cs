@@ -1,0 +1,121 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Sluice.AspNetCore;
+
+namespace Sluice.Server.Api;
+
+/// <summary>
+/// Behind a proxy that terminates TLS or serves the API under another host or path, the absolute URLs the server writes
+/// (the DNS lists' <c>Link</c> pages) must name the origin the client used. A request whose connection comes from one of
+/// <c>Sluice:ClientIp:TrustedProxies</c> (the proxies whose <c>X-Forwarded-For</c> the rate limits already believe; read
+/// live) has its scheme, host and path base taken from the last value of <c>X-Forwarded-Proto</c> (<c>http</c> or
+/// <c>https</c>), <c>X-Forwarded-Host</c> (a host name or address, with an optional port) and <c>X-Forwarded-Prefix</c>
+/// (a path starting with <c>/</c>), each when present and well formed. From any other connection these headers are
+/// ignored, so a client cannot make the server write links to a host of its choosing.
+/// </summary>
+/// <remarks>
+/// ASP.NET Core's own forwarded-headers middleware is not used: without <c>X-Forwarded-For</c> processing (which the rate
+/// limits do themselves) it applies these headers whatever the connection.
+/// </remarks>
+internal sealed class ForwardedOriginMiddleware(RequestDelegate next, IOptionsMonitor<SluiceOptions> sluice)
+{
+    private volatile Parsed _proxies = new([], []);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var proxies = Proxies();
+        if (proxies.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(proxies, remote))
+        {
+            Apply(context.Request);
+        }
+
+        return next(context);
+    }
+
+    private static void Apply(HttpRequest request)
+    {
+        if (Last(request.Headers["X-Forwarded-Proto"]) is { } scheme
+            && (scheme.Equals("https", StringComparison.OrdinalIgnoreCase) || scheme.Equals("http", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Scheme = scheme.ToLowerInvariant();
+        }
+
+        if (Last(request.Headers["X-Forwarded-Host"]) is { } host && IsHost(host))
+        {
+            request.Host = HostString.FromUriComponent(host);
+        }
+
+        if (Last(request.Headers["X-Forwarded-Prefix"]) is { } prefix && prefix.StartsWith('/') && !prefix.StartsWith("//", StringComparison.Ordinal))
+        {
+            request.PathBase = PathString.FromUriComponent(prefix.TrimEnd('/'));
+        }
+    }
+
+    /// <summary>The last (rightmost) comma-separated value: the one the nearest proxy added.</summary>
+    private static string? Last(StringValues values)
+    {
+        if (values.Count == 0 || values[^1] is not { } last)
+        {
+            return null;
+        }
+
+        var value = last[(last.LastIndexOf(',') + 1)..].Trim();
+        return value.Length > 0 ? value : null;
+    }
+
+    /// <summary>A host name, IPv4 address or bracketed IPv6 address, with an optional port: what a URL's authority holds, without user information.</summary>
+    private static bool IsHost(string host)
+        => Uri.TryCreate($"http://{host}/", UriKind.Absolute, out var uri)
+            && string.IsNullOrEmpty(uri.UserInfo)
+            && uri.AbsolutePath == "/"
+            && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment)
+            && host.AsSpan().IndexOfAny("/?#@\\ ") < 0;
+
+    private static bool IsTrusted(IPNetwork[] proxies, IPAddress remote)
+    {
+        var address = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
+        foreach (var network in proxies)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The trusted proxies in force, parsed again only when the configuration changed (entries Sluice refuses are skipped: startup has listed them).</summary>
+    private IPNetwork[] Proxies()
+    {
+        var source = sluice.CurrentValue.ClientIp.TrustedProxies;
+        var cached = _proxies;
+        if (ReferenceEquals(cached.Source, source))
+        {
+            return cached.Networks;
+        }
+
+        var networks = new List<IPNetwork>();
+        foreach (var text in source)
+        {
+            var trimmed = text?.Trim() ?? string.Empty;
+            if (IPNetwork.TryParse(trimmed, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (IPAddress.TryParse(trimmed, out var address))
+            {
+                address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+                networks.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+        }
+
+        var parsed = new Parsed(source, [.. networks]);
+        _proxies = parsed;
+        return parsed.Networks;
+    }
+
+    /// <summary>One parsed list, swapped whole so that a reader never sees one list's source with another's networks.</summary>
+    private sealed record Parsed(IList<string> Source, IPNetwork[] Networks);
+}
