@@ -30,6 +30,8 @@ try
         builder.WebHost.UseUrls("http://127.0.0.1:5080");
     }
 
+    StartupFailure.QuietHostErrorsUntilStarted(builder);
+
     // The Sluice settings made in code: the per-domain layer's key selector.
     Action<SluiceOptions> sluiceCode = o => o.KeySelectors[DnsEndpoints.AccountDomainKey] = DnsEndpoints.AccountDomain;
     var serverProblems = ServerConfiguration.Check(builder.Configuration);
@@ -103,6 +105,7 @@ try
     ServerConfiguration.Validate(builder.Configuration, sluiceCode, serverProblems, app);
     await ServerInitializer.InitializeAsync(app);
     await ServerInitializer.RestoreKeyLimitsAsync(app);
+    StartupFailure.WatchForStart(app);
     await app.RunAsync();
 }
 catch (Exception e) when (StartupFailure.IsOwnProcess && StartupFailure.OperatorMessage(e) is { } message)

@@ -324,12 +324,19 @@ public sealed class StartupTests
         var (exitCode, printed, output) = await RunBuiltServerAsync(["--urls", $"http://127.0.0.1:{port}"]);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains($"Failed to bind to address http://127.0.0.1:{port}: address already in use. Another process listens there", printed, StringComparison.Ordinal);
+        Assert.StartsWith($"Failed to bind to address http://127.0.0.1:{port}: address already in use. Another process listens there", printed, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", printed + output, StringComparison.Ordinal);
+
+        // The message alone: the host's own log of the failure, with its stack trace, would say it twice.
+        Assert.DoesNotContain("   at ", printed + output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", printed + output, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs the built server (Production, its own database, an admin token) until it exits, at most a minute.</summary>
-    /// <summary>Runs the built server in a new working directory, which <paramref name="prepare"/> may fill first and <paramref name="inspect"/> look at after.</summary>
+    /// <summary>
+    /// Runs the built server (Production, its own database, an admin token unless <paramref name="adminToken"/> is false)
+    /// until it exits, at most a minute, in a new working directory, which <paramref name="prepare"/> may fill first and
+    /// <paramref name="inspect"/> look at after.
+    /// </summary>
     private static async Task<(int ExitCode, string Error, string Output)> RunBuiltServerAsync(IEnumerable<string> arguments, Action<string>? prepare = null, Action<string>? inspect = null, bool adminToken = true)
     {
         var directory = Directory.CreateTempSubdirectory("sluice-exit-").FullName;
