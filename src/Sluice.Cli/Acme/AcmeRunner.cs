@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sluice.Cli.Http;
 using Sluice.Client;
 using Sluice.Client.Dns;
@@ -8,15 +7,18 @@ namespace Sluice.Cli.Acme;
 /// <summary>
 /// The seed's scenario: an ACME client presents one TXT challenge per name (<c>_acme-challenge.nameK</c>), one after
 /// another, then cleans them all up. Naive sends each write at once and retries 429s; paced sends each through the
-/// pacing handler; bulk coalesces each phase into bulk requests with a batch scope.
+/// pacing handler; bulk coalesces each phase into bulk requests with a batch scope. Pacing, retries and the reported
+/// times run on <paramref name="time"/> (the system's clock by default).
 /// </summary>
-internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? transport = null)
+internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? transport = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>Runs the scenario; <paramref name="progress"/> hears (writes done, writes in all).</summary>
     public async Task<AcmeReport> RunAsync(Action<int, int>? progress = null, CancellationToken cancellationToken = default)
     {
-        var counter = new CountingHandler { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } };
-        var options = new SluiceClientOptions { Pacing = settings.Mode != AcmeMode.Naive, Registry = new PacerRegistry() };
+        var counter = new CountingHandler(_time) { InnerHandler = transport ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } };
+        var options = new SluiceClientOptions { Pacing = settings.Mode != AcmeMode.Naive, Registry = new PacerRegistry(), TimeProvider = _time };
         if (settings.Mode == AcmeMode.Naive)
         {
             // Like lego: retry every 429 (six attempts each), with no budget to stop it.
@@ -57,7 +59,7 @@ internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? tran
         counter.Reset();
         var total = settings.Names * 2;
         var done = 0;
-        var clock = Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         foreach (var cleanup in new[] { false, true })
         {
             var writes = Enumerable.Range(1, settings.Names)
@@ -86,14 +88,14 @@ internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? tran
             }
         }
 
-        clock.Stop();
+        var wall = _time.GetElapsedTime(started);
         var minimum = TheoreticalMinimum.Of(counter.UsefulRoundTrips, settings.Rates);
         return new AcmeReport(
             settings.Mode.ToString().ToLowerInvariant(),
             settings.Names,
             counter.Requests,
             counter.Throttled,
-            clock.Elapsed.TotalSeconds,
+            wall.TotalSeconds,
             minimum.TotalSeconds,
             counter.FastestRoundTrip.TotalSeconds);
     }

@@ -1,11 +1,14 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace Sluice.Cli.Http;
 
-/// <summary>Counts what really goes over the wire (below pacing and retries): requests, 429s, and the fastest round trip.</summary>
-internal sealed class CountingHandler : DelegatingHandler
+/// <summary>
+/// Counts what really goes over the wire (below pacing and retries): requests, 429s, and the fastest round trip, timed
+/// by <paramref name="time"/> (the system's clock by default).
+/// </summary>
+internal sealed class CountingHandler(TimeProvider? time = null) : DelegatingHandler
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private int _requests;
     private int _throttled;
     private readonly List<TimeSpan> _roundTrips = [];
@@ -43,9 +46,9 @@ internal sealed class CountingHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started).Ticks;
+        var elapsed = _time.GetElapsedTime(started).Ticks;
         Interlocked.Increment(ref _requests);
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
