@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sluice.Server.Tests;
 
@@ -82,6 +84,22 @@ public sealed class ForwardedOriginTests
         var link = await FirstLinkAsync(client, ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Prefix", "/x"));
 
         Assert.Equal("<http://localhost/api/v1/domains/example.com/rrsets/?cursor=>; rel=\"first\"", link);
+    }
+
+    [Fact]
+    public async Task TheTrustedProxies_AreReadLive_FromTheConfiguration()
+    {
+        var (host, client) = await StartAsync("10.0.0.0/8");
+        await using var _ = host;
+        (string, string)[] forwarded = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "dns.example")];
+        var before = await FirstLinkAsync(client, forwarded);
+
+        var configuration = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
+        configuration["Sluice:ClientIp:TrustedProxies:0"] = "127.0.0.1";
+        configuration.Reload();
+
+        Assert.Equal("<http://localhost/api/v1/domains/example.com/rrsets/?cursor=>; rel=\"first\"", before);
+        Assert.Equal("<https://dns.example/api/v1/domains/example.com/rrsets/?cursor=>; rel=\"first\"", await FirstLinkAsync(client, forwarded));
     }
 
     [Theory]

@@ -18,20 +18,31 @@ namespace Sluice.Server.Api;
 /// ASP.NET Core's own forwarded-headers middleware is not used: without <c>X-Forwarded-For</c> processing (which the rate
 /// limits do themselves) it applies these headers whatever the connection.
 /// </remarks>
-internal sealed class ForwardedOriginMiddleware(RequestDelegate next, IOptionsMonitor<SluiceOptions> sluice)
+internal sealed class ForwardedOriginMiddleware : IDisposable
 {
-    private volatile Parsed _proxies = new([], []);
+    private readonly RequestDelegate _next;
+    private readonly IDisposable? _subscription;
+    private volatile IPNetwork[] _proxies;
+
+    public ForwardedOriginMiddleware(RequestDelegate next, IOptionsMonitor<SluiceOptions> sluice)
+    {
+        _next = next;
+        _proxies = Parse(sluice.CurrentValue.ClientIp.TrustedProxies);
+        _subscription = sluice.OnChange(o => _proxies = Parse(o.ClientIp.TrustedProxies));
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
-        var proxies = Proxies();
+        var proxies = _proxies;
         if (proxies.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(proxies, remote))
         {
             Apply(context.Request);
         }
 
-        return next(context);
+        return _next(context);
     }
+
+    public void Dispose() => _subscription?.Dispose();
 
     private static void Apply(HttpRequest request)
     {
@@ -86,16 +97,12 @@ internal sealed class ForwardedOriginMiddleware(RequestDelegate next, IOptionsMo
         return false;
     }
 
-    /// <summary>The trusted proxies in force, parsed again only when the configuration changed (entries Sluice refuses are skipped: startup has listed them).</summary>
-    private IPNetwork[] Proxies()
+    /// <summary>
+    /// The trusted proxies as networks. An entry that is neither an address nor a network is skipped: startup refuses it,
+    /// and a reload that has one is refused by Sluice's layers (which keep the list in force) but applies here without it.
+    /// </summary>
+    private static IPNetwork[] Parse(IList<string> source)
     {
-        var source = sluice.CurrentValue.ClientIp.TrustedProxies;
-        var cached = _proxies;
-        if (ReferenceEquals(cached.Source, source))
-        {
-            return cached.Networks;
-        }
-
         var networks = new List<IPNetwork>();
         foreach (var text in source)
         {
@@ -111,11 +118,6 @@ internal sealed class ForwardedOriginMiddleware(RequestDelegate next, IOptionsMo
             }
         }
 
-        var parsed = new Parsed(source, [.. networks]);
-        _proxies = parsed;
-        return parsed.Networks;
+        return [.. networks];
     }
-
-    /// <summary>One parsed list, swapped whole so that a reader never sees one list's source with another's networks.</summary>
-    private sealed record Parsed(IList<string> Source, IPNetwork[] Networks);
 }
