@@ -22,7 +22,11 @@ try
     // appsettings.json is read from the working directory when it has one (`dotnet run` runs in the project directory, so
     // edits to the source file reload live), else from beside the app, so `dotnet Sluice.Server.dll` works from anywhere.
     var contentRoot = File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? Directory.GetCurrentDirectory() : AppContext.BaseDirectory;
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
+    // --check-config: check the configuration as a start would, say whether it is valid, and stop (exit 0 or 1), touching
+    // neither the database nor the network: for a deployment step, or before a restart.
+    var checkOnly = args.Contains("--check-config", StringComparer.Ordinal);
+    var hostArgs = args.Where(a => !string.Equals(a, "--check-config", StringComparison.Ordinal)).ToArray();
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = contentRoot });
 
     // http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or URLS says otherwise.
     if (string.IsNullOrEmpty(builder.Configuration["urls"]))
@@ -103,6 +107,12 @@ try
     // Every configuration problem, the endpoints' included, in one message before the database is created or migrated
     // (and, on a first start, before the admin token is printed).
     ServerConfiguration.Validate(builder.Configuration, sluiceCode, serverProblems, app);
+    if (checkOnly)
+    {
+        await Console.Out.WriteLineAsync($"The server's configuration is valid ({app.Environment.EnvironmentName}, content root {app.Environment.ContentRootPath}).");
+        return 0;
+    }
+
     await ServerInitializer.InitializeAsync(app);
     await ServerInitializer.RestoreKeyLimitsAsync(app);
     StartupFailure.WatchForStart(app);

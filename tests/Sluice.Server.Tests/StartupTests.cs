@@ -315,6 +315,34 @@ public sealed class StartupTests
         Assert.False(databaseCreated);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CheckConfig_SaysWhetherTheConfigurationIsValid_AndStops_WithoutTouchingTheDatabase(bool valid)
+    {
+        var databaseCreated = true;
+        string[] arguments = valid ? ["--check-config"] : ["--check-config", "--Sluice:Layers:api-key:Rates:0=often"];
+
+        var (exitCode, printed, output) = await RunBuiltServerAsync(
+            arguments, inspect: directory => databaseCreated = File.Exists(Path.Combine(directory, "s.db")), adminToken: false);
+
+        Assert.Equal(valid ? 0 : 1, exitCode);
+        if (valid)
+        {
+            Assert.StartsWith("The server's configuration is valid (Production, content root ", output, StringComparison.Ordinal);
+            Assert.Equal("", printed);
+        }
+        else
+        {
+            Assert.StartsWith("The server's configuration is invalid:", printed, StringComparison.Ordinal);
+            Assert.Contains("Sluice:Layers:api-key:Rates:0 'often' is not a valid rate", printed, StringComparison.Ordinal);
+            Assert.Equal("", output);
+        }
+
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+        Assert.False(databaseCreated);
+    }
+
     [Fact]
     public async Task TheBuiltServer_OnAnAddressInUse_SaysSo_AndExitsWith1()
     {
