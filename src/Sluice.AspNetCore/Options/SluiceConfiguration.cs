@@ -16,8 +16,8 @@ public static class SluiceConfiguration
     /// Every problem <c>AddSluice</c> and <c>UseSluice</c> would report for <paramref name="configuration"/> (then
     /// <paramref name="configure"/>, as passed to <c>AddSluice</c>), in the same words, except those that need the mapped
     /// endpoints (an endpoint requiring a missing layer, an <c>Endpoints</c> pattern matching nothing, more layers on one
-    /// endpoint than the store decides at once; the overload taking the endpoints checks all but the last) and whether
-    /// the named <c>Store</c> is registered. Empty when there are none.
+    /// endpoint than the store decides at once: the overload taking the endpoints checks them) and whether the named
+    /// <c>Store</c> is registered. Empty when there are none.
     /// </summary>
     /// <param name="configuration">The <c>Sluice</c> section, as passed to <c>AddSluice</c>.</param>
     /// <param name="configure">The code-only settings (key selectors, callbacks), as passed to <c>AddSluice</c>; optional.</param>
@@ -35,7 +35,8 @@ public static class SluiceConfiguration
     /// <summary>
     /// Every problem <c>AddSluice</c> and <c>UseSluice</c> would report for <paramref name="configuration"/> (then
     /// <paramref name="configure"/>) and <paramref name="endpoints"/>, in the same words, except whether the named
-    /// <c>Store</c> is registered and how many layers it decides at once. Endpoints that require a layer the
+    /// <c>Store</c> is registered (the layer count is checked against <paramref name="maxLayersPerDecision"/> instead,
+    /// the store's <c>RateLimitStore.MaxLayersPerDecision</c>). Endpoints that require a layer the
     /// configuration does not declare are listed even when the configuration has other problems. Lets an application
     /// check everything after mapping its endpoints and before any other startup work (a database migration, a
     /// secret printed once), instead of when the host builds the pipeline. On a <c>WebApplication</c>, the mapped
@@ -44,7 +45,8 @@ public static class SluiceConfiguration
     /// <param name="configuration">The <c>Sluice</c> section, as passed to <c>AddSluice</c>.</param>
     /// <param name="configure">The code-only settings, as passed to <c>AddSluice</c>; may be null.</param>
     /// <param name="endpoints">The application's endpoints.</param>
-    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<SluiceOptions>? configure, IEnumerable<Endpoint> endpoints)
+    /// <param name="maxLayersPerDecision">The most layers the store decides for one request; unchecked by default.</param>
+    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<SluiceOptions>? configure, IEnumerable<Endpoint> endpoints, int maxLayersPerDecision = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -55,7 +57,7 @@ public static class SluiceConfiguration
         var listed = endpoints as IReadOnlyCollection<Endpoint> ?? [.. endpoints];
         if (SluicePlan.Build(options, problems) is { } plan)
         {
-            SluicePlan.CheckEndpoints(plan, listed, int.MaxValue, problems);
+            SluicePlan.CheckEndpoints(plan, listed, maxLayersPerDecision, problems);
         }
         else
         {

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.AspNetCore.Routing;
+using Sluice;
 using Sluice.AspNetCore;
 using Sluice.Configuration;
 using Sluice.Server.Certificates;
@@ -67,7 +68,7 @@ internal static class ServerConfiguration
         {
             sluice = endpoints is null
                 ? SluiceConfiguration.Validate(section, sluiceCode)
-                : SluiceConfiguration.Validate(section, sluiceCode, [.. endpoints.DataSources.SelectMany(s => s.Endpoints)]);
+                : SluiceConfiguration.Validate(section, sluiceCode, [.. endpoints.DataSources.SelectMany(s => s.Endpoints)], MaxLayersPerDecision(configuration));
         }
         catch (Exception) when (serverProblems.Count > 0)
         {
@@ -81,6 +82,10 @@ internal static class ServerConfiguration
             throw new ServerStartupException("The server's configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
     }
+
+    /// <summary>What the configured store decides for one request at most.</summary>
+    private static int MaxLayersPerDecision(IConfiguration configuration)
+        => IsRedis(configuration["Sluice:Store"]) ? Sluice.Redis.RedisRateLimitStore.MaxLayersPerRequest : MemoryRateLimitStore.MaxLayersPerRequest;
 
     private static bool IsRedis(string? store) => string.Equals(store?.Trim(), "Redis", StringComparison.OrdinalIgnoreCase);
 

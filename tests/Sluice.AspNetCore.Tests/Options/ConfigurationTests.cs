@@ -287,14 +287,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void SluiceConfigurationValidate_WithTheEndpoints_ReportsAPatternThatMatchesNone_AndNothingForAValidConfiguration()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Sluice:Layers:api-key:Key"] = "ApiKey",
-            ["Sluice:Layers:api-key:Rates:0"] = "60/min",
-            ["Sluice:Layers:auth:Key"] = "Ip",
-            ["Sluice:Layers:auth:Rates:0"] = "3/15min",
-            ["Sluice:Layers:auth:Scope"] = "Endpoint",
-        };
+        var settings = ApiKeyAndAuth();
         var endpoints = MappedEndpoints(app => app.MapGet("/x", () => "x").RequireRateLimit("auth"));
         var valid = SluiceConfiguration.Validate(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Sluice"), null, endpoints);
         settings["Sluice:Layers:auth:Endpoints:0"] = "/login";
@@ -304,6 +297,29 @@ public sealed class ConfigurationTests
         Assert.Equal([], valid);
         Assert.Equal("Sluice:Layers:auth:Endpoints:0 '/login' matches no mapped endpoint.", Assert.Single(unmatched));
     }
+
+    [Fact]
+    public void SluiceConfigurationValidate_WithTheEndpoints_ChecksTheLayerCount_AgainstWhatTheStoreDecidesAtOnce()
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(ApiKeyAndAuth()).Build().GetSection("Sluice");
+        var endpoints = MappedEndpoints(app => app.MapGet("/x", () => "x").RequireRateLimit("auth"));
+
+        var two = SluiceConfiguration.Validate(section, null, endpoints, maxLayersPerDecision: 2);
+        var one = SluiceConfiguration.Validate(section, null, endpoints, maxLayersPerDecision: 1);
+
+        Assert.Empty(two);
+        Assert.Equal("Endpoint 'HTTP: GET /x' applies 2 layers; the store decides at most 1 layers per request.", Assert.Single(one));
+    }
+
+    /// <summary>A valid configuration: the global api-key layer and the endpoint layer auth.</summary>
+    private static Dictionary<string, string?> ApiKeyAndAuth() => new()
+    {
+        ["Sluice:Layers:api-key:Key"] = "ApiKey",
+        ["Sluice:Layers:api-key:Rates:0"] = "60/min",
+        ["Sluice:Layers:auth:Key"] = "Ip",
+        ["Sluice:Layers:auth:Rates:0"] = "3/15min",
+        ["Sluice:Layers:auth:Scope"] = "Endpoint",
+    };
 
     private static List<Microsoft.AspNetCore.Http.Endpoint> MappedEndpoints(Action<WebApplication> map)
     {
