@@ -3,17 +3,16 @@ using Sluice.Cli.Acme;
 namespace Sluice.Client.Tests;
 
 /// <summary>
-/// Real-time pacing against the reference server's 2/s: the client keeps a 25 ms margin, so it runs alone, after the
-/// other classes, where no parallel test delays one request by more than that (a fresh clone's first run once saw a 7th
-/// request while other classes ran beside it).
+/// The lego scenario against the reference server's deSEC limits, the server and the client on one fake clock that
+/// moves only when the client waits: pacing is checked to the millisecond, and no test depends on how fast this
+/// machine is.
 /// </summary>
-[CollectionDefinition(nameof(AcmeScenarioTests), DisableParallelization = true)]
-public sealed class AcmeScenarioCollection;
-
-[Collection(nameof(AcmeScenarioTests))]
 public sealed class AcmeScenarioTests : IAsyncLifetime
 {
-    private readonly ReferenceServer _server = new();
+    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+    private readonly ReferenceServer _server;
+
+    public AcmeScenarioTests() => _server = new ReferenceServer(time: _time);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -22,7 +21,11 @@ public sealed class AcmeScenarioTests : IAsyncLifetime
     private async Task<AcmeReport> Run(AcmeMode mode, int names, string domain)
     {
         var settings = new AcmeSettings(_server.BaseAddress, await _server.NewKeyAsync(), domain, names, mode, ClientRate.ParseList(AcmeCommand.DeSecWriteRates));
-        return await new AcmeRunner(settings, _server.Transport()).RunAsync();
+
+        // No attempt timeout: on this clock a request in flight would otherwise have a timer the driver jumps to. Jitter
+        // at its middle, so that the naive run's waits are known.
+        var runner = new AcmeRunner(settings, _server.Transport(), _time, o => (o.AttemptTimeout, o.Random) = (Timeout.InfiniteTimeSpan, () => 0.5));
+        return await FakeClock.DriveAsync(_time, runner.RunAsync());
     }
 
     [Fact]
@@ -32,16 +35,20 @@ public sealed class AcmeScenarioTests : IAsyncLifetime
 
         Assert.Equal(2, report.Requests);
         Assert.Equal(0, report.Throttled);
+        Assert.Equal(0, report.WallSeconds);
     }
 
     [Fact]
-    public async Task Paced_SendsOneRequestPerWrite_AndIsNeverThrottled()
+    public async Task Paced_SendsOneRequestPerWrite_AndIsNeverThrottled_AtTheServersRatePlusTheSafetyMargin()
     {
         var report = await Run(AcmeMode.Paced, 3, "paced.example");
 
         Assert.Equal(6, report.Requests);
         Assert.Equal(0, report.Throttled);
-        Assert.True(report.WallSeconds >= 2, $"six writes at 2/s take at least 2 s, not {report.WallSeconds}");
+
+        // Two writes a second: the 3rd and 5th wait for the 1st and 3rd to leave the window, 1 s and the least safety
+        // margin (25 ms, more than 2 % of a second) later.
+        Assert.Equal(2.05, report.WallSeconds, 6);
     }
 
     [Fact]
@@ -49,8 +56,11 @@ public sealed class AcmeScenarioTests : IAsyncLifetime
     {
         var report = await Run(AcmeMode.Naive, 3, "naive.example");
 
-        Assert.True(report.Throttled > 0);
-        Assert.Equal(6 + report.Throttled, report.Requests);
+        // The 3rd and 5th writes are refused, each with Retry-After: 2 (the two writes before them sit in one 1 ms segment
+        // of the sliding window, which lets them go 1.001 s later, rounded up), and sent again 2 × 1.25 s later.
+        Assert.Equal(2, report.Throttled);
+        Assert.Equal(8, report.Requests);
+        Assert.Equal(5.0, report.WallSeconds, 6);
     }
 
     [Fact]

@@ -2,18 +2,20 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sluice.Client.Tests;
 
-/// <summary>The reference server (deSEC-style DNS API and all) on the test host, on the real clock, with a real SQLite file.</summary>
+/// <summary>The reference server (deSEC-style DNS API and all) on the test host, with a real SQLite file.</summary>
 public sealed class ReferenceServer : IAsyncDisposable
 {
     private const string AdminToken = "client-tests-admin-token";
     private readonly string _directory = Directory.CreateTempSubdirectory("sluice-client-").FullName;
     private readonly WebApplicationFactory<Program> _factory;
 
-    /// <summary>The server on its own SQLite file, with <paramref name="settings"/> over its configuration.</summary>
-    public ReferenceServer(Dictionary<string, string>? settings = null)
+    /// <summary>The server on its own SQLite file, with <paramref name="settings"/> over its configuration, on <paramref name="time"/> (the real clock by default).</summary>
+    public ReferenceServer(Dictionary<string, string>? settings = null, TimeProvider? time = null)
     {
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
@@ -23,6 +25,11 @@ public sealed class ReferenceServer : IAsyncDisposable
             foreach (var (key, value) in settings ?? [])
             {
                 b.UseSetting(key, value);
+            }
+
+            if (time is not null)
+            {
+                b.ConfigureTestServices(s => s.AddSingleton(time));
             }
         });
     }

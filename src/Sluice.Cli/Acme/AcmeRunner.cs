@@ -8,9 +8,10 @@ namespace Sluice.Cli.Acme;
 /// The seed's scenario: an ACME client presents one TXT challenge per name (<c>_acme-challenge.nameK</c>), one after
 /// another, then cleans them all up. Naive sends each write at once and retries 429s; paced sends each through the
 /// pacing handler; bulk coalesces each phase into bulk requests with a batch scope. Pacing, retries and the reported
-/// times run on <paramref name="time"/> (the system's clock by default).
+/// times run on <paramref name="time"/> (the system's clock by default); <paramref name="configure"/> may change the
+/// client's options last.
 /// </summary>
-internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? transport = null, TimeProvider? time = null)
+internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? transport = null, TimeProvider? time = null, Action<SluiceClientOptions>? configure = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -29,6 +30,8 @@ internal sealed class AcmeRunner(AcmeSettings settings, HttpMessageHandler? tran
         {
             options.WriteRates.Add(rate);
         }
+
+        configure?.Invoke(options);
 
         using var http = new HttpClient(new SluiceClientHandler(options, counter)) { BaseAddress = settings.Server, Timeout = Timeout.InfiniteTimeSpan };
         var dns = new DnsApiClient(http, settings.Token);
