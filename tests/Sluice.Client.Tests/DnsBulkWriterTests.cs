@@ -95,18 +95,20 @@ public sealed class DnsBulkWriterTests : IAsyncLifetime
     [Fact]
     public async Task ABatchScope_ServesCallersThatAwaitEachWrite_WithOneRequest()
     {
-        await using var writer = new DnsBulkWriter(_dns, new DnsBulkWriterOptions { MaxWait = TimeSpan.FromMilliseconds(50) });
+        var time = new ManualTimeProvider();
+        await using var writer = new DnsBulkWriter(_dns, new DnsBulkWriterOptions { MaxWait = TimeSpan.FromMilliseconds(50), TimeProvider = time });
         var batch = writer.BeginBatch();
         for (var i = 0; i < 6; i++)
         {
-            // Like lego: each challenge is presented and awaited before the next.
+            // Like lego: each challenge is presented and awaited before the next, each longer after the last than MaxWait.
             await writer.WriteAsync("example.com", Txt($"_acme-challenge.n{i}"));
-            await Task.Delay(60);
+            Assert.Equal(0, time.PendingTimers);
+            time.Advance(TimeSpan.FromMilliseconds(60));
         }
 
         Assert.Empty(_wire.Requests);
         var written = await batch.CommitAsync();
-        var after = await writer.WriteAsync("example.com", new RRsetWrite("_acme-challenge.n0", "TXT", null, []));
+        var after = await FakeClock.DriveAsync(time, writer.WriteAsync("example.com", new RRsetWrite("_acme-challenge.n0", "TXT", null, [])));
 
         Assert.Equal(2, _wire.Requests.Count);
         Assert.Equal(6, written.Count(r => r is not null));
