@@ -31,8 +31,15 @@ public sealed class DependencyInjectionTests
             await Task.Delay(5);
         }
 
+        // The second client's request waits on the same scope's pacer: a timer of its own, and nothing sent.
         var second = factory.CreateClient("desec").GetAsync("api/v1/domains/example.com/rrsets/");
-        await Task.Delay(50);
+        var waited = Environment.TickCount64 + 10_000;
+        while (time.PendingTimers < 2 && !second.IsCompleted && Environment.TickCount64 < waited)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(2, time.PendingTimers);
         Assert.Single(server.Received);
         time.Advance(TimeSpan.FromSeconds(3.1));
         await Task.WhenAll(first, second);
