@@ -208,6 +208,9 @@ internal sealed class ClientIpKeySelector : RequestKeySelector
 
     private bool IsTrusted(IPAddress address) => InAny(_trusted, address);
 
+    /// <summary>Whether <paramref name="address"/> (an IPv4-mapped one as IPv4) is one of the trusted proxies.</summary>
+    public bool IsTrustedProxy(IPAddress address) => _trusted.Length > 0 && IsTrusted(Normalize(address));
+
     /// <summary>Whether any of <paramref name="networks"/> contains <paramref name="address"/>.</summary>
     public static bool InAny(IPNetwork[] networks, IPAddress address)
     {

@@ -24,9 +24,10 @@ internal sealed class SluicePlan
     private readonly ConcurrentDictionary<Endpoint, EndpointPlan> _endpoints = new();
     private readonly EndpointPlan _noEndpoint;
 
-    private SluicePlan(SluiceOptions options, Dictionary<string, CompiledLayer> layers, CompiledLayer[] global, CompiledLayer? headline)
+    private SluicePlan(SluiceOptions options, Dictionary<string, CompiledLayer> layers, CompiledLayer[] global, CompiledLayer? headline, ClientIpKeySelector clientIp)
     {
         Options = options;
+        ClientIp = clientIp;
         Layers = layers;
         Global = global;
         Headline = headline;
@@ -34,6 +35,9 @@ internal sealed class SluicePlan
     }
 
     public SluiceOptions Options { get; }
+
+    /// <summary>The <c>Ip</c> key of this configuration: its trusted proxies and forwarding header.</summary>
+    public ClientIpKeySelector ClientIp { get; }
 
     public bool Enabled => Options.Enabled;
 
@@ -135,7 +139,7 @@ internal sealed class SluicePlan
             }
         }
 
-        return problems.Count > before ? null : new SluicePlan(options, layers, [.. global], options.RateLimitHeaders ? headline : null);
+        return problems.Count > before ? null : new SluicePlan(options, layers, [.. global], options.RateLimitHeaders ? headline : null, ip);
     }
 
     /// <summary>

@@ -77,6 +77,19 @@ public sealed class SluiceLimits
     /// <summary>The layers configured now, by name.</summary>
     public IReadOnlyCollection<string> LayerNames => _runtime.Plan.Layers.Keys;
 
+    /// <summary>
+    /// Whether <paramref name="address"/> (an IPv4-mapped one as IPv4) is one of the trusted proxies of the configuration
+    /// in force (<c>Sluice:ClientIp:TrustedProxies</c>): the connections whose forwarding header the <c>Ip</c> key
+    /// believes, for an application that believes other forwarded headers from the same proxies. A reload Sluice refuses
+    /// leaves the list in force as it was. False when none are configured.
+    /// </summary>
+    public bool IsTrustedProxy(System.Net.IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _runtime.Start(null);
+        return _runtime.Plan.ClientIp.IsTrustedProxy(address);
+    }
+
     private static string Stored(CompiledLayer layer, string key)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -1,5 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Sluice.AspNetCore;
 
@@ -7,42 +5,29 @@ namespace Sluice.Server.Api;
 
 /// <summary>
 /// Behind a proxy that terminates TLS or serves the API under another host or path, the absolute URLs the server writes
-/// (the DNS lists' <c>Link</c> pages) must name the origin the client used. A request whose connection comes from one of
-/// <c>Sluice:ClientIp:TrustedProxies</c> (the proxies whose <c>X-Forwarded-For</c> the rate limits already believe; read
-/// live) has its scheme, host and path base taken from the last value of <c>X-Forwarded-Proto</c> (<c>http</c> or
-/// <c>https</c>), <c>X-Forwarded-Host</c> (a host name or address, with an optional port) and <c>X-Forwarded-Prefix</c>
-/// (a path starting with <c>/</c>), each when present and well formed. From any other connection these headers are
-/// ignored, so a client cannot make the server write links to a host of its choosing.
+/// (the DNS lists' <c>Link</c> pages) must name the origin the client used. A request whose connection comes from a
+/// trusted proxy (<see cref="SluiceLimits.IsTrustedProxy"/>: <c>Sluice:ClientIp:TrustedProxies</c> as in force, the
+/// proxies whose <c>X-Forwarded-For</c> the rate limits already believe) has its scheme, host and path base taken from
+/// the last value of <c>X-Forwarded-Proto</c> (<c>http</c> or <c>https</c>), <c>X-Forwarded-Host</c> (a host name or
+/// address, with an optional port) and <c>X-Forwarded-Prefix</c> (a path starting with <c>/</c>), each when present and
+/// well formed. From any other connection these headers are ignored, so a client cannot make the server write links to
+/// a host of its choosing.
 /// </summary>
 /// <remarks>
 /// ASP.NET Core's own forwarded-headers middleware is not used: without <c>X-Forwarded-For</c> processing (which the rate
 /// limits do themselves) it applies these headers whatever the connection.
 /// </remarks>
-internal sealed class ForwardedOriginMiddleware : IDisposable
+internal sealed class ForwardedOriginMiddleware(RequestDelegate next, SluiceLimits sluice)
 {
-    private readonly RequestDelegate _next;
-    private readonly IDisposable? _subscription;
-    private volatile IPNetwork[] _proxies;
-
-    public ForwardedOriginMiddleware(RequestDelegate next, IOptionsMonitor<SluiceOptions> sluice)
-    {
-        _next = next;
-        _proxies = Parse(sluice.CurrentValue.ClientIp.TrustedProxies);
-        _subscription = sluice.OnChange(o => _proxies = Parse(o.ClientIp.TrustedProxies));
-    }
-
     public Task InvokeAsync(HttpContext context)
     {
-        var proxies = _proxies;
-        if (proxies.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(proxies, remote))
+        if (context.Connection.RemoteIpAddress is { } remote && sluice.IsTrustedProxy(remote))
         {
             Apply(context.Request);
         }
 
-        return _next(context);
+        return next(context);
     }
-
-    public void Dispose() => _subscription?.Dispose();
 
     private static void Apply(HttpRequest request)
     {
@@ -82,42 +67,4 @@ internal sealed class ForwardedOriginMiddleware : IDisposable
             && uri.AbsolutePath == "/"
             && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment)
             && host.AsSpan().IndexOfAny("/?#@\\ ") < 0;
-
-    private static bool IsTrusted(IPNetwork[] proxies, IPAddress remote)
-    {
-        var address = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
-        foreach (var network in proxies)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// The trusted proxies as networks. An entry that is neither an address nor a network is skipped: startup refuses it,
-    /// and a reload that has one is refused by Sluice's layers (which keep the list in force) but applies here without it.
-    /// </summary>
-    private static IPNetwork[] Parse(IList<string> source)
-    {
-        var networks = new List<IPNetwork>();
-        foreach (var text in source)
-        {
-            var trimmed = text?.Trim() ?? string.Empty;
-            if (IPNetwork.TryParse(trimmed, out var network))
-            {
-                networks.Add(network);
-            }
-            else if (IPAddress.TryParse(trimmed, out var address))
-            {
-                address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-                networks.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
-            }
-        }
-
-        return [.. networks];
-    }
 }

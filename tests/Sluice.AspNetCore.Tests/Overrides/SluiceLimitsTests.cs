@@ -35,6 +35,36 @@ public sealed class SluiceLimitsTests
     }
 
     [Fact]
+    public async Task IsTrustedProxy_FollowsTheTrustedProxiesInForce_AndARefusedReloadLeavesThemAsTheyWere()
+    {
+        var settings = new Dictionary<string, string?>(Settings) { ["Sluice:ClientIp:TrustedProxies:0"] = "10.0.0.0/8" };
+        await using var app = await TestApp.StartAsync(settings);
+        var limits = app.App.Services.GetRequiredService<SluiceLimits>();
+        var proxy = IPAddress.Parse("10.1.2.3");
+        var mapped = IPAddress.Parse("::ffff:10.1.2.3");
+        var client = IPAddress.Parse("192.0.2.1");
+        var before = (limits.IsTrustedProxy(proxy), limits.IsTrustedProxy(mapped), limits.IsTrustedProxy(client));
+
+        // A reload with a bad entry is refused as a whole; a valid one replaces the list.
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:ClientIp:TrustedProxies:0"] = "192.0.2.1", ["Sluice:ClientIp:TrustedProxies:1"] = "office" });
+        var refused = (limits.IsTrustedProxy(proxy), limits.IsTrustedProxy(client));
+        app.Reconfigure(new Dictionary<string, string?> { ["Sluice:ClientIp:TrustedProxies:1"] = "192.0.2.0/24" });
+        var reloaded = (limits.IsTrustedProxy(proxy), limits.IsTrustedProxy(client));
+
+        Assert.Equal((true, true, false), before);
+        Assert.Equal((true, false), refused);
+        Assert.Equal((false, true), reloaded);
+    }
+
+    [Fact]
+    public async Task IsTrustedProxy_IsFalse_WhenNoProxyIsConfigured()
+    {
+        await using var app = await TestApp.StartAsync(Settings);
+
+        Assert.False(app.App.Services.GetRequiredService<SluiceLimits>().IsTrustedProxy(IPAddress.Loopback));
+    }
+
+    [Fact]
     public async Task OverridesRestoredAfterMappingButBeforeTheAppStarts_Apply_AndLeaveTheEndpointChecksToStartup()
     {
         // The reference server restores its stored overrides there: the endpoints mapped on a WebApplication are not
