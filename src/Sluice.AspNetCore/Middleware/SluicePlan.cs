@@ -143,6 +143,32 @@ internal sealed class SluicePlan
     }
 
     /// <summary>
+    /// Compiles the options and, given <paramref name="endpoints"/>, checks them against the endpoints (see
+    /// <see cref="CheckEndpoints"/>); when the options do not compile, still lists the endpoints that require a layer they
+    /// lack, so that one message holds both. Null when there is any problem.
+    /// </summary>
+    public static SluicePlan? Build(SluiceOptions options, IEnumerable<Endpoint>? endpoints, int maxLayers, List<string> problems)
+    {
+        var before = problems.Count;
+        var plan = Build(options, problems);
+        if (endpoints is null)
+        {
+            return plan;
+        }
+
+        if (plan is not null)
+        {
+            CheckEndpoints(plan, endpoints, maxLayers, problems);
+        }
+        else
+        {
+            CheckRequiredLayers(options, endpoints, problems);
+        }
+
+        return problems.Count > before ? null : plan;
+    }
+
+    /// <summary>
     /// Lists endpoints that require a layer no configuration defines, route patterns that match no endpoint, and
     /// endpoints (or requests matching none) that would name more layers than the store decides at once.
     /// </summary>
@@ -185,7 +211,7 @@ internal sealed class SluicePlan
     /// Lists endpoints that require a layer <paramref name="options"/> do not declare: the one endpoint check that needs
     /// no compiled plan, so that it is reported beside the problems that keep the configuration from compiling.
     /// </summary>
-    public static void CheckRequiredLayers(SluiceOptions options, IEnumerable<Endpoint> endpoints, List<string> problems)
+    private static void CheckRequiredLayers(SluiceOptions options, IEnumerable<Endpoint> endpoints, List<string> problems)
     {
         foreach (var endpoint in endpoints)
         {

@@ -99,20 +99,7 @@ internal sealed class SluiceRuntime : IDisposable
     public SluicePlan? Compile(SluiceOptions options, List<string> problems) => Compile(options, _endpoints, problems);
 
     private SluicePlan? Compile(SluiceOptions options, EndpointDataSource? endpoints, List<string> problems)
-    {
-        var plan = SluicePlan.Build(options, problems);
-        if (plan is not null && endpoints is not null)
-        {
-            SluicePlan.CheckEndpoints(plan, endpoints.Endpoints, Store.MaxLayersPerDecision, problems);
-        }
-        else if (endpoints is not null)
-        {
-            // The configuration does not compile: still list the endpoints that name a layer it lacks, in the same message.
-            SluicePlan.CheckRequiredLayers(options, endpoints.Endpoints, problems);
-        }
-
-        return problems.Count == 0 ? plan : null;
-    }
+        => SluicePlan.Build(options, endpoints?.Endpoints, Store.MaxLayersPerDecision, problems);
 
     public void Dispose() => _subscription?.Dispose();
 

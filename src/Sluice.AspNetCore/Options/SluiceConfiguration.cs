@@ -24,11 +24,8 @@ public static class SluiceConfiguration
     public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<SluiceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = new SluiceOptions();
-        Bind(configuration, options);
-        configure?.Invoke(options);
         var problems = new List<string>();
-        SluicePlan.Build(options, problems);
+        SluicePlan.Build(Options(configuration, configure), problems);
         return problems;
     }
 
@@ -50,21 +47,18 @@ public static class SluiceConfiguration
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(endpoints);
+        var problems = new List<string>();
+        SluicePlan.Build(Options(configuration, configure), endpoints, maxLayersPerDecision, problems);
+        return problems;
+    }
+
+    /// <summary>The options <c>AddSluice</c> would bind from <paramref name="configuration"/>, then <paramref name="configure"/>.</summary>
+    private static SluiceOptions Options(IConfiguration configuration, Action<SluiceOptions>? configure)
+    {
         var options = new SluiceOptions();
         Bind(configuration, options);
         configure?.Invoke(options);
-        var problems = new List<string>();
-        var listed = endpoints as IReadOnlyCollection<Endpoint> ?? [.. endpoints];
-        if (SluicePlan.Build(options, problems) is { } plan)
-        {
-            SluicePlan.CheckEndpoints(plan, listed, maxLayersPerDecision, problems);
-        }
-        else
-        {
-            SluicePlan.CheckRequiredLayers(options, listed, problems);
-        }
-
-        return problems;
+        return options;
     }
 
     /// <summary>

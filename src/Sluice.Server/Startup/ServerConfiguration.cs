@@ -68,7 +68,7 @@ internal static class ServerConfiguration
         {
             sluice = endpoints is null
                 ? SluiceConfiguration.Validate(section, sluiceCode)
-                : SluiceConfiguration.Validate(section, sluiceCode, [.. endpoints.DataSources.SelectMany(s => s.Endpoints)], MaxLayersPerDecision(configuration));
+                : SluiceConfiguration.Validate(section, sluiceCode, endpoints.DataSources.SelectMany(s => s.Endpoints), MaxLayersPerDecision(configuration));
         }
         catch (Exception) when (serverProblems.Count > 0)
         {
