@@ -78,7 +78,12 @@ try
     });
     builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
     builder.Services.AddProblemDetails();
-    builder.Services.AddOpenApi(o => o.AddOperationTransformer<LimitsOpenApiTransformer>());
+    builder.Services.AddOpenApi(o =>
+    {
+        o.AddOperationTransformer<LimitsOpenApiTransformer>();
+        var include = o.ShouldInclude;
+        o.ShouldInclude = description => !HeadRequests.IsHead(description) && include(description);
+    });
 
     WebApplication app;
     try
@@ -90,12 +95,14 @@ try
         app.UseRouting();
         app.UseAuthentication();
         app.UseSluice();
-        app.MapOpenApi();
-        app.MapHealthChecks("/healthz/store").DisableRateLimit();
-        app.MapReferenceEndpoints();
-        app.MapCertificateEndpoints();
-        app.MapAdminEndpoints();
-        app.MapDnsEndpoints();
+        // Every endpoint of the server, in one group without a prefix: whatever answers GET answers HEAD too.
+        var server = app.MapGroup(string.Empty).AnswerHeadWhereGet();
+        server.MapOpenApi();
+        server.MapHealthChecks("/healthz/store").DisableRateLimit();
+        server.MapReferenceEndpoints();
+        server.MapCertificateEndpoints();
+        server.MapAdminEndpoints();
+        server.MapDnsEndpoints();
     }
     catch (Exception) when (serverProblems.Count > 0)
     {

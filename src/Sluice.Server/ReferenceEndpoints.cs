@@ -8,7 +8,7 @@ namespace Sluice.Server;
 /// </summary>
 internal static class ReferenceEndpoints
 {
-    public static void MapReferenceEndpoints(this WebApplication app)
+    public static void MapReferenceEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).DisableRateLimit();
         app.MapPost("/api/auth/resend-verification-public", (ResendRequest request) =>
