@@ -60,6 +60,26 @@ public sealed class DnsPaginationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetResponsibleDomain_FindsTheDeepestDomainHoldingAName_InOneRequest()
+    {
+        foreach (var name in new[] { "dev.example.com", "git.dev.example.com", "a.example", "b.example" })
+        {
+            await _dns.CreateDomainAsync(name);
+        }
+
+        _sent.Clear();
+        var challenge = await _dns.GetResponsibleDomainAsync("_acme-challenge.www.dev.example.com");
+        var apex = await _dns.GetResponsibleDomainAsync("example.com");
+        var none = await _dns.GetResponsibleDomainAsync("www.example.org");
+
+        Assert.Equal("dev.example.com", challenge?.Name);
+        Assert.Equal("example.com", apex?.Name);
+        Assert.Null(none);
+        Assert.Equal(3, _sent.Count);
+        Assert.EndsWith("/api/v1/domains/?owns_qname=_acme-challenge.www.dev.example.com", _sent[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ANextPageOnAnotherHost_IsNotRequested_AndTheListFails()
     {
         var seen = new List<string>();

@@ -57,6 +57,19 @@ public sealed partial class DnsApiClient
         => await ListAsync<DnsDomain>("api/v1/domains/?cursor=", cancellationToken).ConfigureAwait(false);
 
     /// <summary>
+    /// The caller's domain responsible for the DNS name <paramref name="qname"/> (deSEC's <c>owns_qname</c> filter): the
+    /// longest of the caller's domains that the name is in or under, such as where an ACME client must write
+    /// <c>_acme-challenge.www.dev.example.net</c> when the caller has both <c>example.net</c> and
+    /// <c>dev.example.net</c>; null when none is, or when <paramref name="qname"/> is not a DNS name. One request.
+    /// </summary>
+    public async Task<DnsDomain?> GetResponsibleDomainAsync(string qname, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(qname);
+        using var response = await SendAsync(HttpMethod.Get, "api/v1/domains/?owns_qname=" + Uri.EscapeDataString(qname), null, cancellationToken).ConfigureAwait(false);
+        return (await Read<List<DnsDomain>>(response, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+    }
+
+    /// <summary>
     /// The domain's RRsets, optionally only those of one subname or type, every page of them. deSEC answers a list at
     /// most 500 items at a time and refuses a longer one asked for without a cursor (400 "Pagination required"), so this
     /// always asks for the first page (<c>cursor=</c>) and follows the <c>Link</c> header's <c>next</c> page, one request

@@ -20,13 +20,28 @@ internal static class DnsEndpoints
     public const string Reads = "dns_api_cheap";
     public const string Daily = "user";
 
+    /// <summary>The domain list's filter for the domain responsible for a DNS name, as deSEC names it.</summary>
+    private const string OwnsQname = "owns_qname";
+
     /// <summary>The key selector of the per-domain layer: the account and the domain, so a stranger's requests for a domain never use up its owner's rate.</summary>
     public const string AccountDomainKey = "account-domain";
 
     public static void MapDnsEndpoints(this IEndpointRouteBuilder app)
     {
         var dns = app.MapGroup("/api/v1/domains").RequireApiKey(Unauthorized).OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
-        dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>().WithCursorPagination();
+        dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>().WithCursorPagination()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                {
+                    Name = OwnsQname,
+                    In = Microsoft.OpenApi.ParameterLocation.Query,
+                    Description = "A DNS name: the list then holds only the caller's domain responsible for it (the longest one the name is in or under), or nothing, and is not paginated.",
+                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
+                });
+                return Task.CompletedTask;
+            });
         dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily)
             .Accepts<DomainRequest>("application/json").Produces<DomainResponse>(StatusCodes.Status201Created);
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();
@@ -52,6 +67,22 @@ internal static class DnsEndpoints
     private static async Task<IResult> ListDomains(HttpContext context, ServerDb db, IOptions<DnsOptions> options, CancellationToken cancellationToken)
     {
         var caller = ApiCaller.Of(context);
+        if (context.Request.Query.TryGetValue(OwnsQname, out var qnames))
+        {
+            // deSEC's "responsible domain" filter, which ACME clients use to find where _acme-challenge goes: the
+            // caller's longest domain that the name is in or under, or none. Not paginated (a cursor is ignored), and
+            // the last value counts when the parameter is repeated, as in Django.
+            var zones = DnsNames.ZonesHolding(qnames[^1] ?? string.Empty);
+            var responsible = zones.Count == 0
+                ? []
+                : await db.Domains.AsNoTracking()
+                    .Where(d => d.AccountId == caller.AccountId && zones.Contains(d.Name))
+                    .OrderByDescending(d => d.Name.Length)
+                    .Take(1)
+                    .ToListAsync(cancellationToken);
+            return TypedResults.Ok(responsible.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList());
+        }
+
         return await CursorPagination.Of(context.Request).AnswerAsync(
             context,
             options.Value.PageSize,

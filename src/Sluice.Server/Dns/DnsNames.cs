@@ -14,6 +14,34 @@ internal static partial class DnsNames
     /// <summary>A fully qualified host name with its trailing dot, as CNAME, NS and MX targets must be.</summary>
     public static bool IsAbsoluteHost(string host) => host.Length is > 1 and <= 254 && host.EndsWith('.') && (host == "." || Host().IsMatch(host[..^1]));
 
+    /// <summary>
+    /// The zone names that could hold the DNS name <paramref name="qname"/>, longest first: the name itself and each
+    /// suffix after one of its dots that is a valid zone name (<c>_acme-challenge.www.example.com</c> gives
+    /// <c>www.example.com</c>, <c>example.com</c>). None when the name, without a leading <c>*.</c>, is not a DNS name
+    /// (letters, digits, hyphens and underscores in labels of up to 63 characters, at most 253 in all), as deSEC answers
+    /// an <c>owns_qname</c> filter that is not one. Case-insensitive.
+    /// </summary>
+    public static List<string> ZonesHolding(string qname)
+    {
+        var name = qname.ToLowerInvariant();
+        var checkedName = name.StartsWith("*.", StringComparison.Ordinal) ? name[2..] : name;
+        var zones = new List<string>();
+        if (checkedName.Length is 0 or > 253 || !Host().IsMatch(checkedName))
+        {
+            return zones;
+        }
+
+        for (var at = 0; at >= 0; at = name.IndexOf('.', at) is var dot and >= 0 ? dot + 1 : -1)
+        {
+            if (IsDomain(name[at..]))
+            {
+                zones.Add(name[at..]);
+            }
+        }
+
+        return zones;
+    }
+
     [GeneratedRegex(@"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex Domain();
 
