@@ -30,18 +30,7 @@ internal static class DnsEndpoints
     {
         var dns = app.MapGroup("/api/v1/domains").RequireApiKey(Unauthorized).OnRateLimitRejected(DeSecThrottle.OnRejected).WithDeSecBodies().WithTags("DNS");
         dns.MapGet("/", ListDomains).RequireRateLimit(Reads, Daily).Produces<List<DomainResponse>>().WithCursorPagination()
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.Parameters ??= [];
-                operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
-                {
-                    Name = OwnsQname,
-                    In = Microsoft.OpenApi.ParameterLocation.Query,
-                    Description = "A DNS name: the list then holds only the caller's domain responsible for it (the longest one the name is in or under), or nothing, and is not paginated.",
-                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
-                });
-                return Task.CompletedTask;
-            });
+            .WithQueryParameter(OwnsQname, "A DNS name: the list then holds only the caller's domain responsible for it (the longest one the name is in or under), or nothing, and is not paginated.");
         dns.MapPost("/", CreateDomain).RequireRateLimit(DomainChanges, Daily)
             .Accepts<DomainRequest>("application/json").Produces<DomainResponse>(StatusCodes.Status201Created);
         dns.MapGet("/{name}/", GetDomain).RequireRateLimit(Reads, Daily).Produces<DomainResponse>();

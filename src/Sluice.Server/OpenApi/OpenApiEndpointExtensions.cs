@@ -1,3 +1,5 @@
+using Microsoft.OpenApi;
+
 namespace Sluice.Server.OpenApi;
 
 /// <summary>Endpoint conventions that feed the OpenAPI document.</summary>
@@ -17,4 +19,19 @@ internal static class OpenApiEndpointExtensions
     public static TBuilder WithCursorPagination<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(CursorPaginatedMetadata.Instance);
+
+    /// <summary>Documents a query parameter the endpoint reads from the request itself rather than binds.</summary>
+    public static RouteHandlerBuilder WithQueryParameter(this RouteHandlerBuilder builder, string name, string description)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = name,
+                In = ParameterLocation.Query,
+                Description = description,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+            return Task.CompletedTask;
+        });
 }
