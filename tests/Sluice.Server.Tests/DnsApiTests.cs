@@ -352,6 +352,28 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Equal("", rrset.GetProperty("subname").GetString());
     }
 
+    [Theory]
+    [InlineData("...", "")]
+    [InlineData("www...", "www")]
+    [InlineData("www@", "www")]
+    public async Task ASubnameFollowedByThreeDotsOrAnAt_StandsForItsName_AsOnDeSec(string segment, string subname)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+        await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname, type = "A", ttl = 3600, records = new[] { "192.0.2.1" } });
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var read = await client.GetFromJsonAsync<JsonElement>($"{Domains}example.com/rrsets/{segment}/A/");
+        var patched = await client.PatchAsJsonAsync($"{Domains}example.com/rrsets/{segment}/A/", new { ttl = 7200 });
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+        var deleted = await client.DeleteAsync($"{Domains}example.com/rrsets/{segment}/A/");
+
+        Assert.Equal(subname, read.GetProperty("subname").GetString());
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(7200, (await ServerHost.Json(patched)).GetProperty("ttl").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty((await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/")).EnumerateArray());
+    }
+
     [Fact]
     public async Task OneRRset_CanBeReadPatchedReplacedAndDeleted()
     {

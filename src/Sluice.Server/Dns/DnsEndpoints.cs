@@ -394,7 +394,10 @@ internal static class DnsEndpoints
 
     /// <summary>
     /// <c>{subname}/{type}/</c> from the rest of the URL. The apex is <c>@</c> or an empty segment
-    /// (<c>rrsets/@/A/</c>, <c>rrsets//A/</c>); the trailing slash is optional.
+    /// (<c>rrsets/@/A/</c>, <c>rrsets//A/</c>); the trailing slash is optional. As on deSEC, the subname may also be
+    /// written with three dots or an <c>@</c> after it, which stand for the domain (<c>rrsets/www.../A/</c> and
+    /// <c>rrsets/www@/A/</c> are <c>www</c>, <c>rrsets/.../A/</c> the apex), so that a client can build the URL by
+    /// plain string expansion whatever the subname.
     /// </summary>
     internal static (string Subname, string Type)? ParsePath(string? path)
     {
@@ -409,7 +412,10 @@ internal static class DnsEndpoints
             return null;
         }
 
-        var subname = parts[0] == "@" ? string.Empty : parts[0].ToLowerInvariant();
+        var segment = parts[0];
+        var subname = (segment.EndsWith("...", StringComparison.Ordinal) ? segment[..^3]
+            : segment.EndsWith('@') ? segment[..^1]
+            : segment).ToLowerInvariant();
         return DnsNames.IsSubname(subname) ? (subname, parts[1].ToUpperInvariant()) : null;
     }
 
