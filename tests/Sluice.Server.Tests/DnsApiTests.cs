@@ -352,6 +352,36 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Equal("", rrset.GetProperty("subname").GetString());
     }
 
+    [Fact]
+    public async Task AnRRsetWithoutASubname_IsAtTheApex_InABulkRequestAndAlone_AsDeSecDocuments()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var bulk = await Send(client, HttpMethod.Patch, Domains + "example.com/rrsets/", """[{"type":"TXT","ttl":3600,"records":["\"apex\""]}]""");
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+        var alone = await Send(client, HttpMethod.Post, Domains + "example.com/rrsets/", """{"type":"A","ttl":3600,"records":["192.0.2.1"]}""");
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+        var patched = await Send(client, HttpMethod.Patch, Domains + "example.com/rrsets/", """[{"type":"TXT","ttl":7200}]""");
+        var apex = await client.GetFromJsonAsync<JsonElement>(Domains + "example.com/rrsets/?subname=");
+
+        Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, alone.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(["A", "TXT"], apex.EnumerateArray().Select(r => r.GetProperty("type").GetString()).Order());
+        Assert.Equal(7200, apex.EnumerateArray().Single(r => r.GetProperty("type").GetString() == "TXT").GetProperty("ttl").GetInt32());
+    }
+
+    [Fact]
+    public async Task ASubnameOrTypeSentAsNull_IsRefused_InDjangosWords()
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await Send(client, HttpMethod.Patch, Domains + "example.com/rrsets/", """[{"subname":null,"type":null,"ttl":3600,"records":["\"x\""]}]""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""[{"subname":["This field may not be null."],"type":["This field may not be null."]}]""", await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("...", "")]
     [InlineData("www...", "www")]
@@ -477,7 +507,7 @@ public sealed class DnsApiTests : IAsyncLifetime
     [InlineData("""{"subname":"www","type":"A","ttl":"long","records":["192.0.2.1"]}""", "ttl")]
     [InlineData("""{"subname":"www","type":"A","records":["192.0.2.1"]}""", "ttl")]
     [InlineData("""{"subname":"bad name","type":"A","ttl":3600,"records":["192.0.2.1"]}""", "subname")]
-    [InlineData("""{"type":"A","ttl":3600,"records":["192.0.2.1"]}""", "subname")]
+    [InlineData("""{"subname":null,"type":"A","ttl":3600,"records":["192.0.2.1"]}""", "subname")]
     [InlineData("""{"subname":"www","type":"A","ttl":3600}""", "records")]
     [InlineData("""{"subname":"www","type":"A","ttl":3600,"records":[]}""", "records")]
     [InlineData("""{"subname":"","type":"CNAME","ttl":3600,"records":["a.example.net."]}""", "type")]

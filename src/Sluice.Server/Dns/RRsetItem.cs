@@ -5,7 +5,8 @@ namespace Sluice.Server.Dns;
 
 /// <summary>
 /// One RRset of a write request, read from JSON so that an absent field (keep it, in PATCH) differs from an empty one.
-/// Subnames and types are normalised (lower and upper case); the apex is the empty subname (<c>@</c> is accepted for it).
+/// Subnames and types are normalised (lower and upper case); the apex is the empty subname (<c>@</c> is accepted for it),
+/// and an item without a subname is at the apex, as deSEC documents.
 /// </summary>
 internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnlyList<string>? Records)
 {
@@ -19,7 +20,8 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
             return (null, errors);
         }
 
-        subname ??= ReadString(json, "subname", errors, required: true);
+        // deSEC: "In all cases, the subname field is optional. If missing, the empty subname is assumed."
+        subname ??= json.TryGetProperty("subname", out _) ? ReadString(json, "subname", errors, required: true) : string.Empty;
         type ??= ReadString(json, "type", errors, required: true);
         var ttl = ReadTtl(json, options, errors);
         var records = ReadRecords(json, errors);
@@ -102,7 +104,8 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
         {
             if (required)
             {
-                Add(errors, field, "This field is required.");
+                // Django REST framework's two messages: a field left out, and one sent as null.
+                Add(errors, field, value.ValueKind == JsonValueKind.Null ? "This field may not be null." : "This field is required.");
             }
 
             return null;
