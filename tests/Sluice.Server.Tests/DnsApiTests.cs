@@ -352,6 +352,54 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Equal("", rrset.GetProperty("subname").GetString());
     }
 
+    [Theory]
+    [InlineData("AAAA", "2001:0DB8:0000::0001", "2001:db8::1")]
+    [InlineData("AAAA", "::FFFF:192.0.2.1", "::ffff:192.0.2.1")]
+    [InlineData("A", "192.0.2.1", "192.0.2.1")]
+    [InlineData("CNAME", "Target.Example.NET.", "target.example.net.")]
+    [InlineData("MX", "010  Mail.Example.NET.", "10 mail.example.net.")]
+    [InlineData("TXT", "\"Mixed Case\"", "\"Mixed Case\"")]
+    public async Task Records_AreStoredInCanonicalForm_AsDeSecAnswersThem(string type, string given, string stored)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var created = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "x", type, ttl = 3600, records = new[] { given } });
+        var read = await client.GetFromJsonAsync<JsonElement>($"{Domains}example.com/rrsets/x/{type}/");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal([stored], (await ServerHost.Json(created)).GetProperty("records").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal([stored], read.GetProperty("records").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Theory]
+    [InlineData("AAAA", "2001:db8::1", "2001:DB8:0::1")]
+    [InlineData("NS", "ns1.example.net.", "NS1.example.net.")]
+    public async Task TwoRecordsThatAreOneInCanonicalForm_AreRefusedAsDuplicates(string type, string first, string second)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "x", type, ttl = 3600, records = new[] { first, second } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["Records must be unique within an RRset."], (await ServerHost.Json(response)).GetProperty("records").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.01")]
+    [InlineData("192.0.2")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("192.0.2.256")]
+    [InlineData("192.0.2.-1")]
+    public async Task AnIPv4AddressWithLeadingZerosOrInAnotherNotation_IsRefused(string record)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.PostAsJsonAsync(Domains + "example.com/rrsets/", new { subname = "x", type = "A", ttl = 3600, records = new[] { record } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("is not an IPv4 address", (await ServerHost.Json(response)).GetProperty("records")[0].GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnRRsetWithoutASubname_IsAtTheApex_InABulkRequestAndAlone_AsDeSecDocuments()
     {

@@ -66,17 +66,25 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
                 Add(errors, "records", "A CNAME RRset can have at most one record.");
             }
 
-            if (records.Distinct(StringComparer.Ordinal).Count() != records.Count)
-            {
-                Add(errors, "records", "Records must be unique within an RRset.");
-            }
-
+            var valid = true;
             foreach (var record in records)
             {
                 if (RecordSyntax.Check(type, record) is { } problem)
                 {
                     Add(errors, "records", problem);
+                    valid = false;
                 }
+            }
+
+            if (valid)
+            {
+                // Stored and compared in canonical form, as deSEC does: 2001:DB8::1 and 2001:db8::0001 are one record.
+                records = [.. records.Select(r => RecordSyntax.Canonical(type, r))];
+            }
+
+            if (records.Distinct(StringComparer.Ordinal).Count() != records.Count)
+            {
+                Add(errors, "records", "Records must be unique within an RRset.");
             }
         }
 

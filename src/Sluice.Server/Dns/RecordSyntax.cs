@@ -31,7 +31,7 @@ internal static class RecordSyntax
 
         return type switch
         {
-            "A" => IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && record.Count(c => c == '.') == 3
+            "A" => IsDottedQuad(record) && IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork
                 ? null : $"'{Echo.Of(record)}' is not an IPv4 address.",
             "AAAA" => IPAddress.TryParse(record, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && !record.Contains('%', StringComparison.Ordinal)
                 ? null : $"'{Echo.Of(record)}' is not an IPv6 address.",
@@ -41,6 +41,27 @@ internal static class RecordSyntax
             "TXT" => CheckTxt(record),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// A valid record of <paramref name="type"/> in canonical form, as deSEC stores and answers it: addresses as
+    /// .NET writes them (<c>2001:0DB8::0001</c> is <c>2001:db8::1</c>), host names in lower case, an MX preference
+    /// without leading zeros; other types as given. Two records that are the same once canonical are one record.
+    /// </summary>
+    public static string Canonical(string type, string record) => type switch
+    {
+        "A" or "AAAA" => IPAddress.Parse(record).ToString(),
+        "CNAME" or "NS" or "PTR" => record.ToLowerInvariant(),
+        "MX" when record.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var preference, var host]
+            => $"{ushort.Parse(preference, NumberStyles.None, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)} {host.ToLowerInvariant()}",
+        _ => record,
+    };
+
+    /// <summary>Four decimal numbers separated by dots, none with a leading zero (which some parsers read as octal).</summary>
+    private static bool IsDottedQuad(string record)
+    {
+        var parts = record.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0'));
     }
 
     private static string? CheckMx(string record)
