@@ -5,7 +5,10 @@ using System.Text.Json;
 
 namespace Sluice.Server.Tests;
 
-/// <summary>deSEC's cursor pagination of the domain and RRset lists, with a page of 3 instead of 500.</summary>
+/// <summary>
+/// deSEC's cursor pagination of the domain and RRset lists, with a page of 3 instead of 500. Both lists run newest first,
+/// as deSEC's do ("in reverse chronological order of their creation"), so the tests write one RRset at a time.
+/// </summary>
 public sealed class DnsPaginationTests : IAsyncLifetime
 {
     private const string Domains = "/api/v1/domains/";
@@ -44,6 +47,15 @@ public sealed class DnsPaginationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>Writes the RRsets one request each, in order: each is newer than the one before.</summary>
+    private async Task WriteEachAsync(params (string Subname, string Type)[] rrsets)
+    {
+        foreach (var rrset in rrsets)
+        {
+            await WriteAsync(rrset);
+        }
+    }
+
     private static (string Subname, string Type)[] Txt(params string[] subnames) => subnames.Select(s => (s, "TXT")).ToArray();
 
     private static Dictionary<string, string> Links(HttpResponseMessage response)
@@ -61,13 +73,13 @@ public sealed class DnsPaginationTests : IAsyncLifetime
     [Fact]
     public async Task AListThatFitsInOnePage_IsAnsweredWhole_WithOrWithoutACursor_AndWithoutALink()
     {
-        await WriteAsync(Txt("a", "b", "c"));
+        await WriteEachAsync(Txt("a", "b", "c"));
 
         var plain = await _client.GetAsync(RRsets);
         var first = await _client.GetAsync(RRsets + "?cursor=");
 
-        Assert.Equal(["a/TXT", "b/TXT", "c/TXT"], await Names(plain));
-        Assert.Equal(["a/TXT", "b/TXT", "c/TXT"], await Names(first));
+        Assert.Equal(["c/TXT", "b/TXT", "a/TXT"], await Names(plain));
+        Assert.Equal(["c/TXT", "b/TXT", "a/TXT"], await Names(first));
         Assert.Empty(Links(plain));
         Assert.Empty(Links(first));
     }
@@ -87,9 +99,9 @@ public sealed class DnsPaginationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NextLinks_GiveEveryRRsetOnce_InOrder_AndPrevLinks_WalkBackThroughTheSamePages()
+    public async Task NextLinks_GiveEveryRRsetOnce_NewestFirst_AndPrevLinks_WalkBackThroughTheSamePages()
     {
-        await WriteAsync([("b", "TXT"), ("a", "TXT"), ("a", "A"), ("c", "TXT"), ("", "TXT"), ("d", "TXT"), ("c", "A")]);
+        await WriteEachAsync([("b", "TXT"), ("a", "TXT"), ("a", "A"), ("c", "TXT"), ("", "TXT"), ("d", "TXT"), ("c", "A")]);
 
         var forward = new List<List<string>>();
         var relations = new List<string>();
@@ -115,7 +127,7 @@ public sealed class DnsPaginationTests : IAsyncLifetime
             backward.Insert(0, await Names(page));
         }
 
-        Assert.Equal([["/TXT", "a/A", "a/TXT"], ["b/TXT", "c/A", "c/TXT"], ["d/TXT"]], forward);
+        Assert.Equal([["c/A", "d/TXT", "/TXT"], ["c/TXT", "a/A", "a/TXT"], ["b/TXT"]], forward);
         Assert.Equal(["first,next", "first,prev,next", "first,prev"], relations);
         Assert.Equal(forward.Take(2), backward);
     }
@@ -123,31 +135,31 @@ public sealed class DnsPaginationTests : IAsyncLifetime
     [Fact]
     public async Task APageAfterAnother_IsNotShifted_ByRRsetsWrittenOrDeletedBeforeIt()
     {
-        await WriteAsync(Txt("b", "c", "d", "e", "f"));
+        await WriteEachAsync(Txt("b", "c", "d", "e", "f"));
         var first = await _client.GetAsync(RRsets + "?cursor=");
-        Assert.Equal(["b/TXT", "c/TXT", "d/TXT"], await Names(first));
+        Assert.Equal(["f/TXT", "e/TXT", "d/TXT"], await Names(first));
 
-        // One RRset before the page boundary is added and one deleted.
+        // One RRset before the page boundary is added (the newest) and one deleted.
         await WriteAsync(Txt("a"));
-        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync(RRsets + "c/TXT/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync(RRsets + "e/TXT/")).StatusCode);
 
         var second = await _client.GetAsync(Links(first)["next"]);
 
-        Assert.Equal(["e/TXT", "f/TXT"], await Names(second));
+        Assert.Equal(["c/TXT", "b/TXT"], await Names(second));
     }
 
     [Fact]
     public async Task Links_KeepTheFilters()
     {
-        await WriteAsync([("a", "TXT"), ("a", "A"), ("b", "TXT"), ("b", "A"), ("c", "TXT"), ("d", "TXT")]);
+        await WriteEachAsync([("a", "TXT"), ("a", "A"), ("b", "TXT"), ("b", "A"), ("c", "TXT"), ("d", "TXT")]);
 
         var first = await _client.GetAsync(RRsets + "?type=TXT&cursor=");
         var next = Links(first)["next"];
         var second = await _client.GetAsync(next);
 
-        Assert.Equal(["a/TXT", "b/TXT", "c/TXT"], await Names(first));
+        Assert.Equal(["d/TXT", "c/TXT", "b/TXT"], await Names(first));
         Assert.Contains("type=TXT", next, StringComparison.Ordinal);
-        Assert.Equal(["d/TXT"], await Names(second));
+        Assert.Equal(["a/TXT"], await Names(second));
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(RRsets + "?type=A")).StatusCode);
     }
 
@@ -157,6 +169,8 @@ public sealed class DnsPaginationTests : IAsyncLifetime
     [InlineData("a!!")]
     [InlineData("x" + "YQ")]
     [InlineData("a_w")]
+    [InlineData("aYQ")]
+    [InlineData("bLTE")]
     public async Task ACursorTheServerDidNotMake_IsAnswered404InvalidCursor(string cursor)
     {
         await WriteAsync(Txt("a"));
@@ -181,7 +195,7 @@ public sealed class DnsPaginationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("(5 total)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(["a.example", "b.example", "c.example"], await Names(first, "name"));
+        Assert.Equal(["b.example", "c.example", "a.example"], await Names(first, "name"));
         Assert.Equal(["d.example", "example.com"], await Names(second, "name"));
         Assert.Equal(["first", "prev"], Links(second).Keys);
     }

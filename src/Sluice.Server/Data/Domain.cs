@@ -1,7 +1,7 @@
 namespace Sluice.Server.Data;
 
 /// <summary>A DNS zone owned by an account (deSEC's domain).</summary>
-public sealed class Domain
+public sealed class Domain : ICreatedInOrder
 {
     public long Id { get; set; }
 

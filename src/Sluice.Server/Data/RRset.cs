@@ -1,7 +1,7 @@
 namespace Sluice.Server.Data;
 
 /// <summary>The records of one (subname, type) in a domain (deSEC's RRset). Records are kept in order, one per line.</summary>
-public sealed class RRset
+public sealed class RRset : ICreatedInOrder
 {
     public long Id { get; set; }
 

@@ -1,7 +1,9 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.EntityFrameworkCore;
+using Sluice.Server.Data;
 
 namespace Sluice.Server.Dns;
 
@@ -82,9 +84,10 @@ internal readonly struct CursorPagination
         Func<IQueryable<T>, string, IQueryable<T>> before,
         Func<T, string> keyOf,
         Func<List<T>, IResult> respond,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<string, bool>? isKey = null)
     {
-        if (Invalid)
+        if (Invalid || (Key is not null && isKey is not null && !isKey(Key)))
         {
             return TypedResults.Json(new Dictionary<string, string> { ["detail"] = "Invalid cursor" }, statusCode: StatusCodes.Status404NotFound);
         }
@@ -142,6 +145,38 @@ internal readonly struct CursorPagination
         context.Response.Headers.Link = string.Join(", ", links);
         return respond(items);
     }
+
+    /// <summary>
+    /// Answers the page of a list newest first, as deSEC returns its domains and RRsets ("in reverse chronological order
+    /// of their creation"): rows in descending id order, a cursor holding the id a page starts after (or, going back,
+    /// ends before). A cursor whose key is not an id is one this server did not make (404).
+    /// </summary>
+    public Task<IResult> AnswerNewestFirstAsync<T>(HttpContext context, int pageSize, IQueryable<T> query, Func<List<T>, IResult> respond, CancellationToken cancellationToken)
+        where T : class, ICreatedInOrder
+        => AnswerAsync(
+            context,
+            pageSize,
+            query,
+            q => q.OrderByDescending(r => r.Id),
+            q => q.OrderBy(r => r.Id),
+            (q, key) => OlderThan(q, IdOf(key)),
+            (q, key) => NewerThan(q, IdOf(key)),
+            r => r.Id.ToString(CultureInfo.InvariantCulture),
+            respond,
+            cancellationToken,
+            isKey: key => TryId(key, out _));
+
+    private static IQueryable<T> OlderThan<T>(IQueryable<T> query, long id)
+        where T : class, ICreatedInOrder
+        => query.Where(r => r.Id < id);
+
+    private static IQueryable<T> NewerThan<T>(IQueryable<T> query, long id)
+        where T : class, ICreatedInOrder
+        => query.Where(r => r.Id > id);
+
+    private static bool TryId(string key, out long id) => long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out id);
+
+    private static long IdOf(string key) => TryId(key, out var id) ? id : throw new ArgumentException("Not an id cursor.", nameof(key));
 
     /// <summary>The request's absolute URL with <c>cursor</c> set, the parameters in name order (as Django REST framework writes them).</summary>
     private static string Link(HttpRequest request, string cursor, string relation)

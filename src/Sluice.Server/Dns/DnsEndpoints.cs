@@ -72,15 +72,11 @@ internal static class DnsEndpoints
             return TypedResults.Ok(responsible.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList());
         }
 
-        return await CursorPagination.Of(context.Request).AnswerAsync(
+        // Newest first, as deSEC lists domains.
+        return await CursorPagination.Of(context.Request).AnswerNewestFirstAsync(
             context,
             options.Value.PageSize,
             db.Domains.AsNoTracking().Where(d => d.AccountId == caller.AccountId),
-            q => q.OrderBy(d => d.Name),
-            q => q.OrderByDescending(d => d.Name),
-            (q, key) => q.Where(d => string.Compare(d.Name, key) > 0),
-            (q, key) => q.Where(d => string.Compare(d.Name, key) < 0),
-            d => d.Name,
             domains => TypedResults.Ok(domains.Select(d => DomainResponse.From(d, options.Value.MinimumTtl)).ToList()),
             cancellationToken);
     }
@@ -194,33 +190,13 @@ internal static class DnsEndpoints
             query = query.Where(r => r.Type == wanted);
         }
 
-        // Pages run in (subname, type) order; a cursor holds the two, split by a line feed, which neither may contain.
-        return await CursorPagination.Of(context.Request).AnswerAsync(
+        // Newest first, as deSEC lists RRsets.
+        return await CursorPagination.Of(context.Request).AnswerNewestFirstAsync(
             context,
             options.Value.PageSize,
             query,
-            q => q.OrderBy(r => r.Subname).ThenBy(r => r.Type),
-            q => q.OrderByDescending(r => r.Subname).ThenByDescending(r => r.Type),
-            (q, key) => After(q, SplitKey(key)),
-            (q, key) => Before(q, SplitKey(key)),
-            r => r.Subname + "\n" + r.Type,
             rrsets => TypedResults.Ok(rrsets.Select(r => RRsetResponse.From(r, domain.Name)).ToList()),
             cancellationToken);
-
-        static (string Subname, string Type) SplitKey(string key)
-            => key.LastIndexOf('\n') is var at and >= 0 ? (key[..at], key[(at + 1)..]) : (key, string.Empty);
-
-        static IQueryable<RRset> After(IQueryable<RRset> q, (string Subname, string Type) key)
-        {
-            var (subname, type) = key;
-            return q.Where(r => string.Compare(r.Subname, subname) > 0 || (r.Subname == subname && string.Compare(r.Type, type) > 0));
-        }
-
-        static IQueryable<RRset> Before(IQueryable<RRset> q, (string Subname, string Type) key)
-        {
-            var (subname, type) = key;
-            return q.Where(r => string.Compare(r.Subname, subname) < 0 || (r.Subname == subname && string.Compare(r.Type, type) < 0));
-        }
     }
 
     private static async Task<IResult> GetRRset(string name, string? path, HttpContext context, ServerDb db, CancellationToken cancellationToken)
