@@ -74,7 +74,7 @@ internal readonly struct CursorPagination
     /// <paramref name="before"/> filter it to the items whose key is past or before a given one, and
     /// <paramref name="respond"/> makes the 200 of the items.
     /// </summary>
-    public async Task<IResult> AnswerAsync<T>(
+    private async Task<IResult> AnswerAsync<T>(
         HttpContext context,
         int pageSize,
         IQueryable<T> query,
