@@ -400,6 +400,22 @@ public sealed class DnsApiTests : IAsyncLifetime
         Assert.Contains("is not an IPv4 address", (await ServerHost.Json(response)).GetProperty("records")[0].GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SOA")]
+    [InlineData("rrsig")]
+    [InlineData("NSEC3PARAM")]
+    public async Task AListFilteredByATypeTheOperatorManages_IsForbidden_AsOnDeSec(string type)
+    {
+        using var client = await NewDnsClientAsync("example.com");
+
+        var response = await client.GetAsync($"{Domains}example.com/rrsets/?type={type}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal($$"""{"detail":"You cannot tinker with the {{type.ToUpperInvariant()}} RRset."}""", await response.Content.ReadAsStringAsync());
+        var document = await ServerHost.Json(await _host.Anonymous().GetAsync("/openapi/v1.json"));
+        Assert.True(document.GetProperty("paths").GetProperty("/api/v1/domains/{name}/rrsets").GetProperty("get").GetProperty("responses").TryGetProperty("403", out _));
+    }
+
     [Fact]
     public async Task AnRRsetWithoutASubname_IsAtTheApex_InABulkRequestAndAlone_AsDeSecDocuments()
     {

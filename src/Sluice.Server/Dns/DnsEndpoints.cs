@@ -187,6 +187,12 @@ internal static class DnsEndpoints
         if (type is not null)
         {
             var wanted = type.ToUpperInvariant();
+            if (RecordSyntax.IsAutomatic(wanted))
+            {
+                // deSEC's answer to a list filtered by a type the operator manages.
+                return Json(StatusCodes.Status403Forbidden, new Dictionary<string, string> { ["detail"] = $"You cannot tinker with the {Echo.Of(wanted)} RRset." });
+            }
+
             query = query.Where(r => r.Type == wanted);
         }
 

@@ -17,7 +17,13 @@ internal static class RecordSyntax
         "A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NS", "PTR", "SRV", "SSHFP", "SVCB", "TLSA", "TXT",
     };
 
+    /// <summary>Types the DNS operator manages (deSEC's <c>RR_SET_TYPES_AUTOMATIC</c>): a list filtered by one is refused.</summary>
+    private static readonly HashSet<string> Automatic = new(StringComparer.Ordinal) { "KEY", "NSEC", "NSEC3", "NSEC3PARAM", "OPT", "RRSIG", "SOA" };
+
     public static bool IsSupported(string type) => Supported.Contains(type);
+
+    /// <summary>Whether the operator manages <paramref name="type"/> (upper case), so that a client may not even list it.</summary>
+    public static bool IsAutomatic(string type) => Automatic.Contains(type);
 
     public static string SupportedList => string.Join(", ", Supported.Order(StringComparer.Ordinal));
 

@@ -49,6 +49,10 @@ internal sealed class LimitsOpenApiTransformer : IOpenApiOperationTransformer
         if (paginated)
         {
             Paginated(operation, namesADomain: deSec && context.Description.ParameterDescriptions.Any(p => p.Name == "name"));
+            if (deSec && context.Description.ParameterDescriptions.Any(p => p.Name == "type"))
+            {
+                DeSecDetail(operation, "403", "The type filter names a type the operator manages (SOA, RRSIG, NSEC, ...): {\"detail\": \"You cannot tinker with the SOA RRset.\"}.");
+            }
         }
 
         if (limited)
