@@ -9,7 +9,8 @@ namespace Sluice.Server.Dns;
 
 /// <summary>
 /// deSEC's pagination of its lists (desec-stack's <c>LinkHeaderCursorPagination</c>, over Django REST framework's
-/// <c>CursorPagination</c>), for a query ordered by a unique key:
+/// <c>CursorPagination</c>), newest first as deSEC returns domains and RRsets ("in reverse chronological order of their
+/// creation"), that is in descending order of the rows' ids (<see cref="ICreatedInOrder"/>):
 /// <list type="bullet">
 /// <item>without a <c>cursor</c> parameter, a list that fits in one page is answered whole, and a longer one is refused
 /// with 400 <c>{"detail": "Pagination required. You can query up to 500 items at a time (N total). Please use the
@@ -19,14 +20,14 @@ namespace Sluice.Server.Dns;
 /// the request's other parameters;</item>
 /// <item>a cursor this server did not make is answered 404 <c>{"detail": "Invalid cursor"}</c>.</item>
 /// </list>
-/// A cursor holds the key of the item a page starts after (or, going back, ends before), so pages stay consistent while
+/// A cursor holds the id of the item a page starts after (or, going back, ends before), so pages stay consistent while
 /// items are added or removed between requests.
 /// </summary>
 internal readonly struct CursorPagination
 {
     private const string Parameter = "cursor";
 
-    private CursorPagination(bool requested, bool backward, string? key, bool invalid)
+    private CursorPagination(bool requested, bool backward, long? key, bool invalid)
     {
         Requested = requested;
         Backward = backward;
@@ -40,8 +41,8 @@ internal readonly struct CursorPagination
     /// <summary>Whether the page is the one before <see cref="Key"/> (a <c>prev</c> link), not the one after it.</summary>
     public bool Backward { get; }
 
-    /// <summary>The key the page starts after, or ends before when <see cref="Backward"/>; null for the first page.</summary>
-    public string? Key { get; }
+    /// <summary>The id the page starts after, or ends before when <see cref="Backward"/>; null for the first page.</summary>
+    public long? Key { get; }
 
     /// <summary>Whether the cursor is not one this server made.</summary>
     public bool Invalid { get; }
@@ -60,7 +61,7 @@ internal readonly struct CursorPagination
             return new CursorPagination(true, false, null, false);
         }
 
-        // 'a' or 'b' (after or before), then the key in base64url.
+        // 'a' or 'b' (after or before), then the id's decimal digits in base64url.
         if (text is not { Length: > 1 } || text[0] is not ('a' or 'b') || !TryDecode(text.AsSpan(1), out var key))
         {
             return new CursorPagination(true, false, null, true);
@@ -69,25 +70,11 @@ internal readonly struct CursorPagination
         return new CursorPagination(true, text[0] == 'b', key, false);
     }
 
-    /// <summary>
-    /// Answers the page: <paramref name="ordered"/> is the list in key order, <paramref name="after"/> and
-    /// <paramref name="before"/> filter it to the items whose key is past or before a given one, and
-    /// <paramref name="respond"/> makes the 200 of the items.
-    /// </summary>
-    private async Task<IResult> AnswerAsync<T>(
-        HttpContext context,
-        int pageSize,
-        IQueryable<T> query,
-        Func<IQueryable<T>, IOrderedQueryable<T>> ascending,
-        Func<IQueryable<T>, IOrderedQueryable<T>> descending,
-        Func<IQueryable<T>, string, IQueryable<T>> after,
-        Func<IQueryable<T>, string, IQueryable<T>> before,
-        Func<T, string> keyOf,
-        Func<List<T>, IResult> respond,
-        CancellationToken cancellationToken,
-        Func<string, bool>? isKey = null)
+    /// <summary>Answers the page of <paramref name="query"/>; <paramref name="respond"/> makes the 200 of its items.</summary>
+    public async Task<IResult> AnswerAsync<T>(HttpContext context, int pageSize, IQueryable<T> query, Func<List<T>, IResult> respond, CancellationToken cancellationToken)
+        where T : class, ICreatedInOrder
     {
-        if (Invalid || (Key is not null && isKey is not null && !isKey(Key)))
+        if (Invalid)
         {
             return TypedResults.Json(new Dictionary<string, string> { ["detail"] = "Invalid cursor" }, statusCode: StatusCodes.Status404NotFound);
         }
@@ -96,7 +83,9 @@ internal readonly struct CursorPagination
         bool hasNext, hasPrevious;
         if (Backward)
         {
-            items = await descending(before(query, Key!)).Take(pageSize + 1).ToListAsync(cancellationToken);
+            // The page before the cursor: the next-newer items, read oldest first and turned around.
+            var id = Key!.Value;
+            items = await query.Where(r => r.Id > id).OrderBy(r => r.Id).Take(pageSize + 1).ToListAsync(cancellationToken);
             hasPrevious = items.Count > pageSize;
             hasNext = true;
             if (hasPrevious)
@@ -108,7 +97,8 @@ internal readonly struct CursorPagination
         }
         else
         {
-            items = await ascending(Key is null ? query : after(query, Key)).Take(pageSize + 1).ToListAsync(cancellationToken);
+            var older = Key is { } id ? query.Where(r => r.Id < id) : query;
+            items = await older.OrderByDescending(r => r.Id).Take(pageSize + 1).ToListAsync(cancellationToken);
             hasNext = items.Count > pageSize;
             hasPrevious = Key is not null;
             if (hasNext)
@@ -134,49 +124,17 @@ internal readonly struct CursorPagination
 
         if (hasPrevious)
         {
-            links.Add(Link(context.Request, "b" + Encode(items.Count > 0 ? keyOf(items[0]) : Key!), "prev"));
+            links.Add(Link(context.Request, "b" + Encode(items.Count > 0 ? items[0].Id : Key!.Value), "prev"));
         }
 
         if (hasNext)
         {
-            links.Add(Link(context.Request, "a" + Encode(items.Count > 0 ? keyOf(items[^1]) : Key!), "next"));
+            links.Add(Link(context.Request, "a" + Encode(items.Count > 0 ? items[^1].Id : Key!.Value), "next"));
         }
 
         context.Response.Headers.Link = string.Join(", ", links);
         return respond(items);
     }
-
-    /// <summary>
-    /// Answers the page of a list newest first, as deSEC returns its domains and RRsets ("in reverse chronological order
-    /// of their creation"): rows in descending id order, a cursor holding the id a page starts after (or, going back,
-    /// ends before). A cursor whose key is not an id is one this server did not make (404).
-    /// </summary>
-    public Task<IResult> AnswerNewestFirstAsync<T>(HttpContext context, int pageSize, IQueryable<T> query, Func<List<T>, IResult> respond, CancellationToken cancellationToken)
-        where T : class, ICreatedInOrder
-        => AnswerAsync(
-            context,
-            pageSize,
-            query,
-            q => q.OrderByDescending(r => r.Id),
-            q => q.OrderBy(r => r.Id),
-            (q, key) => OlderThan(q, IdOf(key)),
-            (q, key) => NewerThan(q, IdOf(key)),
-            r => r.Id.ToString(CultureInfo.InvariantCulture),
-            respond,
-            cancellationToken,
-            isKey: key => TryId(key, out _));
-
-    private static IQueryable<T> OlderThan<T>(IQueryable<T> query, long id)
-        where T : class, ICreatedInOrder
-        => query.Where(r => r.Id < id);
-
-    private static IQueryable<T> NewerThan<T>(IQueryable<T> query, long id)
-        where T : class, ICreatedInOrder
-        => query.Where(r => r.Id > id);
-
-    private static bool TryId(string key, out long id) => long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out id);
-
-    private static long IdOf(string key) => TryId(key, out var id) ? id : throw new ArgumentException("Not an id cursor.", nameof(key));
 
     /// <summary>The request's absolute URL with <c>cursor</c> set, the parameters in name order (as Django REST framework writes them).</summary>
     private static string Link(HttpRequest request, string cursor, string relation)
@@ -193,30 +151,16 @@ internal readonly struct CursorPagination
         return $"<{UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, query.ToQueryString())}>; rel=\"{relation}\"";
     }
 
-    private static string Encode(string key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key));
+    private static string Encode(long id) => Base64Url.EncodeToString(Encoding.ASCII.GetBytes(id.ToString(CultureInfo.InvariantCulture)));
 
-    private static bool TryDecode(ReadOnlySpan<char> text, out string key)
+    /// <summary>The id a cursor's base64url text holds: ASCII digits only, no sign, no more than fit a <see cref="long"/>.</summary>
+    private static bool TryDecode(ReadOnlySpan<char> text, out long id)
     {
-        key = string.Empty;
-        if (text.Length > 4096 || !Base64Url.IsValid(text, out var length))
-        {
-            return false;
-        }
-
-        var bytes = new byte[length];
-        if (Base64Url.DecodeFromChars(text, bytes) != length)
-        {
-            return false;
-        }
-
-        try
-        {
-            key = new UTF8Encoding(false, true).GetString(bytes);
-            return true;
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
+        id = 0;
+        Span<byte> digits = stackalloc byte[32];
+        return text.Length <= 32
+            && Base64Url.IsValid(text, out var length)
+            && Base64Url.DecodeFromChars(text, digits) == length
+            && long.TryParse(digits[..length], NumberStyles.None, CultureInfo.InvariantCulture, out id);
     }
 }

@@ -73,7 +73,7 @@ internal static class DnsEndpoints
         }
 
         // Newest first, as deSEC lists domains.
-        return await CursorPagination.Of(context.Request).AnswerNewestFirstAsync(
+        return await CursorPagination.Of(context.Request).AnswerAsync(
             context,
             options.Value.PageSize,
             db.Domains.AsNoTracking().Where(d => d.AccountId == caller.AccountId),
@@ -197,7 +197,7 @@ internal static class DnsEndpoints
         }
 
         // Newest first, as deSEC lists RRsets.
-        return await CursorPagination.Of(context.Request).AnswerNewestFirstAsync(
+        return await CursorPagination.Of(context.Request).AnswerAsync(
             context,
             options.Value.PageSize,
             query,
