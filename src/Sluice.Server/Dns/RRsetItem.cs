@@ -66,20 +66,15 @@ internal sealed record RRsetItem(string Subname, string Type, int? Ttl, IReadOnl
                 Add(errors, "records", "A CNAME RRset can have at most one record.");
             }
 
-            var valid = true;
-            foreach (var record in records)
+            // Stored and compared in canonical form, as deSEC does: 2001:DB8::1 and 2001:db8::0001 are one record.
+            for (var i = 0; i < records.Count; i++)
             {
-                if (RecordSyntax.Check(type, record) is { } problem)
+                if (RecordSyntax.Check(type, records[i], out var canonical) is { } problem)
                 {
                     Add(errors, "records", problem);
-                    valid = false;
                 }
-            }
 
-            if (valid)
-            {
-                // Stored and compared in canonical form, as deSEC does: 2001:DB8::1 and 2001:db8::0001 are one record.
-                records = [.. records.Select(r => RecordSyntax.Canonical(type, r))];
+                records[i] = canonical;
             }
 
             if (records.Distinct(StringComparer.Ordinal).Count() != records.Count)

@@ -27,55 +27,59 @@ internal static class RecordSyntax
 
     public static string SupportedList => string.Join(", ", Supported.Order(StringComparer.Ordinal));
 
-    /// <summary>Why <paramref name="record"/> is not a valid <paramref name="type"/> record, or null when it is.</summary>
-    public static string? Check(string type, string record)
+    /// <summary>
+    /// Why <paramref name="record"/> is not a valid <paramref name="type"/> record, or null when it is; then
+    /// <paramref name="canonical"/> is its canonical form, as deSEC stores and answers it: an IPv6 address as .NET writes
+    /// it (<c>2001:0DB8::0001</c> is <c>2001:db8::1</c>), host names in lower case, an MX preference without leading
+    /// zeros, anything else as given (an IPv4 address is only accepted in its canonical form). Two records that are the
+    /// same once canonical are one record.
+    /// </summary>
+    public static string? Check(string type, string record, out string canonical)
     {
+        canonical = record;
         if (record.Length is 0 or > 4000)
         {
             return "Records must be between 1 and 4000 characters.";
         }
 
-        return type switch
+        switch (type)
         {
-            "A" => IsDottedQuad(record) && IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork
-                ? null : $"'{Echo.Of(record)}' is not an IPv4 address.",
-            "AAAA" => IPAddress.TryParse(record, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && !record.Contains('%', StringComparison.Ordinal)
-                ? null : $"'{Echo.Of(record)}' is not an IPv6 address.",
-            "CNAME" or "NS" or "PTR" => DnsNames.IsAbsoluteHost(record)
-                ? null : $"'{Echo.Of(record)}' is not a fully qualified host name ending in a dot.",
-            "MX" => CheckMx(record),
-            "TXT" => CheckTxt(record),
-            _ => null,
-        };
-    }
+            case "A":
+                return IsDottedQuad(record) && IPAddress.TryParse(record, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork
+                    ? null : $"'{Echo.Of(record)}' is not an IPv4 address.";
+            case "AAAA":
+                if (IPAddress.TryParse(record, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && !record.Contains('%', StringComparison.Ordinal))
+                {
+                    canonical = v6.ToString();
+                    return null;
+                }
 
-    /// <summary>
-    /// A valid record of <paramref name="type"/> in canonical form, as deSEC stores and answers it: addresses as
-    /// .NET writes them (<c>2001:0DB8::0001</c> is <c>2001:db8::1</c>), host names in lower case, an MX preference
-    /// without leading zeros; other types as given. Two records that are the same once canonical are one record.
-    /// </summary>
-    public static string Canonical(string type, string record) => type switch
-    {
-        "A" or "AAAA" => IPAddress.Parse(record).ToString(),
-        "CNAME" or "NS" or "PTR" => record.ToLowerInvariant(),
-        "MX" when record.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var preference, var host]
-            => $"{ushort.Parse(preference, NumberStyles.None, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)} {host.ToLowerInvariant()}",
-        _ => record,
-    };
+                return $"'{Echo.Of(record)}' is not an IPv6 address.";
+            case "CNAME" or "NS" or "PTR":
+                canonical = record.ToLowerInvariant();
+                return DnsNames.IsAbsoluteHost(record) ? null : $"'{Echo.Of(record)}' is not a fully qualified host name ending in a dot.";
+            case "MX":
+                if (record.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var preference, var host]
+                    && ushort.TryParse(preference, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                    && DnsNames.IsAbsoluteHost(host))
+                {
+                    canonical = $"{value.ToString(CultureInfo.InvariantCulture)} {host.ToLowerInvariant()}";
+                    return null;
+                }
+
+                return $"'{Echo.Of(record)}' is not '<preference 0-65535> <host name ending in a dot>'.";
+            case "TXT":
+                return CheckTxt(record);
+            default:
+                return null;
+        }
+    }
 
     /// <summary>Four decimal numbers separated by dots, none with a leading zero (which some parsers read as octal).</summary>
     private static bool IsDottedQuad(string record)
     {
         var parts = record.Split('.');
         return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0'));
-    }
-
-    private static string? CheckMx(string record)
-    {
-        var parts = record.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length == 2 && ushort.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && DnsNames.IsAbsoluteHost(parts[1])
-            ? null
-            : $"'{Echo.Of(record)}' is not '<preference 0-65535> <host name ending in a dot>'.";
     }
 
     /// <summary>One or more double-quoted strings separated by spaces, each at most 255 characters once unescaped.</summary>
