@@ -73,11 +73,15 @@ internal sealed class LoadRunner(LoadSettings settings, HttpMessageHandler? tran
         for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
         {
             var due = interval * i;
-            if (due > _time.GetElapsedTime(started))
+
+            // The clock is read once: read again for the delay, it could have passed the due time, and a negative
+            // delay throws.
+            var wait = due - _time.GetElapsedTime(started);
+            if (wait > TimeSpan.Zero)
             {
                 try
                 {
-                    await Task.Delay(due - _time.GetElapsedTime(started), _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
