@@ -24,15 +24,7 @@ public sealed class DnsBodySizeTests : IAsyncLifetime
         return rrset + new string(' ', bytes - rrset.Length - 1) + "]";
     }
 
-    private async Task<HttpClient> ClientWithDomainAsync()
-    {
-        var account = await _host.CreateAccountAsync();
-        var (_, key) = await _host.CreateKeyAsync(account);
-        var client = _host.Anonymous();
-        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
-        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/domains/", new { name = "example.com" })).StatusCode);
-        return client;
-    }
+    private Task<HttpClient> ClientWithDomainAsync() => _host.NewDnsClientAsync("example.com");
 
     [Fact]
     public async Task ABodyOfExactlyTheLimit_IsWritten()

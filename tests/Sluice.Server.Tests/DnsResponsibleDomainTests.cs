@@ -19,18 +19,7 @@ public sealed class DnsResponsibleDomainTests : IAsyncLifetime
 
     public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
-    private async Task<HttpClient> NewDnsClientAsync(params string[] domains)
-    {
-        var (_, key) = await _host.CreateKeyAsync(await _host.CreateAccountAsync());
-        var client = _host.Anonymous();
-        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
-        foreach (var domain in domains)
-        {
-            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync(Domains, new { name = domain })).StatusCode);
-        }
-
-        return client;
-    }
+    private Task<HttpClient> NewDnsClientAsync(params string[] domains) => _host.NewDnsClientAsync(domains);
 
     private static async Task<List<string?>> NamesAsync(HttpResponseMessage response)
     {

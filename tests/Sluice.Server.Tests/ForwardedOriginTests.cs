@@ -26,10 +26,7 @@ public sealed class ForwardedOriginTests
         }
 
         var host = new ServerHost(settings);
-        var (_, key) = await host.CreateKeyAsync(await host.CreateAccountAsync());
-        var client = host.Anonymous();
-        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
-        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/domains/", new { name = "example.com" })).StatusCode);
+        var client = await host.NewDnsClientAsync("example.com");
         var write = await client.PatchAsJsonAsync(RRsets, new[] { new { subname = "a", type = "TXT", ttl = 3600, records = new[] { "\"v\"" } }, new { subname = "b", type = "TXT", ttl = 3600, records = new[] { "\"v\"" } } });
         Assert.Equal(HttpStatusCode.OK, write.StatusCode);
         return (host, client);

@@ -128,6 +128,24 @@ public sealed class ServerHost : IAsyncDisposable
         return (account, keyId, WithKey(key));
     }
 
+    /// <summary>
+    /// A client of the DNS API for a new account (its key sent as deSEC's <c>Authorization: Token</c>), with
+    /// <paramref name="domains"/> created, one request each.
+    /// </summary>
+    public async Task<HttpClient> NewDnsClientAsync(params string[] domains)
+    {
+        var (_, key) = await CreateKeyAsync(await CreateAccountAsync());
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Add("Authorization", "Token " + key);
+        foreach (var domain in domains)
+        {
+            var created = await client.PostAsJsonAsync("/api/v1/domains/", new { name = domain });
+            Xunit.Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        }
+
+        return client;
+    }
+
     /// <summary>Runs SQL on the server's database file from outside the server, e.g. a trigger that makes a write fail.</summary>
     public async Task ExecuteSqlAsync(string sql)
     {
